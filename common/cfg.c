@@ -1,0 +1,140 @@
+/* Environment configuration tables: parse, validate, document. */
+#include "cfg.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cfg_set_uint(const struct cfg_var *v, const char *text, char *err, size_t errlen)
+{
+	const char *p = text;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	/* strtoul accepts a sign and wraps "-1": insist on digits only. */
+	if (*p < '0' || *p > '9') {
+		snprintf(err, errlen, "%s: \"%.64s\" is not a number of %s", v->name, text, v->unit);
+		return -1;
+	}
+	errno = 0;
+	char *end;
+	unsigned long value = strtoul(p, &end, 10);
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (*end != '\0') {
+		snprintf(err, errlen, "%s: \"%.64s\" is not a number of %s", v->name, text, v->unit);
+		return -1;
+	}
+	if (errno == ERANGE || value < v->min || value > v->max) {
+		snprintf(err, errlen, "%s: %.64s is out of range (%lu to %lu %s)", v->name, text, v->min, v->max,
+			 v->unit);
+		return -1;
+	}
+	*(unsigned long *)v->dest = value;
+	return 0;
+}
+
+static int cfg_set_str(const struct cfg_var *v, const char *text, char *err, size_t errlen)
+{
+	if (v->check != NULL) {
+		char why[192];
+		if (v->check(text, why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "%s: %s", v->name, why);
+			return -1;
+		}
+	}
+	char *copy = strdup(text);
+	if (copy == NULL) {
+		snprintf(err, errlen, "%s: out of memory", v->name);
+		return -1;
+	}
+	char **dest = v->dest;
+	free(*dest);
+	*dest = copy;
+	return 0;
+}
+
+int cfg_set(const struct cfg_var *v, const char *text, char *err, size_t errlen)
+{
+	if (v->type == CFG_UINT)
+		return cfg_set_uint(v, text, err, errlen);
+	return cfg_set_str(v, text, err, errlen);
+}
+
+int cfg_load(const struct cfg_var *vars, size_t n, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *text = getenv(vars[i].name);
+		if (text == NULL)
+			text = vars[i].def;
+		if (cfg_set(&vars[i], text, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+void cfg_print_help(FILE *out, const char *program, const char *summary, const struct cfg_var *vars,
+		    size_t n)
+{
+	fprintf(out, "Usage: %s [--help | --print-config]\n%s\n\nEnvironment variables:\n", program, summary);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "  %-26s %s (default: %s", vars[i].name, vars[i].help, vars[i].def[0] ? vars[i].def : "empty");
+		if (vars[i].type == CFG_UINT)
+			fprintf(out, "; %lu to %lu %s", vars[i].min, vars[i].max, vars[i].unit);
+		fprintf(out, ")\n");
+	}
+}
+
+void cfg_print_effective(FILE *out, const struct cfg_var *vars, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (vars[i].type == CFG_UINT) {
+			fprintf(out, "%s=%lu\n", vars[i].name, *(unsigned long *)vars[i].dest);
+			continue;
+		}
+		const char *value = *(char **)vars[i].dest;
+		char shown[512];
+		if (vars[i].redact != NULL) {
+			vars[i].redact(value, shown, sizeof(shown));
+			value = shown;
+		}
+		fprintf(out, "%s=%s\n", vars[i].name, value);
+	}
+}
+
+void cfg_free(const struct cfg_var *vars, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (vars[i].type != CFG_STR)
+			continue;
+		char **dest = vars[i].dest;
+		free(*dest);
+		*dest = NULL;
+	}
+}
+
+int cfg_main(int argc, char **argv, const char *summary, const struct cfg_var *vars, size_t n)
+{
+	int print_config = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			cfg_print_help(stdout, argv[0], summary, vars, n);
+			return 1;
+		}
+		if (strcmp(argv[i], "--print-config") == 0) {
+			print_config = 1;
+			continue;
+		}
+		fprintf(stderr, "%s: unknown argument \"%s\" (try --help)\n", argv[0], argv[i]);
+		return 2;
+	}
+	char err[512];
+	if (cfg_load(vars, n, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", argv[0], err);
+		return 2;
+	}
+	if (print_config) {
+		cfg_print_effective(stdout, vars, n);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* Declarative configuration from environment variables: one table per daemon feeds
+ * parsing, --help and --print-config, so a variable cannot be documented but unread. */
+#ifndef MCS_CFG_H
+#define MCS_CFG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum cfg_type {
+	CFG_UINT, /* unsigned long within [min, max], stored in an unsigned long */
+	CFG_STR,  /* string, optionally checked, stored as a malloc'd char * */
+};
+
+struct cfg_var {
+	const char *name; /* environment variable */
+	enum cfg_type type;
+	const char *def;  /* default, parsed by the same code as user input */
+	unsigned long min, max; /* CFG_UINT bounds, inclusive */
+	const char *unit; /* CFG_UINT: "milliseconds", "seconds", ... for messages */
+	const char *help;
+	void *dest;       /* unsigned long * or char ** */
+	/* CFG_STR: returns 0, or -1 with a reason ("is not a redis:// URL") in err. */
+	int (*check)(const char *value, char *err, size_t errlen);
+	/* CFG_STR: writes a printable form hiding secrets (NULL: print as is). */
+	void (*redact)(const char *value, char *out, size_t outlen);
+};
+
+/* Parses text as the value of v and stores it. Returns 0, or -1 with a one-line message
+ * naming the variable and the problem in err. */
+int cfg_set(const struct cfg_var *v, const char *text, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* Sets every variable from the environment, or from its default when unset.
+ * Returns 0, or -1 at the first bad value with its message in err. */
+int cfg_load(const struct cfg_var *vars, size_t n, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* Prints the usage text: every variable with its default and help. */
+void cfg_print_help(FILE *out, const char *program, const char *summary, const struct cfg_var *vars,
+		    size_t n);
+
+/* Prints NAME=value for every variable as loaded, secrets redacted. */
+void cfg_print_effective(FILE *out, const struct cfg_var *vars, size_t n);
+
+/* Frees the strings cfg_load stored; the table may be loaded again afterwards. */
+void cfg_free(const struct cfg_var *vars, size_t n);
+
+/* Handles --help and --print-config around cfg_load. Returns 0 to run, 1 when the program
+ * should exit successfully (help printed), 2 on a bad value or argument (message printed). */
+int cfg_main(int argc, char **argv, const char *summary, const struct cfg_var *vars, size_t n);
+
+#endif

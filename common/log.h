@@ -1,0 +1,23 @@
+/* One-line stderr logging shared by every daemon: level and subject first, never compiled out. */
+#ifndef MCS_LOG_H
+#define MCS_LOG_H
+
+enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+/* Sets the lowest level printed (default LOG_LVL_INFO). */
+void log_set_level(enum log_level level);
+
+/* Parses "error", "warn", "info" or "debug"; returns 0, or -1 when the text is none of them. */
+int log_level_parse(const char *text, enum log_level *out) __attribute__((warn_unused_result));
+
+/* Sets the program name printed before each line (the pointer is kept, not copied). */
+void log_set_program(const char *name);
+
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_err(...) log_msg(LOG_LVL_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+
+#endif

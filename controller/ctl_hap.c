@@ -1,0 +1,174 @@
+/* Runtime-API I/O of the controller: the only place its plans become HAProxy commands. */
+#include "ctl_hap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hap_conn.h"
+#include "hap_stat.h"
+
+/* Sends one formatted command; a reply of HAProxy's is freed here. */
+static int ctl_hap_send(struct hap_conn *c, const char *cmd, char *err, size_t errlen)
+{
+	char *reply = NULL;
+	int rc = hap_conn_cmd(c, cmd, &reply);
+	if (rc == -1)
+		snprintf(err, errlen, "%s", hap_conn_errstr(c));
+	free(reply);
+	return rc;
+}
+
+int ctl_hap_read_info(struct hap_conn *c, struct ctl_hap_info *info, char *err, size_t errlen)
+{
+	char *reply = NULL;
+	if (hap_conn_cmd(c, "show info", &reply) == -1) {
+		snprintf(err, errlen, "%s", hap_conn_errstr(c));
+		free(reply);
+		return -1;
+	}
+	char pid[32], stopping[8];
+	int rc = -1;
+	if (hap_info_get(reply, "Pid", pid, sizeof(pid)) == -1) {
+		snprintf(err, errlen, "show info: no Pid line");
+	} else {
+		info->pid = strtol(pid, NULL, 10);
+		/* "Stopping" is absent from older versions: treat as a live worker. */
+		info->stopping = hap_info_get(reply, "Stopping", stopping, sizeof(stopping)) == 0 && strcmp(stopping, "1") == 0;
+		rc = 0;
+	}
+	free(reply);
+	return rc;
+}
+
+int ctl_hap_read_servers(struct hap_conn *c, const char *backend, struct rec_server **out, size_t *n, char *err,
+			 size_t errlen)
+{
+	char cmd[256], *reply = NULL;
+	struct hap_server_state *states = NULL;
+	size_t count = 0;
+	*out = NULL;
+	*n = 0;
+	if (hap_cmd_show_servers_state(cmd, sizeof(cmd), backend) == -1 || hap_conn_cmd(c, cmd, &reply) == -1) {
+		snprintf(err, errlen, "%s", hap_conn_errstr(c));
+		free(reply);
+		return -1;
+	}
+	int rc = hap_servers_state_parse(reply, &states, &count, err, errlen);
+	free(reply);
+	if (rc == -1)
+		return -1;
+	struct rec_server *servers = calloc(count ? count : 1, sizeof(*servers));
+	if (servers == NULL) {
+		free(states);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < count; i++) {
+		snprintf(servers[i].name, sizeof(servers[i].name), "%s", states[i].name);
+		servers[i].id = states[i].id;
+		servers[i].admin_state = states[i].admin_state;
+		servers[i].check_state = states[i].check_state;
+		servers[i].scur = -1;
+	}
+	free(states);
+	*out = servers;
+	*n = count;
+	return 0;
+}
+
+static int rec_server_name_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct rec_server *)elem)->name);
+}
+
+int ctl_hap_read_scur(struct hap_conn *c, const char *backend, struct rec_server *servers, size_t n, char *err,
+		      size_t errlen)
+{
+	char cmd[256], *reply = NULL;
+	if (hap_cmd_show_stat_servers(cmd, sizeof(cmd), backend) == -1 || hap_conn_cmd(c, cmd, &reply) == -1) {
+		snprintf(err, errlen, "%s", hap_conn_errstr(c));
+		free(reply);
+		return -1;
+	}
+	struct hap_csv *t = hap_csv_parse(reply, err, errlen);
+	free(reply);
+	if (t == NULL)
+		return -1;
+	int col_px = hap_csv_col(t, "pxname"), col_sv = hap_csv_col(t, "svname"), col_scur = hap_csv_col(t, "scur");
+	int rc = 0;
+	if (col_px == -1 || col_sv == -1 || col_scur == -1) {
+		snprintf(err, errlen, "show stat: no pxname, svname or scur column");
+		rc = -1;
+	}
+	for (size_t row = 0; rc == 0 && row < hap_csv_rows(t); row++) {
+		unsigned long long scur;
+		if (strcmp(hap_csv_get(t, row, col_px), backend) != 0)
+			continue;
+		struct rec_server *s = bsearch(hap_csv_get(t, row, col_sv), servers, n, sizeof(*s), rec_server_name_cmp);
+		if (s != NULL && hap_csv_get_u64(t, row, col_scur, &scur) == 0)
+			s->scur = (long long)scur;
+	}
+	hap_csv_free(t);
+	return rc;
+}
+
+static int ctl_hap_apply_add(struct hap_conn *c, const char *backend, const struct rec_action *a,
+			     const struct hap_check_opts *opts, char *err, size_t errlen)
+{
+	char cmd[512];
+	const struct node_addr *node = a->node;
+	if (hap_cmd_add_server(cmd, sizeof(cmd), backend, node->name, node->addr, node->port, a->id, opts) == -1) {
+		snprintf(err, errlen, "add server %s: cannot format the command", node->name);
+		return -1;
+	}
+	if (ctl_hap_send(c, cmd, err, errlen) == -1)
+		return -1;
+	/* Ready before checks: an add cut short here is finished on the next step (checks off). */
+	if (hap_cmd_set_state(cmd, sizeof(cmd), backend, node->name, "ready") == -1 ||
+	    ctl_hap_send(c, cmd, err, errlen) == -1)
+		return -1;
+	if (hap_cmd_enable_health(cmd, sizeof(cmd), backend, node->name) == -1)
+		return -1;
+	return ctl_hap_send(c, cmd, err, errlen);
+}
+
+static int ctl_hap_apply_remove(struct hap_conn *c, const char *backend, const char *name, char *err,
+				size_t errlen)
+{
+	char cmd[512];
+	if (hap_cmd_set_state(cmd, sizeof(cmd), backend, name, "maint") == -1 || ctl_hap_send(c, cmd, err, errlen) == -1)
+		return -1;
+	if (hap_cmd_shutdown_sessions(cmd, sizeof(cmd), backend, name) == -1 ||
+	    ctl_hap_send(c, cmd, err, errlen) == -1)
+		return -1;
+	if (hap_cmd_del_server(cmd, sizeof(cmd), backend, name) == -1)
+		return -1;
+	return ctl_hap_send(c, cmd, err, errlen);
+}
+
+int ctl_hap_apply(struct hap_conn *c, const char *backend, const struct rec_action *a,
+		  const struct hap_check_opts *opts, char *err, size_t errlen)
+{
+	char cmd[512];
+	int rc = -1;
+	snprintf(err, errlen, "%s %s: cannot format the command", rec_kind_name(a->kind), a->name);
+	switch (a->kind) {
+	case REC_ADD:
+		return ctl_hap_apply_add(c, backend, a, opts, err, errlen);
+	case REC_REMOVE:
+		return ctl_hap_apply_remove(c, backend, a->name, err, errlen);
+	case REC_READY:
+		rc = hap_cmd_set_state(cmd, sizeof(cmd), backend, a->name, "ready");
+		break;
+	case REC_DRAIN:
+		rc = hap_cmd_set_state(cmd, sizeof(cmd), backend, a->name, "drain");
+		break;
+	case REC_ENABLE_HEALTH:
+		rc = hap_cmd_enable_health(cmd, sizeof(cmd), backend, a->name);
+		break;
+	}
+	if (rc == -1)
+		return -1;
+	return ctl_hap_send(c, cmd, err, errlen);
+}

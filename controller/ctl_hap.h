@@ -1,0 +1,37 @@
+/* The controller's side of HAProxy: read the backend's servers, apply a reconcile plan. */
+#ifndef MCS_CTL_HAP_H
+#define MCS_CTL_HAP_H
+
+#include <stddef.h>
+
+#include "hap_cmd.h"
+#include "reconcile.h"
+
+struct hap_conn;
+
+/* What `show info` says of the worker answering the socket. */
+struct ctl_hap_info {
+	long pid;
+	int stopping; /* 1: an old worker after a reload; reconnect to reach the new one */
+};
+
+/* Reads Pid and Stopping. Returns 0, or -1 with the reason in err. */
+int ctl_hap_read_info(struct hap_conn *c, struct ctl_hap_info *info, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* Reads the backend's servers (show servers state) into *out (malloc'd, caller frees) with
+ * scur -1. Returns 0, or -1 with the reason in err. */
+int ctl_hap_read_servers(struct hap_conn *c, const char *backend, struct rec_server **out, size_t *n, char *err,
+			 size_t errlen) __attribute__((warn_unused_result));
+
+/* Fills scur of every server from `show stat` (servers sorted by name, as after
+ * reconcile_plan). Returns 0, or -1 with the reason in err. */
+int ctl_hap_read_scur(struct hap_conn *c, const char *backend, struct rec_server *servers, size_t n, char *err,
+		      size_t errlen) __attribute__((warn_unused_result));
+
+/* Runs the runtime commands of one action. Returns 0, or -1 with the failing command and
+ * HAProxy's answer in err; hap_conn_err() tells whether the connection itself failed. */
+int ctl_hap_apply(struct hap_conn *c, const char *backend, const struct rec_action *a,
+		  const struct hap_check_opts *opts, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,182 @@
+/* Reconcile plan: merge-join the sorted live nodes with HAProxy's sorted servers. */
+#include "reconcile.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const rec_kind_names[] = {"add", "ready", "enable-health", "drain", "remove"};
+
+const char *rec_kind_name(enum rec_kind kind) { return rec_kind_names[kind]; }
+
+static int rec_plan_push(struct rec_plan *plan, enum rec_kind kind, const char *name)
+{
+	if (plan->n == plan->cap) {
+		size_t cap = plan->cap ? plan->cap * 2 : 16;
+		struct rec_action *grown = realloc(plan->v, cap * sizeof(*grown));
+		if (grown == NULL)
+			return -1;
+		plan->v = grown;
+		plan->cap = cap;
+	}
+	struct rec_action *a = &plan->v[plan->n++];
+	memset(a, 0, sizeof(*a));
+	a->kind = kind;
+	strncpy(a->name, name, sizeof(a->name) - 1);
+	return 0;
+}
+
+static struct rec_leaving *rec_memory_find(struct rec_memory *mem, const char *name)
+{
+	for (size_t i = 0; i < mem->n; i++)
+		if (strcmp(mem->v[i].name, name) == 0)
+			return &mem->v[i];
+	return NULL;
+}
+
+static struct rec_leaving *rec_memory_add(struct rec_memory *mem, const char *name, uint64_t now_ms, int ours)
+{
+	if (mem->n == mem->cap) {
+		size_t cap = mem->cap ? mem->cap * 2 : 16;
+		struct rec_leaving *grown = realloc(mem->v, cap * sizeof(*grown));
+		if (grown == NULL)
+			return NULL;
+		mem->v = grown;
+		mem->cap = cap;
+	}
+	struct rec_leaving *l = &mem->v[mem->n++];
+	memset(l, 0, sizeof(*l));
+	strncpy(l->name, name, sizeof(l->name) - 1);
+	l->since_ms = now_ms;
+	l->ours = ours;
+	return l;
+}
+
+void rec_memory_forget(struct rec_memory *mem, const char *name)
+{
+	struct rec_leaving *l = rec_memory_find(mem, name);
+	if (l != NULL)
+		*l = mem->v[--mem->n];
+}
+
+/* A live node HAProxy has: finish an interrupted add, take back our own drain, respect an
+ * operator's drain or maintenance. */
+static int rec_plan_live(const struct rec_server *s, struct rec_memory *mem, struct rec_plan *plan)
+{
+	struct rec_leaving *l = rec_memory_find(mem, s->name);
+	int ours = l != NULL && l->ours;
+	if (l != NULL)
+		rec_memory_forget(mem, s->name);
+	if (!(s->check_state & REC_CHECK_ENABLED)) {
+		/* Checks are enabled last when adding: off means the add never finished. */
+		if ((s->admin_state & REC_ADMIN_FMAINT) && rec_plan_push(plan, REC_READY, s->name) == -1)
+			return -1;
+		return rec_plan_push(plan, REC_ENABLE_HEALTH, s->name);
+	}
+	if (s->admin_state & (REC_ADMIN_FMAINT | REC_ADMIN_FDRAIN)) {
+		if (ours && (s->admin_state & REC_ADMIN_FDRAIN) && !(s->admin_state & REC_ADMIN_FMAINT))
+			return rec_plan_push(plan, REC_READY, s->name);
+		plan->held++;
+	}
+	return 0;
+}
+
+/* A server whose node left: drain it, then remove it once empty or timed out. */
+static int rec_plan_gone(const struct rec_input *in, const struct rec_server *s, struct rec_memory *mem,
+			 struct rec_plan *plan)
+{
+	struct rec_leaving *l = rec_memory_find(mem, s->name);
+	if (!(s->admin_state & (REC_ADMIN_FMAINT | REC_ADMIN_FDRAIN))) {
+		if (l == NULL && rec_memory_add(mem, s->name, in->now_ms, 1) == NULL)
+			return -1;
+		plan->leaving++;
+		return rec_plan_push(plan, REC_DRAIN, s->name);
+	}
+	if (l == NULL && (l = rec_memory_add(mem, s->name, in->now_ms, 0)) == NULL)
+		return -1;
+	plan->leaving++;
+	int timed_out = in->now_ms - l->since_ms >= in->drain_timeout_ms;
+	if (s->scur == -1 && !timed_out) {
+		plan->needs_scur++;
+		return 0;
+	}
+	if (s->scur == 0 || timed_out)
+		return rec_plan_push(plan, REC_REMOVE, s->name);
+	return 0;
+}
+
+static int rec_server_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct rec_server *)a)->name, ((const struct rec_server *)b)->name);
+}
+
+static int rec_plan_add(const struct node_addr *node, unsigned *next_id, struct rec_plan *plan)
+{
+	if (rec_plan_push(plan, REC_ADD, node->name) == -1)
+		return -1;
+	plan->v[plan->n - 1].node = node;
+	plan->v[plan->n - 1].id = (*next_id)++;
+	return 0;
+}
+
+/* Drops memory entries of servers HAProxy no longer has (deleted, or lost in a reload). */
+static void rec_memory_prune(struct rec_memory *mem, const struct rec_input *in)
+{
+	for (size_t i = 0; i < mem->n;) {
+		struct rec_server key;
+		strncpy(key.name, mem->v[i].name, sizeof(key.name));
+		if (bsearch(&key, in->actual, in->n_actual, sizeof(key), rec_server_cmp) == NULL)
+			mem->v[i] = mem->v[--mem->n];
+		else
+			i++;
+	}
+}
+
+int reconcile_plan(const struct rec_input *in, struct rec_memory *mem, struct rec_plan *plan)
+{
+	rec_plan_clear(plan);
+	qsort(in->actual, in->n_actual, sizeof(*in->actual), rec_server_cmp);
+	rec_memory_prune(mem, in);
+	unsigned next_id = 1;
+	for (size_t i = 0; i < in->n_actual; i++)
+		if (in->actual[i].id >= next_id)
+			next_id = in->actual[i].id + 1;
+	/* An empty live set is far likelier a broken heartbeat path than every node gone at
+	 * once: keep serving and let the health checks judge the nodes. */
+	plan->kept_on_empty = in->n_desired == 0 && in->n_actual > 0;
+	size_t d = 0, a = 0;
+	int rc = 0;
+	while (rc == 0 && (d < in->n_desired || a < in->n_actual)) {
+		int cmp;
+		if (d == in->n_desired)
+			cmp = 1;
+		else if (a == in->n_actual)
+			cmp = -1;
+		else
+			cmp = strcmp(in->desired[d].name, in->actual[a].name);
+		if (cmp < 0) {
+			rc = rec_plan_add(&in->desired[d++], &next_id, plan);
+		} else if (cmp == 0) {
+			d++;
+			rc = rec_plan_live(&in->actual[a++], mem, plan);
+		} else if (plan->kept_on_empty) {
+			a++;
+		} else {
+			rc = rec_plan_gone(in, &in->actual[a++], mem, plan);
+		}
+	}
+	if (rc == -1)
+		rec_plan_clear(plan);
+	return rc;
+}
+
+void rec_memory_clear(struct rec_memory *mem)
+{
+	free(mem->v);
+	memset(mem, 0, sizeof(*mem));
+}
+
+void rec_plan_clear(struct rec_plan *plan)
+{
+	free(plan->v);
+	memset(plan, 0, sizeof(*plan));
+}

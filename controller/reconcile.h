@@ -1,0 +1,83 @@
+/* The reconcile plan: a pure function from (live nodes, HAProxy's servers, what the
+ * controller is removing) to the runtime commands that bring HAProxy in line. No I/O. */
+#ifndef MCS_RECONCILE_H
+#define MCS_RECONCILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "member.h"
+
+/* Bits of `show servers state` (HAProxy 2.6 srv_admin_state / srv_check_state). */
+#define REC_ADMIN_FMAINT 0x01u
+#define REC_ADMIN_FDRAIN 0x08u
+#define REC_CHECK_ENABLED 0x04u
+
+struct rec_server {
+	char name[128];         /* server name: the node's "ip:port" */
+	unsigned id;            /* HAProxy's server id */
+	unsigned admin_state;   /* srv_admin_state bits */
+	unsigned check_state;   /* srv_check_state bits */
+	long long scur;         /* current sessions, -1 when not read */
+};
+
+/* A server on its way out, and who put it there. */
+struct rec_leaving {
+	char name[128];
+	uint64_t since_ms; /* when the drain started (or was first seen) */
+	int ours;          /* 1: the controller drained it; 0: found drained or in maintenance */
+};
+
+struct rec_memory {
+	struct rec_leaving *v;
+	size_t n, cap;
+};
+
+enum rec_kind {
+	REC_ADD,           /* add server, ready, enable health */
+	REC_READY,         /* set state ready: finish an add, or a node that came back */
+	REC_ENABLE_HEALTH, /* finish an add interrupted before its checks were enabled */
+	REC_DRAIN,         /* the node left: no new clients */
+	REC_REMOVE,        /* drained and empty (or timed out): maint, shutdown sessions, del */
+};
+
+struct rec_action {
+	enum rec_kind kind;
+	char name[128];
+	const struct node_addr *node; /* REC_ADD only: points into the desired array */
+	unsigned id;                  /* REC_ADD only: a free server id */
+};
+
+struct rec_plan {
+	struct rec_action *v;
+	size_t n, cap;
+	int kept_on_empty;   /* the live set was empty: nothing was taken out */
+	size_t held;         /* live nodes left in a drain or maintenance set by an operator */
+	size_t leaving;      /* servers draining towards removal */
+	size_t needs_scur;   /* leaving servers whose session count was not read (scur -1) */
+};
+
+struct rec_input {
+	const struct node_addr *desired; /* sorted by name, unique (node_list_sort_unique) */
+	size_t n_desired;
+	struct rec_server *actual; /* sorted in place by reconcile_plan */
+	size_t n_actual;
+	uint64_t now_ms;
+	uint64_t drain_timeout_ms;
+};
+
+/* Computes the actions for one step into plan (emptied first) and updates mem: drains
+ * started, finished or abandoned. Returns 0, or -1 when out of memory (plan emptied). */
+int reconcile_plan(const struct rec_input *in, struct rec_memory *mem, struct rec_plan *plan)
+	__attribute__((warn_unused_result));
+
+/* Forgets a server (after it was deleted); unknown names are ignored. */
+void rec_memory_forget(struct rec_memory *mem, const char *name);
+
+void rec_memory_clear(struct rec_memory *mem);
+void rec_plan_clear(struct rec_plan *plan);
+
+/* The action's name for log lines: "add", "ready", ... */
+const char *rec_kind_name(enum rec_kind kind);
+
+#endif

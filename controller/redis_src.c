@@ -1,0 +1,261 @@
+/* Redis polling: TIME, then the members heartbeated within the TTL, each one validated. */
+#include "redis_src.h"
+
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NODE_LIST_MAX_REJECTS 64
+
+struct redis_src {
+	struct redis_url url; /* own copy */
+	char *key;
+	unsigned timeout_ms;
+	redisContext *ctx; /* NULL while disconnected */
+	enum redis_src_err err;
+	char errstr[192];
+};
+
+__attribute__((format(printf, 3, 4))) static void redis_src_fail(struct redis_src *s, enum redis_src_err err,
+								   const char *fmt, ...)
+{
+	s->err = err;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->errstr, sizeof(s->errstr), fmt, ap);
+	va_end(ap);
+	if (err == REDIS_SRC_IO && s->ctx != NULL) {
+		redisFree(s->ctx);
+		s->ctx = NULL;
+	}
+}
+
+struct redis_src *redis_src_new(const struct redis_url *url, const char *key, unsigned timeout_ms)
+{
+	struct redis_src *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	s->url = *url;
+	s->url.user = url->user ? strdup(url->user) : NULL;
+	s->url.password = url->password ? strdup(url->password) : NULL;
+	s->key = strdup(key);
+	s->timeout_ms = timeout_ms;
+	if (s->key == NULL || (url->user && !s->url.user) || (url->password && !s->url.password)) {
+		redis_src_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void redis_src_free(struct redis_src *s)
+{
+	if (s == NULL)
+		return;
+	if (s->ctx != NULL)
+		redisFree(s->ctx);
+	redis_url_clear(&s->url);
+	free(s->key);
+	free(s);
+}
+
+enum redis_src_err redis_src_err(const struct redis_src *s) { return s->err; }
+
+const char *redis_src_errstr(const struct redis_src *s) { return s->errstr; }
+
+/* Runs a command and checks the reply kind. Returns the reply (caller frees) or NULL. */
+static redisReply *redis_src_call(struct redis_src *s, int want_type, const char *what, int argc,
+				  const char **argv)
+{
+	redisReply *r = redisCommandArgv(s->ctx, argc, argv, NULL);
+	if (r == NULL) {
+		redis_src_fail(s, REDIS_SRC_IO, "%s", s->ctx->errstr[0] ? s->ctx->errstr : "connection lost");
+		return NULL;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		redis_src_fail(s, REDIS_SRC_REPLY, "%s: %.120s", what, r->str);
+		freeReplyObject(r);
+		return NULL;
+	}
+	if (r->type != want_type) {
+		redis_src_fail(s, REDIS_SRC_PROTOCOL, "%s: unexpected reply type", what);
+		freeReplyObject(r);
+		return NULL;
+	}
+	return r;
+}
+
+static int redis_src_connect(struct redis_src *s)
+{
+	struct timeval tv = {s->timeout_ms / 1000, (long)(s->timeout_ms % 1000) * 1000};
+	s->ctx = redisConnectWithTimeout(s->url.host, (int)s->url.port, tv);
+	if (s->ctx == NULL || s->ctx->err) {
+		redis_src_fail(s, REDIS_SRC_IO, "connect to %.100s:%u: %s", s->url.host, s->url.port,
+			       s->ctx ? s->ctx->errstr : "out of memory");
+		if (s->ctx) {
+			redisFree(s->ctx);
+			s->ctx = NULL;
+		}
+		return -1;
+	}
+	if (redisSetTimeout(s->ctx, tv) != REDIS_OK) {
+		redis_src_fail(s, REDIS_SRC_IO, "cannot set the socket timeout");
+		return -1;
+	}
+	redisReply *r = NULL;
+	if (s->url.password != NULL) {
+		const char *argv[] = {"AUTH", s->url.user ? s->url.user : s->url.password, s->url.password};
+		r = redis_src_call(s, REDIS_REPLY_STATUS, "AUTH", s->url.user ? 3 : 2, argv);
+		if (r == NULL)
+			goto fail;
+		freeReplyObject(r);
+	}
+	if (s->url.db != 0) {
+		char db[16];
+		snprintf(db, sizeof(db), "%u", s->url.db);
+		const char *argv[] = {"SELECT", db};
+		r = redis_src_call(s, REDIS_REPLY_STATUS, "SELECT", 2, argv);
+		if (r == NULL)
+			goto fail;
+		freeReplyObject(r);
+	}
+	return 0;
+fail:
+	/* A refused AUTH or SELECT must not leave a half-usable connection behind. */
+	if (s->ctx != NULL) {
+		redisFree(s->ctx);
+		s->ctx = NULL;
+	}
+	return -1;
+}
+
+/* Redis TIME as seconds with microseconds. */
+static int redis_src_time(struct redis_src *s, double *now)
+{
+	const char *argv[] = {"TIME"};
+	redisReply *r = redis_src_call(s, REDIS_REPLY_ARRAY, "TIME", 1, argv);
+	if (r == NULL)
+		return -1;
+	if (r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[1]->type != REDIS_REPLY_STRING) {
+		freeReplyObject(r);
+		redis_src_fail(s, REDIS_SRC_PROTOCOL, "TIME: reply is not [seconds, microseconds]");
+		return -1;
+	}
+	*now = strtod(r->element[0]->str, NULL) + strtod(r->element[1]->str, NULL) / 1e6;
+	freeReplyObject(r);
+	return 0;
+}
+
+/* Validates one member and its score and files it as a node or a reject. */
+static int redis_src_take(const redisReply *member, const redisReply *score, double now, unsigned max_future_ms,
+			  struct node_list *out)
+{
+	if (member->type != REDIS_REPLY_STRING || score->type != REDIS_REPLY_STRING)
+		return node_list_reject(out, "", 0, "member or score is not a string");
+	char why[96];
+	struct node_addr node;
+	if (member_parse(member->str, member->len, &node, why, sizeof(why)) == -1)
+		return node_list_reject(out, member->str, member->len, why);
+	char *end;
+	errno = 0;
+	double value = strtod(score->str, &end);
+	if (*end != '\0' || errno == ERANGE || !isfinite(value))
+		return node_list_reject(out, member->str, member->len, "score is not a finite number");
+	if (value > now + max_future_ms / 1000.0) {
+		snprintf(why, sizeof(why), "score is %.0f s ahead of Redis TIME", value - now);
+		return node_list_reject(out, member->str, member->len, why);
+	}
+	return node_list_add(out, &node);
+}
+
+int redis_src_poll(struct redis_src *s, unsigned ttl_ms, unsigned max_future_ms, size_t max_nodes,
+		   struct node_list *out)
+{
+	node_list_clear(out);
+	s->err = REDIS_SRC_OK;
+	s->errstr[0] = '\0';
+	double now;
+	if (s->ctx == NULL && redis_src_connect(s) == -1)
+		return -1;
+	if (redis_src_time(s, &now) == -1)
+		return -1;
+	char min[48], limit[24];
+	/* Exclusive bound: a score exactly TTL old is stale. Newest first, so LIMIT keeps the freshest. */
+	snprintf(min, sizeof(min), "(%.6f", now - ttl_ms / 1000.0);
+	snprintf(limit, sizeof(limit), "%zu", max_nodes);
+	const char *argv[] = {"ZREVRANGEBYSCORE", s->key, "+inf", min, "WITHSCORES", "LIMIT", "0", limit};
+	redisReply *r = redis_src_call(s, REDIS_REPLY_ARRAY, "ZREVRANGEBYSCORE", 8, argv);
+	if (r == NULL)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i + 1 < r->elements && rc == 0; i += 2)
+		rc = redis_src_take(r->element[i], r->element[i + 1], now, max_future_ms, out);
+	freeReplyObject(r);
+	if (rc == -1) {
+		node_list_clear(out);
+		redis_src_fail(s, REDIS_SRC_OOM, "out of memory");
+		return -1;
+	}
+	node_list_sort_unique(out);
+	return 0;
+}
+
+void node_list_clear(struct node_list *l)
+{
+	free(l->nodes);
+	free(l->rejects);
+	memset(l, 0, sizeof(*l));
+}
+
+int node_list_add(struct node_list *l, const struct node_addr *n)
+{
+	if (l->n_nodes == l->cap_nodes) {
+		size_t cap = l->cap_nodes ? l->cap_nodes * 2 : 64;
+		struct node_addr *grown = realloc(l->nodes, cap * sizeof(*grown));
+		if (grown == NULL)
+			return -1;
+		l->nodes = grown;
+		l->cap_nodes = cap;
+	}
+	l->nodes[l->n_nodes++] = *n;
+	return 0;
+}
+
+static int node_addr_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct node_addr *)a)->name, ((const struct node_addr *)b)->name);
+}
+
+void node_list_sort_unique(struct node_list *l)
+{
+	if (l->n_nodes == 0)
+		return;
+	qsort(l->nodes, l->n_nodes, sizeof(*l->nodes), node_addr_cmp);
+	size_t kept = 1;
+	for (size_t i = 1; i < l->n_nodes; i++) {
+		if (strcmp(l->nodes[i].name, l->nodes[kept - 1].name) != 0)
+			l->nodes[kept++] = l->nodes[i];
+	}
+	l->n_nodes = kept;
+}
+
+int node_list_reject(struct node_list *l, const char *text, size_t len, const char *why)
+{
+	l->n_total_rejects++;
+	if (l->n_rejects == NODE_LIST_MAX_REJECTS)
+		return 0;
+	if (l->rejects == NULL) {
+		l->rejects = calloc(NODE_LIST_MAX_REJECTS, sizeof(*l->rejects));
+		if (l->rejects == NULL)
+			return 0; /* losing a log line is better than losing the poll */
+		l->cap_rejects = NODE_LIST_MAX_REJECTS;
+	}
+	struct member_reject *r = &l->rejects[l->n_rejects++];
+	member_quote(text, len, r->text, sizeof(r->text));
+	snprintf(r->why, sizeof(r->why), "%s", why);
+	return 0;
+}

@@ -1,0 +1,64 @@
+/* The source of truth for chat nodes: the Redis sorted set written by their heartbeats. */
+#ifndef MCS_REDIS_SRC_H
+#define MCS_REDIS_SRC_H
+
+#include <stddef.h>
+
+#include "member.h"
+#include "redis_url.h"
+
+enum redis_src_err {
+	REDIS_SRC_OK = 0,
+	REDIS_SRC_IO,       /* cannot connect, connection lost, timeout */
+	REDIS_SRC_REPLY,    /* Redis answered with an error (AUTH, WRONGTYPE, ...) */
+	REDIS_SRC_PROTOCOL, /* a reply of an unexpected shape */
+	REDIS_SRC_OOM,
+};
+
+struct member_reject {
+	char text[80]; /* the member, quoted for a log line and truncated */
+	char why[96];  /* what was wrong with it */
+};
+
+/* One poll's result: the live nodes (deduplicated) and the members refused. */
+struct node_list {
+	struct node_addr *nodes;
+	size_t n_nodes, cap_nodes;
+	struct member_reject *rejects;
+	size_t n_rejects, cap_rejects;
+	size_t n_total_rejects; /* all refused this poll, also beyond the rejects kept */
+};
+
+struct redis_src;
+
+/* Creates a source for key on the Redis server of url (copied). Does not connect yet.
+ * Returns NULL when out of memory. */
+struct redis_src *redis_src_new(const struct redis_url *url, const char *key, unsigned timeout_ms);
+
+/* Closes the connection and frees s; NULL is a no-op. */
+void redis_src_free(struct redis_src *s);
+
+/* Reads the members whose score is newer than Redis TIME - ttl_ms into out (emptied first).
+ * A score more than max_future_ms ahead of Redis TIME is refused, so a node with a broken
+ * clock cannot stay registered forever. At most max_nodes are kept (the freshest).
+ * Connects (AUTH, SELECT) when needed. Returns 0, or -1 with redis_src_err/errstr set and
+ * out untouched beyond emptying; the connection is dropped after an IO error. */
+int redis_src_poll(struct redis_src *s, unsigned ttl_ms, unsigned max_future_ms, size_t max_nodes,
+		   struct node_list *out) __attribute__((warn_unused_result));
+
+enum redis_src_err redis_src_err(const struct redis_src *s);
+const char *redis_src_errstr(const struct redis_src *s);
+
+/* Frees the arrays of a node list; the struct may be reused afterwards. */
+void node_list_clear(struct node_list *l);
+
+/* Appends a node (duplicates are removed by node_list_sort_unique); 0, or -1 when out of memory. */
+int node_list_add(struct node_list *l, const struct node_addr *n) __attribute__((warn_unused_result));
+
+/* Sorts the nodes by name and drops repeated names (two spellings of one IPv6 address). */
+void node_list_sort_unique(struct node_list *l);
+
+/* Records a refused member (kept for the first 64 of a poll, all counted). 0, or -1 when out of memory. */
+int node_list_reject(struct node_list *l, const char *text, size_t len, const char *why);
+
+#endif
