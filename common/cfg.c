@@ -5,14 +5,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Copies at most 64 bytes of a value for a message, control bytes as '?', so it stays one line. */
+static void cfg_quote(const char *text, char *out, size_t outlen)
+{
+	size_t i = 0;
+	for (; text[i] != '\0' && i < 64 && i + 1 < outlen; i++)
+		out[i] = (unsigned char)text[i] < 0x20 || text[i] == 0x7f ? '?' : text[i];
+	out[i] = '\0';
+}
+
 static int cfg_set_uint(const struct cfg_var *v, const char *text, char *err, size_t errlen)
 {
+	char shown[72];
+	cfg_quote(text, shown, sizeof(shown));
 	const char *p = text;
 	while (*p == ' ' || *p == '\t')
 		p++;
 	/* strtoul accepts a sign and wraps "-1": insist on digits only. */
 	if (*p < '0' || *p > '9') {
-		snprintf(err, errlen, "%s: \"%.64s\" is not a number of %s", v->name, text, v->unit);
+		snprintf(err, errlen, "%s: \"%s\" is not a number of %s", v->name, shown, v->unit);
 		return -1;
 	}
 	errno = 0;
@@ -21,11 +32,11 @@ static int cfg_set_uint(const struct cfg_var *v, const char *text, char *err, si
 	while (*end == ' ' || *end == '\t')
 		end++;
 	if (*end != '\0') {
-		snprintf(err, errlen, "%s: \"%.64s\" is not a number of %s", v->name, text, v->unit);
+		snprintf(err, errlen, "%s: \"%s\" is not a number of %s", v->name, shown, v->unit);
 		return -1;
 	}
 	if (errno == ERANGE || value < v->min || value > v->max) {
-		snprintf(err, errlen, "%s: %.64s is out of range (%lu to %lu %s)", v->name, text, v->min, v->max,
+		snprintf(err, errlen, "%s: %s is out of range (%lu to %lu %s)", v->name, shown, v->min, v->max,
 			 v->unit);
 		return -1;
 	}

@@ -19,13 +19,13 @@ struct ctl_hap_info {
 int ctl_hap_read_info(struct hap_conn *c, struct ctl_hap_info *info, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
-/* Reads the backend's servers (show servers state) into *out (malloc'd, caller frees) with
- * scur -1. Returns 0, or -1 with the reason in err. */
+/* Reads the backend's servers (show servers state) into *out (malloc'd, caller frees),
+ * sorted by name, with scur -1. Returns 0, or -1 with the reason in err. */
 int ctl_hap_read_servers(struct hap_conn *c, const char *backend, struct rec_server **out, size_t *n, char *err,
 			 size_t errlen) __attribute__((warn_unused_result));
 
-/* Fills scur of every server from `show stat` (servers sorted by name, as after
- * reconcile_plan). Returns 0, or -1 with the reason in err. */
+/* Fills scur of every server from `show stat` (servers sorted by name, as
+ * ctl_hap_read_servers returns them). Returns 0, or -1 with the reason in err. */
 int ctl_hap_read_scur(struct hap_conn *c, const char *backend, struct rec_server *servers, size_t n, char *err,
 		      size_t errlen) __attribute__((warn_unused_result));
 

@@ -207,15 +207,11 @@ static int ctl_sync_haproxy(struct ctl *ctl, char *err, size_t errlen)
 		goto done;
 	ctl->n_servers = n;
 	struct rec_input in = {ctl->live.nodes, ctl->live.n_nodes, servers, n, ctl_now_ms(), conf.drain_timeout_s * 1000u};
+	/* Session counts cost a `show stat`: read them only while a node is leaving. */
+	if (reconcile_needs_scur(&in) && ctl_hap_read_scur(ctl->hap, CTL_BACKEND, servers, n, err, errlen) == -1)
+		goto done;
 	if (reconcile_plan(&in, &ctl->leaving, &plan) == -1)
 		goto oom;
-	if (plan.needs_scur > 0) {
-		/* Session counts cost a `show stat`: read them only while a node is leaving. */
-		if (ctl_hap_read_scur(ctl->hap, CTL_BACKEND, servers, n, err, errlen) == -1)
-			goto done;
-		if (reconcile_plan(&in, &ctl->leaving, &plan) == -1)
-			goto oom;
-	}
 	ctl_log_plan(ctl, &plan);
 	rc = ctl_apply_plan(ctl, &plan, err, errlen);
 	goto done;

@@ -39,7 +39,7 @@ static int member_addr_is_usable(int family, const void *bin)
 		return !(b[0] == 0 || b[0] >= 224); /* 0/8, multicast, reserved, broadcast */
 	}
 	const struct in6_addr *a = bin;
-	return !(IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_MULTICAST(a));
+	return !(IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_MULTICAST(a) || IN6_IS_ADDR_V4MAPPED(a));
 }
 
 static int member_parse_host(const char *host, size_t len, int family, struct node_addr *out, char *err,
@@ -55,6 +55,11 @@ static int member_parse_host(const char *host, size_t len, int family, struct no
 	text[len] = '\0';
 	if (inet_pton(family, text, bin) != 1) {
 		snprintf(err, errlen, "\"%s\" is not an %s address", text, family == AF_INET ? "IPv4" : "IPv6");
+		return -1;
+	}
+	if (family == AF_INET6 && IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)bin)) {
+		/* One node, one name: the IPv4 spelling is the only one. */
+		snprintf(err, errlen, "%s is IPv4-mapped: register it as a.b.c.d:port", text);
 		return -1;
 	}
 	if (!member_addr_is_usable(family, bin)) {

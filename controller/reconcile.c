@@ -73,7 +73,8 @@ static int rec_plan_live(const struct rec_server *s, struct rec_memory *mem, str
 		return rec_plan_push(plan, REC_ENABLE_HEALTH, s->name);
 	}
 	if (s->admin_state & (REC_ADMIN_FMAINT | REC_ADMIN_FDRAIN)) {
-		if (ours && (s->admin_state & REC_ADMIN_FDRAIN) && !(s->admin_state & REC_ADMIN_FMAINT))
+		/* Ours also when a remove was cut short in maintenance: the node is back, serve it. */
+		if (ours)
 			return rec_plan_push(plan, REC_READY, s->name);
 		plan->held++;
 	}
@@ -86,8 +87,10 @@ static int rec_plan_gone(const struct rec_input *in, const struct rec_server *s,
 {
 	struct rec_leaving *l = rec_memory_find(mem, s->name);
 	if (!(s->admin_state & (REC_ADMIN_FMAINT | REC_ADMIN_FDRAIN))) {
-		if (l == NULL && rec_memory_add(mem, s->name, in->now_ms, 1) == NULL)
+		if (l == NULL && (l = rec_memory_add(mem, s->name, in->now_ms, 1)) == NULL)
 			return -1;
+		/* The drain is ours now, even if an operator's drain was seen (and lifted) before. */
+		l->ours = 1;
 		plan->leaving++;
 		return rec_plan_push(plan, REC_DRAIN, s->name);
 	}
@@ -129,6 +132,25 @@ static void rec_memory_prune(struct rec_memory *mem, const struct rec_input *in)
 		else
 			i++;
 	}
+}
+
+static int node_addr_name_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct node_addr *)elem)->name);
+}
+
+int reconcile_needs_scur(const struct rec_input *in)
+{
+	/* An empty live set removes nothing, so no count is needed. */
+	if (in->n_desired == 0)
+		return 0;
+	for (size_t i = 0; i < in->n_actual; i++) {
+		const struct rec_server *s = &in->actual[i];
+		if ((s->admin_state & (REC_ADMIN_FMAINT | REC_ADMIN_FDRAIN)) && s->scur == -1 &&
+		    bsearch(s->name, in->desired, in->n_desired, sizeof(*in->desired), node_addr_name_cmp) == NULL)
+			return 1;
+	}
+	return 0;
 }
 
 int reconcile_plan(const struct rec_input *in, struct rec_memory *mem, struct rec_plan *plan)

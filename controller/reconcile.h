@@ -66,6 +66,10 @@ struct rec_input {
 	uint64_t drain_timeout_ms;
 };
 
+/* 1 when a server whose node left is in drain or maintenance with an unknown session
+ * count (scur -1): read the counts (`show stat`) before planning. No side effects. */
+int reconcile_needs_scur(const struct rec_input *in);
+
 /* Computes the actions for one step into plan (emptied first) and updates mem: drains
  * started, finished or abandoned. Returns 0, or -1 when out of memory (plan emptied). */
 int reconcile_plan(const struct rec_input *in, struct rec_memory *mem, struct rec_plan *plan)

@@ -92,13 +92,14 @@ done:
 	return rc;
 }
 
-/* curl allocates user and password; keep our own malloc'd copies so callers use free(). */
+/* curl allocates user and password; keep our own malloc'd copies so callers use free().
+ * "redis://:secret@h" gives an empty user: that means no user (AUTH with the password alone). */
 static int redis_url_own_strings(struct redis_url *out)
 {
 	char *user = out->user, *password = out->password;
-	out->user = user ? strdup(user) : NULL;
+	out->user = user && user[0] ? strdup(user) : NULL;
 	out->password = password ? strdup(password) : NULL;
-	int failed = (user && out->user == NULL) || (password && out->password == NULL);
+	int failed = (user && user[0] && out->user == NULL) || (password && out->password == NULL);
 	curl_free(user);
 	curl_free(password);
 	return failed ? -1 : 0;
@@ -115,7 +116,7 @@ int redis_url_parse(const char *url, struct redis_url *out, char *err, size_t er
 	CURLUcode rc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
 	int result = -1;
 	if (rc != CURLUE_OK) {
-		snprintf(err, errlen, "\"%.64s\" is not a URL (%s)", url, curl_url_strerror(rc));
+		snprintf(err, errlen, "not a URL (%s)", curl_url_strerror(rc));
 	} else if (redis_url_fill(u, out, err, errlen) == 0) {
 		result = 0;
 	}
@@ -141,9 +142,14 @@ void redis_url_clear(struct redis_url *u)
 int redis_url_check(const char *url, char *err, size_t errlen)
 {
 	struct redis_url parsed;
-	char why[160];
+	char why[160], shown[96];
 	if (redis_url_parse(url, &parsed, why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "\"%.64s\" is not a usable redis:// URL: %s", url, why);
+		/* The message goes to logs: never with the password in it. */
+		redis_url_redact(url, shown, sizeof(shown));
+		for (char *p = shown; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+		snprintf(err, errlen, "\"%s\" is not a usable redis:// URL: %s", shown, why);
 		return -1;
 	}
 	redis_url_clear(&parsed);

@@ -1,0 +1,435 @@
+/* reconcile_plan, step by step: each scenario feeds the live nodes and HAProxy's servers of a
+ * few consecutive steps, with one rec_memory carried across them, and checks every action,
+ * every counter and what the memory holds afterwards. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reconcile.h"
+#include "redis_src.h"
+
+#define MAXN 8
+#define MAXSTEPS 6
+
+/* HAProxy states as `show servers state` gives them. */
+#define UP 0u, REC_CHECK_ENABLED            /* ready, checks on */
+#define DRAINED REC_ADMIN_FDRAIN, REC_CHECK_ENABLED
+#define MAINT REC_ADMIN_FMAINT, REC_CHECK_ENABLED
+#define MAINT_DRAINED (REC_ADMIN_FMAINT | REC_ADMIN_FDRAIN), REC_CHECK_ENABLED
+#define ADDED REC_ADMIN_FMAINT, 0u          /* "add server" done, nothing after */
+#define ADDED_READY 0u, 0u                  /* add and "set state ready" done, checks still off */
+
+#define A "10.0.0.1:7000"
+#define B "10.0.0.2:7000"
+#define C "10.0.0.3:7000"
+#define D "10.0.0.4:7000"
+#define V6 "2001:db8::7:7000"
+#define V6_MEMBER "[2001:DB8:0::7]:7000"
+
+struct srv {
+	const char *name;
+	unsigned id, admin, check;
+	long long scur;
+};
+
+struct act {
+	enum rec_kind kind;
+	const char *name;
+	unsigned id; /* REC_ADD */
+};
+
+struct mem {
+	const char *name;
+	uint64_t since;
+	int ours;
+};
+
+struct step {
+	uint64_t now;
+	const char *live[MAXN];  /* members as Redis holds them, NULL-terminated */
+	struct srv servers[MAXN]; /* HAProxy's servers, any order, name NULL ends */
+	struct act actions[MAXN]; /* the plan, in order */
+	int kept_on_empty;
+	size_t held, leaving, needs_scur;
+	struct mem memory[MAXN]; /* afterwards, any order */
+};
+
+struct scenario {
+	const char *title;
+	uint64_t drain_timeout;
+	struct step steps[MAXSTEPS]; /* ends at the first step with now 0 after the first */
+};
+
+static const struct scenario scenarios[] = {
+	{"nothing at all", 1000, {{.now = 5}}},
+	{"new nodes are added in name order with ids from 1",
+	 1000,
+	 {{.now = 5,
+	   .live = {B, A, V6_MEMBER, A},
+	   .actions = {{REC_ADD, A, 1}, {REC_ADD, B, 2}, {REC_ADD, V6, 3}}}}},
+	{"in line: nothing to do",
+	 1000,
+	 {{.now = 5, .live = {A, B}, .servers = {{B, 2, UP, 4}, {A, 1, UP, 0}}}}},
+	{"ids continue above the highest id in use, gaps are not reused",
+	 1000,
+	 {{.now = 5,
+	   .live = {A, B, C, D},
+	   .servers = {{D, 3, UP, 0}, {A, 7, UP, 0}},
+	   .actions = {{REC_ADD, B, 8}, {REC_ADD, C, 9}}}}},
+	{"an add cut short after `add server` is finished: ready, then checks",
+	 1000,
+	 {{.now = 5,
+	   .live = {A, B},
+	   .servers = {{A, 1, ADDED, -1}, {B, 2, ADDED_READY, -1}},
+	   .actions = {{REC_READY, A, 0}, {REC_ENABLE_HEALTH, A, 0}, {REC_ENABLE_HEALTH, B, 0}}}}},
+	{"an operator's drain or maintenance of a live node is respected",
+	 1000,
+	 {{.now = 5,
+	   .live = {A, B, C, D},
+	   .servers = {{A, 1, DRAINED, 3}, {B, 2, MAINT, 0}, {C, 3, MAINT_DRAINED, 0}, {D, 4, UP, 1}},
+	   .held = 3},
+	  {.now = 6,
+	   .live = {A, B, C, D},
+	   .servers = {{A, 1, DRAINED, 3}, {B, 2, MAINT, 0}, {C, 3, MAINT_DRAINED, 0}, {D, 4, UP, 1}},
+	   .held = 3}}},
+	{"a node that left is drained, then removed at the timeout although it has sessions",
+	 1000,
+	 {{.now = 100, .live = {B}, .servers = {{A, 1, UP, 5}, {B, 2, UP, 0}}, .actions = {{REC_DRAIN, A, 0}},
+	   .leaving = 1, .memory = {{A, 100, 1}}},
+	  {.now = 600, .live = {B}, .servers = {{A, 1, DRAINED, 5}, {B, 2, UP, 0}}, .leaving = 1,
+	   .memory = {{A, 100, 1}}},
+	  {.now = 1099, .live = {B}, .servers = {{A, 1, DRAINED, 5}, {B, 2, UP, 0}}, .leaving = 1,
+	   .memory = {{A, 100, 1}}},
+	  {.now = 1100, .live = {B}, .servers = {{A, 1, DRAINED, 5}, {B, 2, UP, 0}},
+	   .actions = {{REC_REMOVE, A, 0}}, .leaving = 1, .memory = {{A, 100, 1}}},
+	  /* The executor deleted it: HAProxy no longer lists it, the memory lets go. */
+	  {.now = 1200, .live = {B}, .servers = {{B, 2, UP, 0}}}}},
+	{"a drained node without sessions is removed before the timeout",
+	 60000,
+	 {{.now = 1000, .live = {B}, .servers = {{A, 1, UP, 2}, {B, 2, UP, 0}}, .actions = {{REC_DRAIN, A, 0}},
+	   .leaving = 1, .memory = {{A, 1000, 1}}},
+	  {.now = 1010, .live = {B}, .servers = {{A, 1, DRAINED, 0}, {B, 2, UP, 0}},
+	   .actions = {{REC_REMOVE, A, 0}}, .leaving = 1, .memory = {{A, 1000, 1}}}}},
+	{"unknown session counts are asked for, and a timeout needs none",
+	 1000,
+	 {{.now = 10, .live = {C}, .servers = {{A, 1, UP, -1}, {B, 2, UP, -1}, {C, 3, UP, -1}},
+	   .actions = {{REC_DRAIN, A, 0}, {REC_DRAIN, B, 0}}, .leaving = 2,
+	   .memory = {{A, 10, 1}, {B, 10, 1}}},
+	  {.now = 20, .live = {C}, .servers = {{A, 1, DRAINED, -1}, {B, 2, DRAINED, -1}, {C, 3, UP, -1}},
+	   .leaving = 2, .needs_scur = 2, .memory = {{A, 10, 1}, {B, 10, 1}}},
+	  {.now = 20, .live = {C}, .servers = {{A, 1, DRAINED, 0}, {B, 2, DRAINED, 4}, {C, 3, UP, -1}},
+	   .actions = {{REC_REMOVE, A, 0}}, .leaving = 2, .memory = {{A, 10, 1}, {B, 10, 1}}},
+	  {.now = 1010, .live = {C}, .servers = {{B, 2, DRAINED, -1}, {C, 3, UP, -1}},
+	   .actions = {{REC_REMOVE, B, 0}}, .leaving = 1, .memory = {{B, 10, 1}}}}},
+	{"a node back while the controller drains it is made ready",
+	 1000,
+	 {{.now = 10, .live = {B}, .servers = {{A, 1, UP, 1}, {B, 2, UP, 0}}, .actions = {{REC_DRAIN, A, 0}},
+	   .leaving = 1, .memory = {{A, 10, 1}}},
+	  {.now = 20, .live = {A, B}, .servers = {{A, 1, DRAINED, -1}, {B, 2, UP, 0}},
+	   .actions = {{REC_READY, A, 0}}},
+	  {.now = 30, .live = {A, B}, .servers = {{A, 1, UP, -1}, {B, 2, UP, 0}}}}},
+	{"a node back before the drain took effect needs nothing",
+	 1000,
+	 {{.now = 10, .live = {B}, .servers = {{A, 1, UP, 1}, {B, 2, UP, 0}}, .actions = {{REC_DRAIN, A, 0}},
+	   .leaving = 1, .memory = {{A, 10, 1}}},
+	  {.now = 20, .live = {A, B}, .servers = {{A, 1, UP, -1}, {B, 2, UP, 0}}}}},
+	{"a drain that failed is sent again, its timer kept",
+	 1000,
+	 {{.now = 10, .live = {B}, .servers = {{A, 1, UP, 1}, {B, 2, UP, 0}}, .actions = {{REC_DRAIN, A, 0}},
+	   .leaving = 1, .memory = {{A, 10, 1}}},
+	  {.now = 500, .live = {B}, .servers = {{A, 1, UP, 1}, {B, 2, UP, 0}}, .actions = {{REC_DRAIN, A, 0}},
+	   .leaving = 1, .memory = {{A, 10, 1}}},
+	  {.now = 1010, .live = {B}, .servers = {{A, 1, DRAINED, 1}, {B, 2, UP, 0}},
+	   .actions = {{REC_REMOVE, A, 0}}, .leaving = 1, .memory = {{A, 10, 1}}}}},
+	{"an operator's drain is adopted when the node leaves, and kept when it returns",
+	 1000,
+	 {{.now = 10, .live = {A, B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}}, .held = 1},
+	  {.now = 20, .live = {B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}}, .leaving = 1,
+	   .memory = {{A, 20, 0}}},
+	  {.now = 30, .live = {B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}}, .leaving = 1,
+	   .memory = {{A, 20, 0}}},
+	  {.now = 40, .live = {A, B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}}, .held = 1},
+	  /* Leaving again starts a new timer. */
+	  {.now = 50, .live = {B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}}, .leaving = 1,
+	   .memory = {{A, 50, 0}}},
+	  {.now = 1050, .live = {B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}},
+	   .actions = {{REC_REMOVE, A, 0}}, .leaving = 1, .memory = {{A, 50, 0}}}}},
+	{"a node in an operator's maintenance that leaves is removed once empty",
+	 1000,
+	 {{.now = 10, .live = {B}, .servers = {{A, 1, MAINT, 0}, {B, 2, UP, 0}},
+	   .actions = {{REC_REMOVE, A, 0}}, .leaving = 1, .memory = {{A, 10, 0}}}}},
+	{"an add cut short for a node that already left is removed, not finished",
+	 1000,
+	 {{.now = 10, .live = {B}, .servers = {{A, 1, ADDED, 0}, {B, 2, UP, 0}},
+	   .actions = {{REC_REMOVE, A, 0}}, .leaving = 1, .memory = {{A, 10, 0}}}}},
+	{"an empty live set takes nothing out, not even a timed-out drain",
+	 1000,
+	 {{.now = 10, .live = {B}, .servers = {{A, 1, UP, 3}, {B, 2, UP, 0}}, .actions = {{REC_DRAIN, A, 0}},
+	   .leaving = 1, .memory = {{A, 10, 1}}},
+	  {.now = 5000, .servers = {{A, 1, DRAINED, 0}, {B, 2, UP, 0}}, .kept_on_empty = 1,
+	   .memory = {{A, 10, 1}}},
+	  {.now = 5001, .servers = {{A, 1, DRAINED, -1}, {B, 2, DRAINED, -1}, {C, 3, ADDED, -1}},
+	   .kept_on_empty = 1, .memory = {{A, 10, 1}}},
+	  {.now = 6000, .live = {B}, .servers = {{A, 1, DRAINED, 3}, {B, 2, UP, 0}},
+	   .actions = {{REC_REMOVE, A, 0}}, .leaving = 1, .memory = {{A, 10, 1}}}}},
+	{"an empty live set and no server is not 'kept on empty'", 1000, {{.now = 10, .kept_on_empty = 0}}},
+	{"a server HAProxy lost (reload, manual del) is forgotten and added afresh",
+	 1000,
+	 {{.now = 10, .live = {B}, .servers = {{A, 4, UP, 3}, {B, 5, UP, 0}}, .actions = {{REC_DRAIN, A, 0}},
+	   .leaving = 1, .memory = {{A, 10, 1}}},
+	  {.now = 20, .live = {B}, .servers = {{B, 1, UP, 0}}},
+	  {.now = 30, .live = {A, B}, .servers = {{B, 1, UP, 0}}, .actions = {{REC_ADD, A, 2}}}}},
+	{"add, keep and drain in one step, merged by name",
+	 1000,
+	 {{.now = 10, .live = {A, C, V6_MEMBER}, .servers = {{V6, 9, UP, 0}, {B, 2, UP, 0}, {C, 3, UP, 0}},
+	   .actions = {{REC_ADD, A, 10}, {REC_DRAIN, B, 0}}, .leaving = 1, .memory = {{B, 10, 1}}}}},
+	/* main.c plans a second time with the same input once it has read the session counts
+	 * (needs_scur > 0): the second plan must still make the returning node ready. */
+	/* The controller reads scur first (reconcile_needs_scur) and plans once per step. */
+	{"a node returns while another leaves with its session count read",
+	 1000,
+	 {{.now = 10, .live = {B}, .servers = {{A, 1, UP, -1}, {B, 2, UP, -1}, {C, 3, UP, -1}},
+	   .actions = {{REC_DRAIN, A, 0}, {REC_DRAIN, C, 0}}, .leaving = 2, .memory = {{A, 10, 1}, {C, 10, 1}}},
+	  {.now = 20, .live = {A, B}, .servers = {{A, 1, DRAINED, 0}, {B, 2, UP, 0}, {C, 3, DRAINED, 2}},
+	   .actions = {{REC_READY, A, 0}}, .leaving = 1, .memory = {{C, 10, 1}}}}},
+	/* The operator's drain was lifted while the node was away, so the controller drained it:
+	 * that drain is the controller's and is taken back when the node returns. */
+	{"a drain the controller made after an operator's was lifted is the controller's",
+	 1000,
+	 {{.now = 10, .live = {A, B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}}, .held = 1},
+	  {.now = 20, .live = {B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}}, .leaving = 1,
+	   .memory = {{A, 20, 0}}},
+	  {.now = 30, .live = {B}, .servers = {{A, 1, UP, 2}, {B, 2, UP, 0}}, .actions = {{REC_DRAIN, A, 0}},
+	   .leaving = 1, .memory = {{A, 20, 1}}},
+	  {.now = 40, .live = {A, B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}},
+	   .actions = {{REC_READY, A, 0}}}}},
+};
+
+static void live_load(const char *const *members, struct node_list *l)
+{
+	for (size_t i = 0; i < MAXN && members[i] != NULL; i++) {
+		struct node_addr n;
+		char err[128];
+		ck_assert_msg(member_parse(members[i], strlen(members[i]), &n, err, sizeof(err)) == 0, "%s: %s",
+			      members[i], err);
+		ck_assert_int_eq(node_list_add(l, &n), 0);
+	}
+	node_list_sort_unique(l);
+}
+
+static size_t servers_load(const struct srv *in, struct rec_server *out)
+{
+	size_t n = 0;
+	for (; n < MAXN && in[n].name != NULL; n++) {
+		memset(&out[n], 0, sizeof(out[n]));
+		snprintf(out[n].name, sizeof(out[n].name), "%s", in[n].name);
+		out[n].id = in[n].id;
+		out[n].admin_state = in[n].admin;
+		out[n].check_state = in[n].check;
+		out[n].scur = in[n].scur;
+	}
+	return n;
+}
+
+static void check_actions(const char *where, const struct step *st, const struct rec_plan *plan,
+			  const struct node_list *live)
+{
+	size_t n = 0;
+	while (n < MAXN && st->actions[n].name != NULL)
+		n++;
+	for (size_t i = 0; i < plan->n && i < n; i++) {
+		const struct rec_action *got = &plan->v[i];
+		const struct act *want = &st->actions[i];
+		ck_assert_msg(got->kind == want->kind && strcmp(got->name, want->name) == 0,
+			      "%s: action %zu is %s %s, want %s %s", where, i, rec_kind_name(got->kind), got->name,
+			      rec_kind_name(want->kind), want->name);
+		if (got->kind != REC_ADD)
+			continue;
+		ck_assert_msg(got->id == want->id, "%s: add %s with id %u, want %u", where, got->name, got->id,
+			      want->id);
+		/* The node to add points into the live array, with its address and port. */
+		ck_assert_ptr_nonnull(got->node);
+		ck_assert_msg(got->node >= live->nodes && got->node < live->nodes + live->n_nodes,
+			      "%s: add %s: node outside the live array", where, got->name);
+		ck_assert_str_eq(got->node->name, got->name);
+	}
+	if (plan->n != n) {
+		char text[1024] = "";
+		for (size_t i = 0; i < plan->n; i++)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), " %s %s;", rec_kind_name(plan->v[i].kind),
+				 plan->v[i].name);
+		ck_abort_msg("%s: %zu actions, want %zu:%s", where, plan->n, n, text);
+	}
+}
+
+static void check_memory(const char *where, const struct step *st, const struct rec_memory *mem)
+{
+	size_t n = 0;
+	while (n < MAXN && st->memory[n].name != NULL)
+		n++;
+	ck_assert_msg(mem->n == n, "%s: memory holds %zu servers, want %zu", where, mem->n, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct mem *want = &st->memory[i];
+		const struct rec_leaving *got = NULL;
+		for (size_t j = 0; j < mem->n; j++)
+			if (strcmp(mem->v[j].name, want->name) == 0)
+				got = &mem->v[j];
+		ck_assert_msg(got != NULL, "%s: %s not in memory", where, want->name);
+		ck_assert_msg(got->since_ms == want->since && got->ours == want->ours,
+			      "%s: memory of %s is since %llu ours %d, want since %llu ours %d", where, want->name,
+			      (unsigned long long)got->since_ms, got->ours, (unsigned long long)want->since, want->ours);
+	}
+}
+
+START_TEST(test_scenario)
+{
+	const struct scenario *sc = &scenarios[_i];
+	struct rec_memory mem = {0};
+	struct rec_plan plan = {0};
+	for (size_t s = 0; s < MAXSTEPS && (s == 0 || sc->steps[s].now != 0); s++) {
+		const struct step *st = &sc->steps[s];
+		char where[160];
+		snprintf(where, sizeof(where), "%s, step %zu", sc->title, s + 1);
+		struct node_list live = {0};
+		struct rec_server servers[MAXN];
+		live_load(st->live, &live);
+		size_t n_servers = servers_load(st->servers, servers);
+		struct rec_input in = {live.nodes, live.n_nodes, servers, n_servers, st->now, sc->drain_timeout};
+		/* A step that would wait for session counts is one the controller reads them for first. */
+		if (st->needs_scur > 0)
+			ck_assert_msg(reconcile_needs_scur(&in), "%s: reconcile_needs_scur is 0", where);
+		ck_assert_msg(reconcile_plan(&in, &mem, &plan) == 0, "%s: out of memory", where);
+		check_actions(where, st, &plan, &live);
+		ck_assert_msg(plan.kept_on_empty == st->kept_on_empty, "%s: kept_on_empty %d", where, plan.kept_on_empty);
+		ck_assert_msg(plan.held == st->held, "%s: held %zu, want %zu", where, plan.held, st->held);
+		ck_assert_msg(plan.leaving == st->leaving, "%s: leaving %zu, want %zu", where, plan.leaving, st->leaving);
+		ck_assert_msg(plan.needs_scur == st->needs_scur, "%s: needs_scur %zu, want %zu", where, plan.needs_scur,
+			      st->needs_scur);
+		check_memory(where, st, &mem);
+		/* The servers were sorted in place by name. */
+		for (size_t i = 1; i < n_servers; i++)
+			ck_assert_int_lt(strcmp(servers[i - 1].name, servers[i].name), 0);
+		node_list_clear(&live);
+	}
+	rec_plan_clear(&plan);
+	ck_assert_ptr_null(plan.v);
+	ck_assert_uint_eq(plan.n, 0);
+	rec_memory_clear(&mem);
+	ck_assert_ptr_null(mem.v);
+	ck_assert_uint_eq(mem.n, 0);
+}
+END_TEST
+
+/* Many servers at once: memory and plan grow past their first allocation. */
+START_TEST(test_many)
+{
+	enum { N = 100 };
+	static struct rec_server servers[N];
+	struct rec_memory mem = {0};
+	struct rec_plan plan = {0};
+	struct node_list live = {0};
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(servers[i].name, sizeof(servers[i].name), "10.1.%u.%u:80", i / 200, 1 + i % 200);
+		servers[i].id = i + 1;
+		servers[i].check_state = REC_CHECK_ENABLED;
+		servers[i].scur = 1;
+	}
+	live_load((const char *const[]){"10.9.9.9:80", NULL}, &live);
+	struct rec_input in = {live.nodes, live.n_nodes, servers, N, 1000, 500};
+	ck_assert_int_eq(reconcile_plan(&in, &mem, &plan), 0);
+	ck_assert_uint_eq(plan.n, N + 1);
+	ck_assert_uint_eq(mem.n, N);
+	ck_assert_uint_eq(plan.leaving, N);
+	size_t adds = 0;
+	for (size_t i = 0; i < plan.n; i++) {
+		if (plan.v[i].kind == REC_ADD) {
+			adds++;
+			ck_assert_uint_eq(plan.v[i].id, N + 1);
+		} else {
+			ck_assert_int_eq(plan.v[i].kind, REC_DRAIN);
+		}
+	}
+	ck_assert_uint_eq(adds, 1);
+	for (unsigned i = 0; i < N; i++)
+		servers[i].admin_state = REC_ADMIN_FDRAIN;
+	in.now_ms = 1500;
+	ck_assert_int_eq(reconcile_plan(&in, &mem, &plan), 0);
+	ck_assert_uint_eq(plan.n, N + 1);
+	size_t removes = 0;
+	for (size_t i = 0; i < plan.n; i++)
+		removes += plan.v[i].kind == REC_REMOVE;
+	ck_assert_uint_eq(removes, N);
+	rec_plan_clear(&plan);
+	rec_memory_clear(&mem);
+	node_list_clear(&live);
+}
+END_TEST
+
+START_TEST(test_memory_forget)
+{
+	struct rec_memory mem = {0};
+	struct rec_plan plan = {0};
+	struct rec_server servers[3] = {
+		{.name = A, .id = 1, .check_state = REC_CHECK_ENABLED},
+		{.name = B, .id = 2, .check_state = REC_CHECK_ENABLED},
+		{.name = C, .id = 3, .check_state = REC_CHECK_ENABLED},
+	};
+	struct node_list live = {0};
+	live_load((const char *const[]){D, NULL}, &live);
+	struct rec_input in = {live.nodes, live.n_nodes, servers, 3, 7, 1000};
+	ck_assert_int_eq(reconcile_plan(&in, &mem, &plan), 0);
+	ck_assert_uint_eq(mem.n, 3);
+	rec_memory_forget(&mem, "10.9.9.9:1"); /* unknown: ignored */
+	ck_assert_uint_eq(mem.n, 3);
+	rec_memory_forget(&mem, A);
+	ck_assert_uint_eq(mem.n, 2);
+	for (size_t i = 0; i < mem.n; i++)
+		ck_assert_str_ne(mem.v[i].name, A);
+	rec_memory_forget(&mem, C);
+	rec_memory_forget(&mem, B);
+	ck_assert_uint_eq(mem.n, 0);
+	rec_memory_forget(&mem, B);
+	rec_plan_clear(&plan);
+	rec_memory_clear(&mem);
+	rec_memory_clear(&mem);
+	node_list_clear(&live);
+}
+END_TEST
+
+START_TEST(test_kind_names)
+{
+	static const struct {
+		enum rec_kind kind;
+		const char *name;
+	} names[] = {
+		{REC_ADD, "add"},   {REC_READY, "ready"},   {REC_ENABLE_HEALTH, "enable-health"},
+		{REC_DRAIN, "drain"}, {REC_REMOVE, "remove"},
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		ck_assert_str_eq(rec_kind_name(names[i].kind), names[i].name);
+}
+END_TEST
+
+static Suite *reconcile_suite(void)
+{
+	Suite *s = suite_create("reconcile");
+	TCase *tc = tcase_create("scenarios");
+	tcase_add_loop_test(tc, test_scenario, 0, sizeof(scenarios) / sizeof(scenarios[0]));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("helpers");
+	tcase_add_test(tc, test_many);
+	tcase_add_test(tc, test_memory_forget);
+	tcase_add_test(tc, test_kind_names);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(reconcile_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
