@@ -2,6 +2,7 @@
  * families, the sticky out-of-memory contract. Table-driven where it can be. */
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,0 +1,140 @@
+/* Runtime API command builders: every word is either a constant, a name checked against a
+ * strict character set, an address re-printed by inet_ntop, or a number in range. */
+#include "hap_cmd.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define HAP_WEIGHT_MAX 256u
+
+int hap_name_valid(const char *s)
+{
+	static const char extra[] = "._:-";
+	size_t n = 0;
+	if (s == NULL || s[0] == '-')
+		return 0;
+	for (; s[n] != '\0'; n++) {
+		unsigned char ch = (unsigned char)s[n];
+		int alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+		if (n == HAP_NAME_MAX || (!alnum && strchr(extra, ch) == NULL))
+			return 0;
+	}
+	return n > 0;
+}
+
+/* Empties buf (when it has room) and returns -1: no half-built command is ever left behind. */
+static int hap_cmd_refuse(char *buf, size_t len)
+{
+	if (len > 0)
+		buf[0] = '\0';
+	return -1;
+}
+
+/* snprintf that fails instead of truncating: 0, or -1 with buf "". */
+static int hap_cmd_format(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int hap_cmd_format(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = len > 0 ? vsnprintf(buf, len, fmt, ap) : -1;
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len)
+		return hap_cmd_refuse(buf, len);
+	return 0;
+}
+
+/* "<verb> <backend>/<server><tail>", the shape of every per-server command. */
+static int hap_cmd_server(char *buf, size_t len, const char *verb, const char *backend, const char *server,
+			  const char *tail)
+{
+	if (!hap_name_valid(backend) || !hap_name_valid(server))
+		return hap_cmd_refuse(buf, len);
+	return hap_cmd_format(buf, len, "%s %s/%s%s", verb, backend, server, tail);
+}
+
+/* Writes "a.b.c.d:port" or "[v6]:port" in canonical form. 0, or -1 when addr is not an address. */
+static int hap_cmd_addr(char *out, size_t outlen, const char *addr, unsigned port)
+{
+	unsigned char bin[sizeof(struct in6_addr)];
+	char text[INET6_ADDRSTRLEN];
+	int v6 = 0;
+	if (addr == NULL || port < 1 || port > 65535)
+		return -1;
+	if (inet_pton(AF_INET, addr, bin) != 1) {
+		if (inet_pton(AF_INET6, addr, bin) != 1)
+			return -1;
+		v6 = 1;
+	}
+	if (inet_ntop(v6 ? AF_INET6 : AF_INET, bin, text, sizeof(text)) == NULL)
+		return -1;
+	return hap_cmd_format(out, outlen, v6 ? "[%s]:%u" : "%s:%u", text, port);
+}
+
+/* Writes " check inter <i> fall <f> rise <r> weight <w>", or "" for o NULL. */
+static int hap_cmd_check_opts(char *out, size_t outlen, const struct hap_check_opts *o)
+{
+	if (o == NULL) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (o->inter_ms < 1 || o->inter_ms > INT_MAX || o->fall < 1 || o->fall > INT_MAX || o->rise < 1 ||
+	    o->rise > INT_MAX || o->weight > HAP_WEIGHT_MAX)
+		return -1;
+	return hap_cmd_format(out, outlen, " check inter %u fall %u rise %u weight %u", o->inter_ms, o->fall, o->rise,
+			      o->weight);
+}
+
+int hap_cmd_add_server(char *buf, size_t len, const char *backend, const char *server, const char *addr,
+		       unsigned port, unsigned id, const struct hap_check_opts *o)
+{
+	char where[INET6_ADDRSTRLEN + 16], opts[128], tail[INET6_ADDRSTRLEN + 160];
+	if (hap_cmd_addr(where, sizeof(where), addr, port) == -1 || hap_cmd_check_opts(opts, sizeof(opts), o) == -1 ||
+	    id < 1 || id > INT_MAX || hap_cmd_format(tail, sizeof(tail), " %s%s id %u", where, opts, id) == -1)
+		return hap_cmd_refuse(buf, len);
+	return hap_cmd_server(buf, len, "add server", backend, server, tail);
+}
+
+int hap_cmd_set_state(char *buf, size_t len, const char *backend, const char *server, const char *state)
+{
+	static const char *const states[] = {"ready", "drain", "maint"};
+	for (size_t i = 0; state != NULL && i < sizeof(states) / sizeof(states[0]); i++) {
+		if (strcmp(state, states[i]) == 0) {
+			char tail[16];
+			snprintf(tail, sizeof(tail), " state %s", states[i]);
+			return hap_cmd_server(buf, len, "set server", backend, server, tail);
+		}
+	}
+	return hap_cmd_refuse(buf, len);
+}
+
+int hap_cmd_enable_health(char *buf, size_t len, const char *backend, const char *server)
+{
+	return hap_cmd_server(buf, len, "enable health", backend, server, "");
+}
+
+int hap_cmd_shutdown_sessions(char *buf, size_t len, const char *backend, const char *server)
+{
+	return hap_cmd_server(buf, len, "shutdown sessions server", backend, server, "");
+}
+
+int hap_cmd_del_server(char *buf, size_t len, const char *backend, const char *server)
+{
+	return hap_cmd_server(buf, len, "del server", backend, server, "");
+}
+
+int hap_cmd_show_servers_state(char *buf, size_t len, const char *backend)
+{
+	if (!hap_name_valid(backend))
+		return hap_cmd_refuse(buf, len);
+	return hap_cmd_format(buf, len, "show servers state %s", backend);
+}
+
+int hap_cmd_show_stat_servers(char *buf, size_t len, const char *backend)
+{
+	if (!hap_name_valid(backend) || strspn(backend, "0123456789") == strlen(backend))
+		return hap_cmd_refuse(buf, len);
+	return hap_cmd_format(buf, len, "show stat %s 4 -1", backend);
+}

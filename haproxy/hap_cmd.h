@@ -1,0 +1,58 @@
+/* Runtime API command lines for HAProxy 2.6, built only from validated names, addresses and
+ * numbers, so text from outside (Redis members) can never add words or commands. Pure. */
+#ifndef MCS_HAP_CMD_H
+#define MCS_HAP_CMD_H
+
+#include <stddef.h>
+
+#define HAP_NAME_MAX 100 /* longest backend or server name accepted */
+
+/* Returns 1 if s is 1..HAP_NAME_MAX bytes of [A-Za-z0-9._:-] not starting with '-'
+ * (so "10.0.0.5:7000" and "2001:db8::1:7000" are valid server names), else 0. */
+int hap_name_valid(const char *s) __attribute__((warn_unused_result));
+
+/* Health check settings written on an `add server` line (`default-server` is not applied to
+ * servers added at run time). */
+struct hap_check_opts {
+	unsigned inter_ms; /* `inter`: 1..2147483647 ms between checks */
+	unsigned fall;     /* `fall`: 1..2147483647 failed checks before DOWN */
+	unsigned rise;     /* `rise`: 1..2147483647 passed checks before UP */
+	unsigned weight;   /* `weight`: 0..256 */
+};
+
+/* Every builder below writes one NUL-terminated command line, without a line end, into buf of
+ * len bytes and returns 0; or returns -1, with buf set to "" when len > 0, when an argument is
+ * invalid (names must pass hap_name_valid) or the line does not fit. */
+
+/* "add server <backend>/<server> <addr>:<port> check inter <i> fall <f> rise <r> weight <w> id <id>"
+ * addr is an IPv4 or IPv6 address (inet_pton) written in its canonical inet_ntop form, IPv6 as
+ * "[addr]:port"; port 1..65535; id 1..2147483647 (an explicit id keeps adding fast in large
+ * backends). o NULL leaves out "check ... weight <w>": no health check, weight 1.
+ * HAProxy adds the server in maintenance, its checks configured but stopped. */
+int hap_cmd_add_server(char *buf, size_t len, const char *backend, const char *server, const char *addr,
+		       unsigned port, unsigned id, const struct hap_check_opts *o) __attribute__((warn_unused_result));
+
+/* "set server <backend>/<server> state <state>", state one of "ready", "drain", "maint". */
+int hap_cmd_set_state(char *buf, size_t len, const char *backend, const char *server, const char *state)
+	__attribute__((warn_unused_result));
+
+/* "enable health <backend>/<server>" (starts the checks of a server added with check opts). */
+int hap_cmd_enable_health(char *buf, size_t len, const char *backend, const char *server)
+	__attribute__((warn_unused_result));
+
+/* "shutdown sessions server <backend>/<server>" (closes its client connections). */
+int hap_cmd_shutdown_sessions(char *buf, size_t len, const char *backend, const char *server)
+	__attribute__((warn_unused_result));
+
+/* "del server <backend>/<server>" (HAProxy requires maintenance and no connections). */
+int hap_cmd_del_server(char *buf, size_t len, const char *backend, const char *server)
+	__attribute__((warn_unused_result));
+
+/* "show servers state <backend>" (parse with hap_servers_state_parse). */
+int hap_cmd_show_servers_state(char *buf, size_t len, const char *backend) __attribute__((warn_unused_result));
+
+/* "show stat <backend> 4 -1": the CSV header and one line per server of that backend (parse
+ * with hap_csv_parse). An all-digit backend name is refused: HAProxy would read it as a proxy id. */
+int hap_cmd_show_stat_servers(char *buf, size_t len, const char *backend) __attribute__((warn_unused_result));
+
+#endif
