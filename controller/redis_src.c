@@ -256,6 +256,6 @@ int node_list_reject(struct node_list *l, const char *text, size_t len, const ch
 	}
 	struct member_reject *r = &l->rejects[l->n_rejects++];
 	member_quote(text, len, r->text, sizeof(r->text));
-	snprintf(r->why, sizeof(r->why), "%s", why);
+	snprintf(r->why, sizeof(r->why), "%.95s", why); /* bounded read: why need not end in reach */
 	return 0;
 }

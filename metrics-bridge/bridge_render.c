@@ -1,0 +1,216 @@
+/* Metric families of the bridge, as tables: the name, type and help text an operator reads
+ * next to each series live here and nowhere else (the README copies them). */
+#include "bridge_render.h"
+
+#include <stddef.h>
+
+#include "bridge_ctl.h"
+#include "bridge_stats.h"
+#include "expo.h"
+
+/* A value to write: an exact integer, a float, or nothing for this node. */
+enum br_kind { BR_NONE, BR_U64, BR_DOUBLE };
+
+struct br_value {
+	enum br_kind kind;
+	unsigned long long u;
+	double d;
+};
+
+#define BR_U(x) ((struct br_value){BR_U64, (x), 0})
+#define BR_D(x) ((struct br_value){BR_DOUBLE, 0, (x)})
+#define BR_NO ((struct br_value){BR_NONE, 0, 0})
+
+/* ---- per chat node ----------------------------------------------------------------------- */
+
+static struct br_value br_scur(const struct bridge_node *n) { return BR_U(n->scur); }
+static struct br_value br_chkfail(const struct bridge_node *n) { return BR_U(n->chkfail); }
+static struct br_value br_up(const struct bridge_node *n) { return BR_U((unsigned)n->up); }
+static struct br_value br_maint(const struct bridge_node *n) { return BR_U((unsigned)n->maint); }
+static struct br_value br_drain(const struct bridge_node *n) { return BR_U((unsigned)n->drain); }
+static struct br_value br_weight(const struct bridge_node *n) { return BR_U(n->weight); }
+static struct br_value br_stot(const struct bridge_node *n) { return BR_U(n->stot); }
+static struct br_value br_econ(const struct bridge_node *n) { return BR_U(n->econ); }
+static struct br_value br_chkdown(const struct bridge_node *n) { return BR_U(n->chkdown); }
+static struct br_value br_check_ok(const struct bridge_node *n)
+{
+	return n->check_ok < 0 ? BR_NO : BR_U((unsigned)n->check_ok);
+}
+static struct br_value br_check_dur(const struct bridge_node *n)
+{
+	return n->check_duration_s < 0 ? BR_NO : BR_D(n->check_duration_s);
+}
+
+struct br_node_family {
+	const char *name, *type, *help;
+	struct br_value (*get)(const struct bridge_node *n);
+};
+
+static const struct br_node_family br_node_families[] = {
+	{"lb_backend_active_connections", "gauge", "Client connections currently routed to the chat node (HAProxy scur).", br_scur},
+	{"lb_backend_health_check_failures", "counter",
+	 "Failed health checks of the chat node (HAProxy chkfail). HAProxy counts a failure only while the node is up, "
+	 "the one that takes it down included: a node that stays down, or whose very first check fails, adds nothing; "
+	 "see lb_backend_up and lb_backend_down_transitions_total. Kept monotonic by the bridge across HAProxy reloads "
+	 "and the node being deleted and added again.",
+	 br_chkfail},
+	{"lb_backend_down_transitions_total", "counter",
+	 "Times the chat node went from up to down (HAProxy chkdown), monotonic; counts a node that failed at once too.",
+	 br_chkdown},
+	{"lb_backend_up", "gauge",
+	 "1 while the chat node passes its health checks (UP, DRAIN, NOLB), 0 while it is down or in maintenance.", br_up},
+	{"lb_backend_maintenance", "gauge", "1 while the chat node is in maintenance (receives nothing).", br_maint},
+	{"lb_backend_draining", "gauge", "1 while the chat node is draining (keeps its clients, receives no new ones).",
+	 br_drain},
+	{"lb_backend_weight", "gauge", "Load-balancing weight of the chat node as set by the controller or an operator.",
+	 br_weight},
+	{"lb_backend_last_check_ok", "gauge",
+	 "1 if the last health check of the chat node passed, 0 if it failed; absent before the first check.", br_check_ok},
+	{"lb_backend_check_duration_seconds", "gauge", "Duration of the last health check of the chat node.",
+	 br_check_dur},
+	{"lb_backend_sessions_total", "counter", "Client connections routed to the chat node (HAProxy stot), monotonic.",
+	 br_stot},
+	{"lb_backend_connection_errors_total", "counter",
+	 "Failed attempts to connect to the chat node (HAProxy econ), monotonic; the client was retried elsewhere.",
+	 br_econ},
+};
+
+static void br_write_value(struct expo_buf *b, const char *name, const char *label, const char *value,
+			   struct br_value v)
+{
+	if (v.kind == BR_U64)
+		expo_write_u64(b, name, label, value, v.u);
+	else if (v.kind == BR_DOUBLE)
+		expo_write_double(b, name, label, value, v.d);
+}
+
+static void br_render_nodes(const struct bridge_snapshot *s, struct expo_buf *b)
+{
+	for (size_t f = 0; f < sizeof(br_node_families) / sizeof(br_node_families[0]); f++) {
+		const struct br_node_family *fam = &br_node_families[f];
+		expo_write_family(b, fam->name, fam->type, fam->help);
+		for (size_t i = 0; i < s->n_nodes; i++)
+			if (!s->nodes[i].skip)
+				br_write_value(b, fam->name, "backend", s->nodes[i].backend, fam->get(&s->nodes[i]));
+	}
+}
+
+/* ---- single series ----------------------------------------------------------------------- */
+
+static void br_single(struct expo_buf *b, const char *name, const char *type, const char *help, struct br_value v)
+{
+	if (v.kind == BR_NONE)
+		return;
+	expo_write_family(b, name, type, help);
+	br_write_value(b, name, NULL, NULL, v);
+}
+
+/* Frontend and process series: nothing when HAProxy did not print the row they come from. */
+static struct br_value br_uptime(const struct bridge_snapshot *s) { return BR_U(s->uptime_s); }
+static struct br_value br_fe_scur(const struct bridge_snapshot *s) { return s->fe_found ? BR_U(s->fe_scur) : BR_NO; }
+static struct br_value br_fe_stot(const struct bridge_snapshot *s) { return s->fe_found ? BR_U(s->fe_stot) : BR_NO; }
+static struct br_value br_fe_rate(const struct bridge_snapshot *s) { return s->fe_found ? BR_U(s->fe_rate) : BR_NO; }
+static struct br_value br_fe_slim(const struct bridge_snapshot *s) { return s->fe_found ? BR_U(s->fe_slim) : BR_NO; }
+static struct br_value br_fe_sslfail(const struct bridge_snapshot *s)
+{
+	return s->fe_found && s->fe_has_ssl_fail ? BR_U(s->fe_ssl_fail) : BR_NO;
+}
+
+struct br_single_family {
+	const char *name, *type, *help;
+	struct br_value (*get)(const struct bridge_snapshot *s);
+};
+
+static const struct br_single_family br_haproxy_families[] = {
+	{"lb_haproxy_uptime_seconds", "gauge", "Seconds since the HAProxy worker answering the stats socket started.",
+	 br_uptime},
+	{"lb_active_connections", "gauge",
+	 "Client connections currently open on the TLS listener (HAProxy frontend scur).", br_fe_scur},
+	{"lb_total_connections", "counter",
+	 "Client connections accepted since start-up, TLS handshake completed (HAProxy frontend stot); kept "
+	 "monotonic by the bridge across HAProxy reloads.",
+	 br_fe_stot},
+	{"lb_connection_rate", "gauge", "New client connections per second over the last second.", br_fe_rate},
+	{"lb_max_connections", "gauge", "Connection limit of the TLS listener (maxconn).", br_fe_slim},
+	{"lb_tls_handshake_failures_total", "counter",
+	 "Client connections whose TLS handshake failed (bad client, wrong protocol, scanner), monotonic.",
+	 br_fe_sslfail},
+};
+
+static void br_render_haproxy(const struct bridge_snapshot *s, struct expo_buf *b)
+{
+	size_t healthy = 0, nodes = 0;
+	for (size_t i = 0; i < s->n_nodes; i++) {
+		nodes += !s->nodes[i].skip;
+		healthy += !s->nodes[i].skip && s->nodes[i].up;
+	}
+	for (size_t i = 0; i < sizeof(br_haproxy_families) / sizeof(br_haproxy_families[0]); i++) {
+		const struct br_single_family *f = &br_haproxy_families[i];
+		br_single(b, f->name, f->type, f->help, f->get(s));
+	}
+	if (!s->be_found)
+		return;
+	br_single(b, "lb_backends", "gauge", "Chat nodes HAProxy currently has, in any state.", BR_U(nodes));
+	br_single(b, "lb_backends_healthy", "gauge", "Chat nodes that pass their health checks (sum of lb_backend_up).",
+		  BR_U(healthy));
+	br_render_nodes(s, b);
+}
+
+/* ---- controller -------------------------------------------------------------------------- */
+
+struct br_ctl_family {
+	const char *name, *type, *help;
+	size_t offset; /* of an unsigned long long in struct bridge_ctl_status */
+};
+
+#define BR_C(name, type, help, field) {name, type, help, offsetof(struct bridge_ctl_status, field)}
+static const struct br_ctl_family br_ctl_families[] = {
+	BR_C("lb_controller_live_nodes", "gauge",
+	     "Live members of the Redis set mcs:node as the controller last read them.", live_nodes),
+	BR_C("lb_controller_leaving_nodes", "gauge", "Chat nodes draining on their way out of HAProxy.", leaving),
+	BR_C("lb_controller_held_nodes", "gauge", "Live chat nodes held in drain or maintenance by an operator.", held),
+	BR_C("lb_controller_rejected_members_total", "counter",
+	     "Members of mcs:node refused as invalid addresses (since the controller started).", rejected_total),
+	BR_C("lb_controller_redis_errors_total", "counter", "Failed Redis polls (since the controller started).",
+	     redis_errors_total),
+	BR_C("lb_controller_haproxy_errors_total", "counter",
+	     "Failed exchanges with HAProxy's admin socket (since the controller started).", haproxy_errors_total),
+	BR_C("lb_controller_actions_total", "counter",
+	     "Runtime API changes the controller made (add, drain, remove, ...).", actions_total),
+	BR_C("lb_controller_action_errors_total", "counter", "Runtime API changes HAProxy refused or that failed.",
+	     action_errors_total),
+};
+#undef BR_C
+
+static void br_render_ctl(const struct bridge_ctl_status *c, struct expo_buf *b)
+{
+	br_single(b, "lb_controller_up", "gauge",
+		  "1 while the controller's status file is fresh and valid, 0 when it is missing, garbled or stale.",
+		  BR_U((unsigned)c->up));
+	if (!c->up)
+		return;
+	br_single(b, "lb_controller_last_sync_timestamp_seconds", "gauge",
+		  "Unix time of the controller's last step that matched HAProxy to Redis (0: none yet).",
+		  BR_U((unsigned long long)c->last_sync));
+	br_single(b, "lb_controller_redis_up", "gauge", "1 if the controller's last Redis poll succeeded.",
+		  BR_U((unsigned)c->redis_ok));
+	br_single(b, "lb_controller_haproxy_up", "gauge", "1 if the controller's last exchange with HAProxy succeeded.",
+		  BR_U((unsigned)c->haproxy_ok));
+	br_single(b, "lb_controller_kept_on_empty", "gauge",
+		  "1 while mcs:node looks empty and the controller keeps every server rather than emptying the backend.",
+		  BR_U((unsigned)c->kept_on_empty));
+	for (size_t i = 0; i < sizeof(br_ctl_families) / sizeof(br_ctl_families[0]); i++) {
+		const struct br_ctl_family *f = &br_ctl_families[i];
+		br_single(b, f->name, f->type, f->help, BR_U(*(const unsigned long long *)((const char *)c + f->offset)));
+	}
+}
+
+void bridge_render(const struct bridge_snapshot *snap, const struct bridge_ctl_status *ctl, struct expo_buf *b)
+{
+	br_single(b, "lb_haproxy_up", "gauge",
+		  "1 if the last scrape read HAProxy's stats socket, 0 if it could not (no other HAProxy series then).",
+		  BR_U(snap != NULL));
+	if (snap != NULL)
+		br_render_haproxy(snap, b);
+	br_render_ctl(ctl, b);
+}

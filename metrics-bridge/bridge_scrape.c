@@ -1,0 +1,203 @@
+/* Scrape I/O: one persistent prompt-mode connection to the stats socket, guarded by a mutex;
+ * `show info`, `show servers state <backend>`, `show stat`, then controller.json. */
+#include "bridge_scrape.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bridge_ctl.h"
+#include "bridge_mono.h"
+#include "bridge_render.h"
+#include "bridge_stats.h"
+#include "expo.h"
+#include "hap_conn.h"
+#include "hap_stat.h"
+#include "log.h"
+
+struct bridge_scrape {
+	pthread_mutex_t lock;
+	struct hap_conn *hap;
+	struct bridge_mono *mono_fe, *mono_be;
+	char *ctl_path, *frontend, *backend;
+	unsigned long stale_s, forget_s;
+	unsigned long long worker;  /* identity of the HAProxy worker last read */
+	char hap_error[256];        /* last HAProxy problem, "" while healthy (logged on change) */
+	char ctl_error[160];        /* last controller problem, "" while up */
+	size_t n_unlabelled;        /* last count of servers without a known address */
+};
+
+static long long bs_clock(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (long long)ts.tv_sec;
+}
+
+struct bridge_scrape *bridge_scrape_new(const struct bridge_scrape_opts *o)
+{
+	struct bridge_scrape *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	pthread_mutex_init(&s->lock, NULL);
+	s->hap = hap_conn_new(o->stats_socket, (int)o->timeout_ms);
+	s->mono_fe = bridge_mono_new(2);
+	s->mono_be = bridge_mono_new(4);
+	s->ctl_path = strdup(o->controller_json);
+	s->frontend = strdup(o->frontend);
+	s->backend = strdup(o->backend);
+	s->stale_s = o->stale_s;
+	s->forget_s = o->forget_s;
+	if (s->hap == NULL || s->mono_fe == NULL || s->mono_be == NULL || s->ctl_path == NULL || s->frontend == NULL ||
+	    s->backend == NULL) {
+		bridge_scrape_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void bridge_scrape_free(struct bridge_scrape *s)
+{
+	if (s == NULL)
+		return;
+	hap_conn_free(s->hap);
+	bridge_mono_free(s->mono_fe);
+	bridge_mono_free(s->mono_be);
+	free(s->ctl_path);
+	free(s->frontend);
+	free(s->backend);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+/* Runs cmd; *reply malloc'd (caller frees). hap_conn reconnects a connection HAProxy closed
+ * while idle; one closed while the command was on its way (`stats timeout`, a restart) fails
+ * with EOF or IO: these commands only read, so they are sent once more on a new connection.
+ * Returns 0, or -1 with the reason in err. */
+static int bs_cmd(struct bridge_scrape *s, const char *cmd, char **reply, char *err, size_t errlen)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		*reply = NULL;
+		if (hap_conn_cmd(s->hap, cmd, reply) == 0)
+			return 0;
+		free(*reply);
+		*reply = NULL;
+		enum hap_err e = hap_conn_err(s->hap);
+		snprintf(err, errlen, "%s: %s", hap_err_name(e), hap_conn_errstr(s->hap));
+		if (e != HAP_ERR_EOF && e != HAP_ERR_IO)
+			break;
+		log_debug("haproxy: %s; reconnecting once", err);
+	}
+	return -1;
+}
+
+/* show info; after a reload the connection still reaches the old worker: reconnect once. */
+static int bs_read_info(struct bridge_scrape *s, struct bridge_snapshot *snap, char *err, size_t errlen)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		char *reply;
+		if (bs_cmd(s, "show info", &reply, err, errlen) == -1)
+			return -1;
+		int rc = bridge_stats_parse_info(reply, snap, err, errlen);
+		free(reply);
+		if (rc == -1 || !snap->stopping)
+			return rc;
+		log_info("haproxy: worker %ld is stopping after a reload; reconnecting to the new one", snap->pid);
+		hap_conn_close(s->hap);
+	}
+	snprintf(err, errlen, "show info: only a stopping worker answers");
+	return -1;
+}
+
+/* Server addresses from `show servers state`: the stats socket (level user) leaves the addr
+ * column of `show stat` empty. A reply that does not parse costs labels, not the scrape. */
+static int bs_read_states(struct bridge_scrape *s, struct hap_server_state **states, size_t *n, char *err,
+			  size_t errlen)
+{
+	char cmd[256], *reply, why[192];
+	*states = NULL;
+	*n = 0;
+	snprintf(cmd, sizeof(cmd), "show servers state %s", s->backend);
+	if (bs_cmd(s, cmd, &reply, err, errlen) == -1)
+		return -1;
+	if (hap_servers_state_parse(reply, states, n, why, sizeof(why)) == -1)
+		log_debug("haproxy: %s: %s (labels from show stat only)", cmd, why);
+	free(reply);
+	return 0;
+}
+
+/* Reads HAProxy into snap. Returns 0, or -1 with the reason in err. States are read before
+ * the stats, so a server added in between is skipped this time rather than mislabelled. */
+static int bs_read_haproxy(struct bridge_scrape *s, struct bridge_snapshot *snap, char *err, size_t errlen)
+{
+	struct hap_server_state *states = NULL;
+	size_t n_states = 0;
+	char *csv = NULL;
+	int rc = -1;
+	if (bs_read_info(s, snap, err, errlen) == -1 || bs_read_states(s, &states, &n_states, err, errlen) == -1 ||
+	    bs_cmd(s, "show stat -1 7 -1", &csv, err, errlen) == -1)
+		goto done;
+	rc = bridge_stats_parse_stat(csv, s->frontend, s->backend, states, n_states, snap, err, errlen);
+done:
+	free(states);
+	free(csv);
+	return rc;
+}
+
+/* Logs a problem when it starts or changes, and the recovery once. Numbers do not count as a
+ * change ("stale: written 31 s ago", then 32 s). */
+static void bs_track(char *slot, size_t len, const char *what, const char *error)
+{
+	if (error == NULL) {
+		if (slot[0] != '\0')
+			log_info("%s: readable again", what);
+		slot[0] = '\0';
+		return;
+	}
+	size_t key = strcspn(error, "0123456789");
+	if (strlen(slot) < key || strncmp(slot, error, key) != 0 || slot[0] == '\0')
+		log_warn("%s: %s", what, error);
+	snprintf(slot, len, "%s", error);
+}
+
+/* Reads HAProxy and applies the counter offsets. Returns snap, or NULL when unreadable. */
+static struct bridge_snapshot *bs_snapshot(struct bridge_scrape *s, struct bridge_snapshot *snap)
+{
+	char err[256];
+	if (bs_read_haproxy(s, snap, err, sizeof(err)) == -1) {
+		bs_track(s->hap_error, sizeof(s->hap_error), "haproxy", err);
+		hap_conn_close(s->hap);
+		return NULL;
+	}
+	bs_track(s->hap_error, sizeof(s->hap_error), "haproxy", NULL);
+	if (snap->n_unlabelled != s->n_unlabelled && snap->n_unlabelled > 0)
+		log_warn("haproxy: %zu server(s) of %s without a known address, not exported", snap->n_unlabelled, s->backend);
+	s->n_unlabelled = snap->n_unlabelled;
+	/* Monotonic clock: a wall-clock step must not look like a new worker. */
+	long long mono = bs_clock(CLOCK_MONOTONIC);
+	s->worker = bridge_mono_worker_id(snap->pid, mono - (long long)snap->uptime_s, s->worker);
+	if (bridge_mono_apply(s->mono_fe, s->mono_be, snap, s->worker, (time_t)mono, s->forget_s) == -1)
+		log_warn("out of memory: some counters exported raw this time");
+	return snap;
+}
+
+int bridge_scrape_page(void *ctx, char **body, size_t *len)
+{
+	struct bridge_scrape *s = ctx;
+	struct bridge_snapshot snap = {0};
+	struct bridge_ctl_status ctl;
+	struct expo_buf b = EXPO_BUF_INIT;
+	pthread_mutex_lock(&s->lock);
+	const struct bridge_snapshot *got = bs_snapshot(s, &snap);
+	if (bridge_ctl_read(s->ctl_path, bs_clock(CLOCK_REALTIME), s->stale_s, &ctl) == -1)
+		bs_track(s->ctl_error, sizeof(s->ctl_error), s->ctl_path, ctl.why);
+	else
+		bs_track(s->ctl_error, sizeof(s->ctl_error), s->ctl_path, NULL);
+	bridge_render(got, &ctl, &b);
+	pthread_mutex_unlock(&s->lock);
+	bridge_snapshot_clear(&snap);
+	*body = expo_buf_take(&b, len);
+	return *body == NULL ? -1 : 0;
+}

@@ -1,0 +1,120 @@
+/* mcs-lb-metrics: serves the gateway's lb_* Prometheus metrics from HAProxy's read-only stats
+ * socket and the controller's status file. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge_http.h"
+#include "bridge_scrape.h"
+#include "cfg.h"
+#include "log.h"
+
+#define BRIDGE_FRONTEND "mcs_tls"
+#define BRIDGE_BACKEND "mcs"
+#define BRIDGE_REQUEST_MAX 16384u /* request line + headers; /metrics needs a few hundred bytes */
+#define BRIDGE_MAX_CONNECTIONS 64u
+
+struct bridge_config {
+	char *bind_addr, *run_dir, *log_level;
+	unsigned long port, scrape_timeout_ms, http_timeout_s, stale_s, forget_s;
+};
+
+static struct bridge_config conf;
+
+static int bridge_check_log_level(const char *value, char *err, size_t errlen)
+{
+	enum log_level level;
+	if (log_level_parse(value, &level) == 0)
+		return 0;
+	snprintf(err, errlen, "\"%.32s\" is not one of error, warn, info, debug", value);
+	return -1;
+}
+
+static int bridge_check_addr(const char *value, char *err, size_t errlen)
+{
+	if (bridge_http_addr_valid(value))
+		return 0;
+	snprintf(err, errlen, "\"%.64s\" is not an IPv4 or IPv6 address (empty: all IPv4 addresses)", value);
+	return -1;
+}
+
+static int bridge_check_dir(const char *value, char *err, size_t errlen)
+{
+	if (value[0] != '\0' && strlen(value) < 200)
+		return 0;
+	snprintf(err, errlen, "must be 1 to 199 characters");
+	return -1;
+}
+
+static const struct cfg_var bridge_vars[] = {
+	{"PROMETHEUS_PORT", CFG_UINT, "9000", 0, 65535, "port", "port of GET /metrics (0: any free port, logged)", &conf.port, NULL, NULL},
+	{"MCS_METRICS_BIND_ADDR", CFG_STR, "", 0, 0, NULL, "address /metrics listens on, e.g. 127.0.0.1 or ::1 (empty: all IPv4 addresses)", &conf.bind_addr, bridge_check_addr, NULL},
+	{"MCS_RUN_DIR", CFG_STR, "run", 0, 0, NULL, "directory of HAProxy's stats.sock and the controller's controller.json", &conf.run_dir, bridge_check_dir, NULL},
+	{"MCS_METRICS_SCRAPE_TIMEOUT_MS", CFG_UINT, "2000", 100, 60000, "milliseconds", "each of a scrape's three commands to HAProxy waits this long, then the page says lb_haproxy_up 0", &conf.scrape_timeout_ms, NULL, NULL},
+	{"MCS_METRICS_HTTP_TIMEOUT_S", CFG_UINT, "10", 1, 3600, "seconds", "an idle or slow HTTP connection is closed after this", &conf.http_timeout_s, NULL, NULL},
+	{"MCS_METRICS_CONTROLLER_STALE_S", CFG_UINT, "30", 1, 86400, "seconds", "an older controller.json means lb_controller_up 0", &conf.stale_s, NULL, NULL},
+	{"MCS_METRICS_FORGET_S", CFG_UINT, "3600", 0, 31536000, "seconds", "counter offsets of a node gone from HAProxy this long are dropped", &conf.forget_s, NULL, NULL},
+	{"MCS_LOG_LEVEL", CFG_STR, "info", 0, 0, NULL, "error, warn, info or debug", &conf.log_level, bridge_check_log_level, NULL},
+};
+#define BRIDGE_NVARS (sizeof(bridge_vars) / sizeof(bridge_vars[0]))
+
+/* Serves until SIGTERM or SIGINT (blocked in every thread, taken by sigwait here). Returns the
+ * exit status. */
+static int bridge_run(const sigset_t *stop_signals)
+{
+	char stats[512], status[512], err[256];
+	snprintf(stats, sizeof(stats), "%s/stats.sock", conf.run_dir);
+	snprintf(status, sizeof(status), "%s/controller.json", conf.run_dir);
+	struct bridge_scrape_opts so = {stats, status, BRIDGE_FRONTEND, BRIDGE_BACKEND, (unsigned)conf.scrape_timeout_ms,
+					conf.stale_s, conf.forget_s};
+	struct bridge_scrape *scrape = bridge_scrape_new(&so);
+	if (scrape == NULL) {
+		log_err("out of memory at start-up");
+		return 1;
+	}
+	struct bridge_http_opts ho = {conf.bind_addr, (unsigned)conf.port, (unsigned)conf.http_timeout_s,
+				      BRIDGE_REQUEST_MAX, BRIDGE_MAX_CONNECTIONS};
+	struct bridge_http *http = bridge_http_start(&ho, bridge_scrape_page, scrape, err, sizeof(err));
+	if (http == NULL) {
+		log_err("PROMETHEUS_PORT: %s", err);
+		bridge_scrape_free(scrape);
+		return 1;
+	}
+	log_info("started: http://%s%s%s:%u/metrics from %s and %s", strchr(conf.bind_addr, ':') ? "[" : "",
+		 conf.bind_addr[0] ? conf.bind_addr : "0.0.0.0", strchr(conf.bind_addr, ':') ? "]" : "",
+		 bridge_http_port(http), stats, status);
+	int sig = 0;
+	while (sigwait(stop_signals, &sig) != 0)
+		;
+	log_info("stopping on signal %d", sig);
+	bridge_http_stop(http);
+	bridge_scrape_free(scrape);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	log_set_program("mcs-lb-metrics");
+	int rc = cfg_main(argc, argv,
+			  "Serves the gateway's lb_* Prometheus metrics (GET /metrics) from HAProxy's read-only stats socket.",
+			  bridge_vars, BRIDGE_NVARS);
+	if (rc != 0) {
+		cfg_free(bridge_vars, BRIDGE_NVARS);
+		return rc == 1 ? 0 : 2;
+	}
+	enum log_level level = LOG_LVL_INFO;
+	if (log_level_parse(conf.log_level, &level) == 0)
+		log_set_level(level);
+	/* Blocked before any thread starts, so only sigwait sees them. */
+	sigset_t stop_signals;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int status = bridge_run(&stop_signals);
+	cfg_free(bridge_vars, BRIDGE_NVARS);
+	return status;
+}
