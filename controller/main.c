@@ -22,7 +22,7 @@
 struct ctl_config {
 	char *redis_url, *run_dir, *node_key, *log_level;
 	unsigned long ttl_ms, poll_ms, max_future_ms, max_nodes, check_inter_ms, check_fall, check_rise, weight;
-	unsigned long drain_timeout_s, io_timeout_ms;
+	unsigned long drain_timeout_s, drain_spread_s, io_timeout_ms, mass_removal_pct, mass_removal_hold_s;
 };
 
 static struct ctl_config conf;
@@ -58,6 +58,9 @@ static const struct cfg_var ctl_vars[] = {
 	{"MCS_CHECK_RISE", CFG_UINT, "2", 1, 100, "checks", "passed checks that mark a node up again", &conf.check_rise, NULL, NULL},
 	{"MCS_NODE_WEIGHT", CFG_UINT, "100", 1, 256, "weight", "HAProxy weight of every node", &conf.weight, NULL, NULL},
 	{"MCS_DRAIN_TIMEOUT_S", CFG_UINT, "300", 0, 86400, "seconds", "a leaving node's sessions are cut after this", &conf.drain_timeout_s, NULL, NULL},
+	{"MCS_DRAIN_SPREAD_S", CFG_UINT, "5", 0, 3600, "seconds", "after the drain timeout, remaining sessions are shut over this long", &conf.drain_spread_s, NULL, NULL},
+	{"MCS_MASS_REMOVAL_PCT", CFG_UINT, "50", 1, 100, "percent", "draining more than this share of serving nodes in one step is held (100: never)", &conf.mass_removal_pct, NULL, NULL},
+	{"MCS_MASS_REMOVAL_HOLD_S", CFG_UINT, "30", 0, 86400, "seconds", "a held mass removal goes ahead once seen this long (or touch $MCS_RUN_DIR/confirm-removal)", &conf.mass_removal_hold_s, NULL, NULL},
 	{"MCS_IO_TIMEOUT_MS", CFG_UINT, "3000", 100, 60000, MS, "timeout of one Redis or runtime-API exchange", &conf.io_timeout_ms, NULL, NULL},
 	{"MCS_LOG_LEVEL", CFG_STR, "info", 0, 0, NULL, "error, warn, info or debug", &conf.log_level, ctl_check_log_level, NULL},
 };
@@ -79,7 +82,7 @@ struct ctl {
 	size_t n_prev_rejects;
 	unsigned long long n_steps, n_synced, n_redis_errors, n_hap_errors, n_rejected, n_actions, n_action_errors;
 	time_t last_sync;
-	size_t n_servers, n_held, n_leaving;
+	size_t n_servers, n_held, n_leaving, n_removal_held;
 };
 
 static volatile sig_atomic_t ctl_stop;
@@ -174,6 +177,15 @@ static void ctl_log_plan(struct ctl *ctl, const struct rec_plan *plan)
 		log_info("%zu live node(s) held in drain or maintenance by an operator", plan->held);
 	ctl->n_held = plan->held;
 	ctl->n_leaving = plan->leaving;
+	if (plan->removal_held != ctl->n_removal_held) {
+		if (plan->removal_held > 0)
+			log_err("HOLDING the removal of %zu of %zu nodes (more than %lu%% at once): going ahead after %lu s "
+				"unless they return; touch %s/confirm-removal to go ahead now",
+				plan->removal_held, ctl->n_servers, conf.mass_removal_pct, conf.mass_removal_hold_s, conf.run_dir);
+		else if (ctl->n_removal_held > 0)
+			log_info("mass removal no longer held");
+	}
+	ctl->n_removal_held = plan->removal_held;
 }
 
 /* Runs the plan; stops at a connection failure, goes on past a refused command. */
@@ -183,7 +195,10 @@ static int ctl_apply_plan(struct ctl *ctl, const struct rec_plan *plan, char *er
 		const struct rec_action *a = &plan->v[i];
 		ctl->n_actions++;
 		if (ctl_hap_apply(ctl->hap, CTL_BACKEND, a, &ctl->check, err, errlen) == 0) {
-			log_info("%s %s", rec_kind_name(a->kind), a->name);
+			if (a->kind == REC_SHED)
+				log_info("shed %llu session(s) of %s (drain timed out)", a->shed, a->name);
+			else
+				log_info("%s %s", rec_kind_name(a->kind), a->name);
 			if (a->kind == REC_REMOVE)
 				rec_memory_forget(&ctl->leaving, a->name);
 			continue;
@@ -206,7 +221,25 @@ static int ctl_sync_haproxy(struct ctl *ctl, char *err, size_t errlen)
 	    ctl_hap_read_servers(ctl->hap, CTL_BACKEND, &servers, &n, err, errlen) == -1)
 		goto done;
 	ctl->n_servers = n;
-	struct rec_input in = {ctl->live.nodes, ctl->live.n_nodes, servers, n, ctl_now_ms(), conf.drain_timeout_s * 1000u};
+	char confirm[512];
+	snprintf(confirm, sizeof(confirm), "%s/confirm-removal", conf.run_dir);
+	/* The operator's confirmation of a held removal is a file, used once. */
+	int confirmed = ctl->n_removal_held > 0 && unlink(confirm) == 0;
+	if (confirmed)
+		log_warn("mass removal confirmed by %s: draining now", confirm);
+	struct rec_input in = {
+		.desired = ctl->live.nodes,
+		.n_desired = ctl->live.n_nodes,
+		.actual = servers,
+		.n_actual = n,
+		.now_ms = ctl_now_ms(),
+		.drain_timeout_ms = conf.drain_timeout_s * 1000u,
+		.drain_spread_ms = conf.drain_spread_s * 1000u,
+		.step_ms = conf.poll_ms,
+		.mass_removal_pct = (unsigned)conf.mass_removal_pct,
+		.mass_removal_hold_ms = conf.mass_removal_hold_s * 1000u,
+		.mass_removal_confirmed = confirmed,
+	};
 	/* Session counts cost a `show stat`: read them only while a node is leaving. */
 	if (reconcile_needs_scur(&in) && ctl_hap_read_scur(ctl->hap, CTL_BACKEND, servers, n, err, errlen) == -1)
 		goto done;
@@ -229,7 +262,7 @@ static void ctl_write_status(const struct ctl *ctl)
 	char path[512], tmp[520];
 	snprintf(path, sizeof(path), "%s/controller.json", conf.run_dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	json_t *root = json_pack("{s:i, s:I, s:I, s:b, s:s, s:b, s:s, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I}",
+	json_t *root = json_pack("{s:i, s:I, s:I, s:b, s:s, s:b, s:s, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		"pid", (int)getpid(), "time", (json_int_t)time(NULL), "last_sync", (json_int_t)ctl->last_sync,
 		"redis_ok", ctl->redis_error[0] == '\0', "redis_error", ctl->redis_error,
 		"haproxy_ok", ctl->hap_error[0] == '\0', "haproxy_error", ctl->hap_error,
@@ -237,7 +270,8 @@ static void ctl_write_status(const struct ctl *ctl)
 		"leaving", (json_int_t)ctl->n_leaving, "kept_on_empty", ctl->kept_on_empty,
 		"held_by_operator", (json_int_t)ctl->n_held, "rejected_members_total", (json_int_t)ctl->n_rejected,
 		"redis_errors_total", (json_int_t)ctl->n_redis_errors, "haproxy_errors_total", (json_int_t)ctl->n_hap_errors,
-		"actions_total", (json_int_t)ctl->n_actions, "action_errors_total", (json_int_t)ctl->n_action_errors);
+		"actions_total", (json_int_t)ctl->n_actions, "action_errors_total", (json_int_t)ctl->n_action_errors,
+		"removal_held", (json_int_t)ctl->n_removal_held);
 	if (root == NULL)
 		return;
 	if (json_dump_file(root, tmp, JSON_COMPACT) == 0 && rename(tmp, path) == -1)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const rec_kind_names[] = {"add", "ready", "enable-health", "drain", "remove"};
+static const char *const rec_kind_names[] = {"add", "ready", "enable-health", "drain", "shed", "remove"};
 
 const char *rec_kind_name(enum rec_kind kind) { return rec_kind_names[kind]; }
 
@@ -81,12 +81,33 @@ static int rec_plan_live(const struct rec_server *s, struct rec_memory *mem, str
 	return 0;
 }
 
+/* After the drain timeout: shut the remaining sessions in even batches over the spread
+ * window, so their clients do not all reconnect in the same instant; then remove. */
+static int rec_plan_timed_out(const struct rec_input *in, const struct rec_server *s,
+			      const struct rec_leaving *l, struct rec_plan *plan)
+{
+	uint64_t shed_end = l->since_ms + in->drain_timeout_ms + in->drain_spread_ms;
+	if (s->scur <= 0 || in->now_ms >= shed_end)
+		return rec_plan_push(plan, REC_REMOVE, s->name);
+	uint64_t steps_left = (shed_end - in->now_ms) / (in->step_ms ? in->step_ms : 1);
+	if (steps_left == 0)
+		steps_left = 1;
+	if (rec_plan_push(plan, REC_SHED, s->name) == -1)
+		return -1;
+	plan->v[plan->n - 1].shed = ((unsigned long long)s->scur + steps_left - 1) / steps_left;
+	return 0;
+}
+
 /* A server whose node left: drain it, then remove it once empty or timed out. */
 static int rec_plan_gone(const struct rec_input *in, const struct rec_server *s, struct rec_memory *mem,
-			 struct rec_plan *plan)
+			 struct rec_plan *plan, int hold_drains)
 {
 	struct rec_leaving *l = rec_memory_find(mem, s->name);
 	if (!(s->admin_state & (REC_ADMIN_FMAINT | REC_ADMIN_FDRAIN))) {
+		if (hold_drains) {
+			plan->removal_held++;
+			return 0;
+		}
 		if (l == NULL && (l = rec_memory_add(mem, s->name, in->now_ms, 1)) == NULL)
 			return -1;
 		/* The drain is ours now, even if an operator's drain was seen (and lifted) before. */
@@ -98,13 +119,40 @@ static int rec_plan_gone(const struct rec_input *in, const struct rec_server *s,
 		return -1;
 	plan->leaving++;
 	int timed_out = in->now_ms - l->since_ms >= in->drain_timeout_ms;
-	if (s->scur == -1 && !timed_out) {
+	if (s->scur == -1 && in->now_ms - l->since_ms < in->drain_timeout_ms + in->drain_spread_ms) {
 		plan->needs_scur++;
 		return 0;
 	}
-	if (s->scur == 0 || timed_out)
+	if (s->scur == 0)
 		return rec_plan_push(plan, REC_REMOVE, s->name);
-	return 0;
+	return timed_out ? rec_plan_timed_out(in, s, l, plan) : 0;
+}
+
+static int rec_is_out(const struct rec_server *s) { return (s->admin_state & (REC_ADMIN_FMAINT | REC_ADMIN_FDRAIN)) != 0; }
+
+/* Envoy's panic threshold in spirit: a step that would drain more than the set share of
+ * the serving nodes is more likely a broken heartbeat path than a real exodus. Hold it
+ * until it has been seen for the hold time, or an operator confirms. */
+static int rec_hold_mass_removal(const struct rec_input *in, struct rec_memory *mem)
+{
+	size_t serving = 0, leaving = 0, d = 0;
+	for (size_t a = 0; a < in->n_actual; a++) {
+		const struct rec_server *s = &in->actual[a];
+		if (rec_is_out(s))
+			continue;
+		serving++;
+		while (d < in->n_desired && strcmp(in->desired[d].name, s->name) < 0)
+			d++;
+		if (d == in->n_desired || strcmp(in->desired[d].name, s->name) != 0)
+			leaving++;
+	}
+	if (leaving == 0 || leaving * 100 <= (size_t)in->mass_removal_pct * serving || in->mass_removal_confirmed) {
+		mem->mass_since_ms = 0;
+		return 0;
+	}
+	if (mem->mass_since_ms == 0)
+		mem->mass_since_ms = in->now_ms ? in->now_ms : 1;
+	return in->now_ms - mem->mass_since_ms < in->mass_removal_hold_ms;
 }
 
 static int rec_server_cmp(const void *a, const void *b)
@@ -165,6 +213,7 @@ int reconcile_plan(const struct rec_input *in, struct rec_memory *mem, struct re
 	/* An empty live set is far likelier a broken heartbeat path than every node gone at
 	 * once: keep serving and let the health checks judge the nodes. */
 	plan->kept_on_empty = in->n_desired == 0 && in->n_actual > 0;
+	int hold_drains = !plan->kept_on_empty && rec_hold_mass_removal(in, mem);
 	size_t d = 0, a = 0;
 	int rc = 0;
 	while (rc == 0 && (d < in->n_desired || a < in->n_actual)) {
@@ -183,7 +232,7 @@ int reconcile_plan(const struct rec_input *in, struct rec_memory *mem, struct re
 		} else if (plan->kept_on_empty) {
 			a++;
 		} else {
-			rc = rec_plan_gone(in, &in->actual[a++], mem, plan);
+			rc = rec_plan_gone(in, &in->actual[a++], mem, plan, hold_drains);
 		}
 	}
 	if (rc == -1)

@@ -31,6 +31,7 @@ struct rec_leaving {
 struct rec_memory {
 	struct rec_leaving *v;
 	size_t n, cap;
+	uint64_t mass_since_ms; /* when a mass removal was first held (0: none held) */
 };
 
 enum rec_kind {
@@ -38,7 +39,8 @@ enum rec_kind {
 	REC_READY,         /* set state ready: finish an add, or a node that came back */
 	REC_ENABLE_HEALTH, /* finish an add interrupted before its checks were enabled */
 	REC_DRAIN,         /* the node left: no new clients */
-	REC_REMOVE,        /* drained and empty (or timed out): maint, shutdown sessions, del */
+	REC_SHED,          /* drain timed out: maint, then shut `shed` of its sessions */
+	REC_REMOVE,        /* drained and empty (or shedding over): maint, shutdown sessions, del */
 };
 
 struct rec_action {
@@ -46,6 +48,7 @@ struct rec_action {
 	char name[128];
 	const struct node_addr *node; /* REC_ADD only: points into the desired array */
 	unsigned id;                  /* REC_ADD only: a free server id */
+	unsigned long long shed;      /* REC_SHED only: how many sessions to shut this step */
 };
 
 struct rec_plan {
@@ -55,6 +58,7 @@ struct rec_plan {
 	size_t held;         /* live nodes left in a drain or maintenance set by an operator */
 	size_t leaving;      /* servers draining towards removal */
 	size_t needs_scur;   /* leaving servers whose session count was not read (scur -1) */
+	size_t removal_held; /* drains held back: too large a share of the nodes at once */
 };
 
 struct rec_input {
@@ -64,6 +68,11 @@ struct rec_input {
 	size_t n_actual;
 	uint64_t now_ms;
 	uint64_t drain_timeout_ms;
+	uint64_t drain_spread_ms; /* after the timeout, sessions are shut over this long */
+	uint64_t step_ms;         /* time between two steps, to size each shed batch */
+	unsigned mass_removal_pct;  /* draining more than this share of serving nodes at once is held */
+	uint64_t mass_removal_hold_ms; /* ... until it has been seen this long */
+	int mass_removal_confirmed; /* an operator confirmed the held removal: go ahead now */
 };
 
 /* 1 when a server whose node left is in drain or maintenance with an unknown session

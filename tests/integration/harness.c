@@ -125,8 +125,15 @@ static char **h_build_env(const char *const extra[])
 		if (!overridden)
 			envp[o++] = environ[i];
 	}
-	for (size_t j = 0; j < m; j++)
-		envp[o++] = (char *)extra[j];
+	/* Of two extra entries with one name the later wins (getenv would take the first). */
+	for (size_t j = 0; j < m; j++) {
+		size_t kl = strcspn(extra[j], "=");
+		int later = 0;
+		for (size_t k = j + 1; k < m && !later; k++)
+			later = strncmp(extra[k], extra[j], kl + 1) == 0;
+		if (!later)
+			envp[o++] = (char *)extra[j];
+	}
 	return envp;
 }
 
@@ -936,8 +943,12 @@ struct h_proc *h_controller_start(const struct h_opts *o)
 	snprintf(ttl, sizeof(ttl), "MCS_NODE_TTL_MS=%u", o->ttl_ms ? o->ttl_ms : 5000);
 	snprintf(poll_ms, sizeof(poll_ms), "MCS_POLL_MS=%u", o->poll_ms ? o->poll_ms : 1000);
 	snprintf(inter, sizeof(inter), "MCS_CHECK_INTER_MS=%u", o->check_inter_ms ? o->check_inter_ms : 500);
-	const char *env[] = {url, run, "MCS_NODE_KEY=" H_NODE_KEY, ttl, poll_ms, inter, "MCS_CHECK_FALL=3",
-			     "MCS_CHECK_RISE=2", "MCS_DRAIN_TIMEOUT_S=300", "MCS_LOG_LEVEL=debug", NULL};
+	const char *env[32] = {url, run, "MCS_NODE_KEY=" H_NODE_KEY, ttl, poll_ms, inter, "MCS_CHECK_FALL=3",
+			       "MCS_CHECK_RISE=2", "MCS_DRAIN_TIMEOUT_S=300", "MCS_LOG_LEVEL=debug"};
+	size_t n_env = 10;
+	/* A suite's own settings come last: the environment's later entry of a name wins. */
+	for (size_t i = 0; o->controller_env != NULL && o->controller_env[i] != NULL && n_env + 1 < 32; i++)
+		env[n_env++] = o->controller_env[i];
 	const char *argv[] = {H_CONTROLLER_BIN, NULL};
 	struct h_proc *p = h_spawn("controller", argv, env);
 	/* No protocol to ask: tests wait for its effects in HAProxy. Catch an immediate exit. */

@@ -33,6 +33,7 @@ struct h_opts {
 	unsigned poll_ms;        /* MCS_POLL_MS, default 1000 */
 	unsigned check_inter_ms; /* MCS_CHECK_INTER_MS, default 500 */
 	int without_controller;  /* 1: redis and haproxy only (tests add servers themselves) */
+	const char *const *controller_env; /* extra "NAME=value" for the controller, NULL-terminated; later wins */
 };
 
 /* The suite's world: one per test executable. */

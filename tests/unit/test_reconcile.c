@@ -295,7 +295,8 @@ START_TEST(test_scenario)
 		struct rec_server servers[MAXN];
 		live_load(st->live, &live);
 		size_t n_servers = servers_load(st->servers, servers);
-		struct rec_input in = {live.nodes, live.n_nodes, servers, n_servers, st->now, sc->drain_timeout};
+		struct rec_input in = {.desired = live.nodes, .n_desired = live.n_nodes, .actual = servers, .n_actual = n_servers,
+				       .now_ms = st->now, .drain_timeout_ms = sc->drain_timeout, .mass_removal_pct = 100};
 		/* A step that would wait for session counts is one the controller reads them for first. */
 		if (st->needs_scur > 0)
 			ck_assert_msg(reconcile_needs_scur(&in), "%s: reconcile_needs_scur is 0", where);
@@ -336,7 +337,8 @@ START_TEST(test_many)
 		servers[i].scur = 1;
 	}
 	live_load((const char *const[]){"10.9.9.9:80", NULL}, &live);
-	struct rec_input in = {live.nodes, live.n_nodes, servers, N, 1000, 500};
+	struct rec_input in = {.desired = live.nodes, .n_desired = live.n_nodes, .actual = servers, .n_actual = N,
+			       .now_ms = 1000, .drain_timeout_ms = 500, .mass_removal_pct = 100};
 	ck_assert_int_eq(reconcile_plan(&in, &mem, &plan), 0);
 	ck_assert_uint_eq(plan.n, N + 1);
 	ck_assert_uint_eq(mem.n, N);
@@ -377,7 +379,8 @@ START_TEST(test_memory_forget)
 	};
 	struct node_list live = {0};
 	live_load((const char *const[]){D, NULL}, &live);
-	struct rec_input in = {live.nodes, live.n_nodes, servers, 3, 7, 1000};
+	struct rec_input in = {.desired = live.nodes, .n_desired = live.n_nodes, .actual = servers, .n_actual = 3,
+			       .now_ms = 7, .drain_timeout_ms = 1000, .mass_removal_pct = 100};
 	ck_assert_int_eq(reconcile_plan(&in, &mem, &plan), 0);
 	ck_assert_uint_eq(mem.n, 3);
 	rec_memory_forget(&mem, "10.9.9.9:1"); /* unknown: ignored */
@@ -394,6 +397,104 @@ START_TEST(test_memory_forget)
 	rec_memory_clear(&mem);
 	rec_memory_clear(&mem);
 	node_list_clear(&live);
+}
+END_TEST
+
+/* Plans one step of 4 servers A-D (ids 1-4, serving, scur as given) against the live list. */
+static void plan_step(const char *const *live_names, const long long *scur, const unsigned *admin, uint64_t now,
+		      struct rec_input *tmpl, struct rec_memory *mem, struct rec_plan *plan)
+{
+	static struct rec_server servers[4];
+	static struct node_list live;
+	const char *names[4] = {A, B, C, D};
+	node_list_clear(&live);
+	for (unsigned i = 0; i < 4; i++) {
+		memset(&servers[i], 0, sizeof(servers[i]));
+		snprintf(servers[i].name, sizeof(servers[i].name), "%s", names[i]);
+		servers[i].id = i + 1;
+		servers[i].admin_state = admin ? admin[i] : 0;
+		servers[i].check_state = REC_CHECK_ENABLED;
+		servers[i].scur = scur ? scur[i] : 0;
+	}
+	live_load(live_names, &live);
+	tmpl->desired = live.nodes;
+	tmpl->n_desired = live.n_nodes;
+	tmpl->actual = servers;
+	tmpl->n_actual = 4;
+	tmpl->now_ms = now;
+	ck_assert_int_eq(reconcile_plan(tmpl, mem, plan), 0);
+}
+
+/* Three of four nodes vanish at once: held for the hold time, then drained; a confirm skips the wait. */
+START_TEST(test_mass_removal_hold)
+{
+	struct rec_memory mem = {0};
+	struct rec_plan plan = {0};
+	struct rec_input in = {.drain_timeout_ms = 60000, .mass_removal_pct = 50, .mass_removal_hold_ms = 10000};
+	const char *only_a[] = {A, NULL};
+	plan_step(only_a, NULL, NULL, 1000, &in, &mem, &plan);
+	ck_assert_uint_eq(plan.n, 0);
+	ck_assert_uint_eq(plan.removal_held, 3);
+	plan_step(only_a, NULL, NULL, 10999, &in, &mem, &plan);
+	ck_assert_uint_eq(plan.removal_held, 3);
+	plan_step(only_a, NULL, NULL, 11000, &in, &mem, &plan);
+	ck_assert_uint_eq(plan.removal_held, 0);
+	ck_assert_uint_eq(plan.n, 3);
+	ck_assert_int_eq(plan.v[0].kind, REC_DRAIN);
+	/* Two of four (50%) is not more than the share: drained at once. */
+	struct rec_memory mem2 = {0};
+	const char *a_b[] = {A, B, NULL};
+	plan_step(a_b, NULL, NULL, 1000, &in, &mem2, &plan);
+	ck_assert_uint_eq(plan.removal_held, 0);
+	ck_assert_uint_eq(plan.n, 2);
+	/* The set recovers before the hold ends: nothing drained, the hold forgotten. */
+	struct rec_memory mem3 = {0};
+	const char *all[] = {A, B, C, D, NULL};
+	plan_step(only_a, NULL, NULL, 1000, &in, &mem3, &plan);
+	plan_step(all, NULL, NULL, 2000, &in, &mem3, &plan);
+	ck_assert_uint_eq(plan.n, 0);
+	ck_assert_uint_eq(mem3.mass_since_ms, 0);
+	/* An operator's confirmation: drained on the spot. */
+	in.mass_removal_confirmed = 1;
+	plan_step(only_a, NULL, NULL, 3000, &in, &mem3, &plan);
+	ck_assert_uint_eq(plan.n, 3);
+	rec_plan_clear(&plan);
+	rec_memory_clear(&mem);
+	rec_memory_clear(&mem2);
+	rec_memory_clear(&mem3);
+}
+END_TEST
+
+/* After the drain timeout the sessions are shut in even batches over the spread, then removed. */
+START_TEST(test_drain_spread)
+{
+	struct rec_memory mem = {0};
+	struct rec_plan plan = {0};
+	struct rec_input in = {.drain_timeout_ms = 10000, .drain_spread_ms = 5000, .step_ms = 1000,
+			       .mass_removal_pct = 100};
+	const char *abc[] = {A, B, C, NULL};
+	unsigned drained[4] = {0, 0, 0, REC_ADMIN_FDRAIN};
+	long long scur[4] = {0, 0, 0, 10};
+	plan_step(abc, scur, NULL, 1000, &in, &mem, &plan);
+	ck_assert_uint_eq(plan.n, 1);
+	ck_assert_int_eq(plan.v[0].kind, REC_DRAIN);
+	plan_step(abc, scur, drained, 10999, &in, &mem, &plan);
+	ck_assert_uint_eq(plan.n, 0);
+	/* Timed out at 11000: 5 steps left for 10 sessions, 2 per step. */
+	plan_step(abc, scur, drained, 11000, &in, &mem, &plan);
+	ck_assert_uint_eq(plan.n, 1);
+	ck_assert_int_eq(plan.v[0].kind, REC_SHED);
+	ck_assert_uint_eq(plan.v[0].shed, 2);
+	/* One step left with 3 sessions: all of them. */
+	scur[3] = 3;
+	plan_step(abc, scur, drained, 15500, &in, &mem, &plan);
+	ck_assert_int_eq(plan.v[0].kind, REC_SHED);
+	ck_assert_uint_eq(plan.v[0].shed, 3);
+	/* Spread over: removed, whatever is left. */
+	plan_step(abc, scur, drained, 16000, &in, &mem, &plan);
+	ck_assert_int_eq(plan.v[0].kind, REC_REMOVE);
+	rec_plan_clear(&plan);
+	rec_memory_clear(&mem);
 }
 END_TEST
 
@@ -421,6 +522,8 @@ static Suite *reconcile_suite(void)
 	tcase_add_test(tc, test_many);
 	tcase_add_test(tc, test_memory_forget);
 	tcase_add_test(tc, test_kind_names);
+	tcase_add_test(tc, test_mass_removal_hold);
+	tcase_add_test(tc, test_drain_spread);
 	suite_add_tcase(s, tc);
 	return s;
 }
