@@ -23,6 +23,7 @@ struct ctl_config {
 	char *redis_url, *run_dir, *node_key, *log_level;
 	unsigned long ttl_ms, poll_ms, max_future_ms, max_nodes, check_inter_ms, check_fall, check_rise, weight;
 	unsigned long drain_timeout_s, drain_spread_s, io_timeout_ms, mass_removal_pct, mass_removal_hold_s;
+	unsigned long full_sync_s;
 };
 
 static struct ctl_config conf;
@@ -61,6 +62,7 @@ static const struct cfg_var ctl_vars[] = {
 	{"MCS_DRAIN_SPREAD_S", CFG_UINT, "5", 0, 3600, "seconds", "after the drain timeout, remaining sessions are shut over this long", &conf.drain_spread_s, NULL, NULL},
 	{"MCS_MASS_REMOVAL_PCT", CFG_UINT, "50", 1, 100, "percent", "draining more than this share of serving nodes in one step is held (100: never)", &conf.mass_removal_pct, NULL, NULL},
 	{"MCS_MASS_REMOVAL_HOLD_S", CFG_UINT, "30", 0, 86400, "seconds", "a held mass removal goes ahead once seen this long (or touch $MCS_RUN_DIR/confirm-removal)", &conf.mass_removal_hold_s, NULL, NULL},
+	{"MCS_FULL_SYNC_S", CFG_UINT, "10", 0, 3600, "seconds", "with nothing changing, HAProxy's servers are re-read at least this often (0: every step)", &conf.full_sync_s, NULL, NULL},
 	{"MCS_IO_TIMEOUT_MS", CFG_UINT, "3000", 100, 60000, MS, "timeout of one Redis or runtime-API exchange", &conf.io_timeout_ms, NULL, NULL},
 	{"MCS_LOG_LEVEL", CFG_STR, "info", 0, 0, NULL, "error, warn, info or debug", &conf.log_level, ctl_check_log_level, NULL},
 };
@@ -83,6 +85,9 @@ struct ctl {
 	unsigned long long n_steps, n_synced, n_redis_errors, n_hap_errors, n_rejected, n_actions, n_action_errors;
 	time_t last_sync;
 	size_t n_servers, n_held, n_leaving, n_removal_held;
+	uint64_t live_hash;     /* of the live set the last quiet step saw */
+	uint64_t last_full_ms;  /* when HAProxy's servers were last read */
+	int quiet;              /* the last full step had nothing to do and nothing pending */
 };
 
 static volatile sig_atomic_t ctl_stop;
@@ -211,15 +216,43 @@ static int ctl_apply_plan(struct ctl *ctl, const struct rec_plan *plan, char *er
 	return 0;
 }
 
+/* FNV-1a over the sorted live names: a cheap "has anything changed" test. */
+static uint64_t ctl_live_hash(const struct node_list *l)
+{
+	uint64_t h = 14695981039346656037ull;
+	for (size_t i = 0; i < l->n_nodes; i++)
+		for (const char *p = l->nodes[i].name; ; p++) {
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+			if (*p == '\0')
+				break;
+		}
+	return h;
+}
+
+/* With the same live set, the same worker, and nothing pending after the last full step,
+ * reading every server again (1 MB at 10,000 nodes) would only confirm it: skip that, but
+ * not for longer than MCS_FULL_SYNC_S, so manual changes are still seen. */
+static int ctl_can_skip(struct ctl *ctl, uint64_t hash)
+{
+	return ctl->quiet && hash == ctl->live_hash && conf.full_sync_s > 0 &&
+	       ctl_now_ms() - ctl->last_full_ms < conf.full_sync_s * 1000u;
+}
+
 static int ctl_sync_haproxy(struct ctl *ctl, char *err, size_t errlen)
 {
 	struct rec_server *servers = NULL;
 	size_t n = 0;
 	struct rec_plan plan = {0};
 	int rc = -1;
-	if (ctl_check_worker(ctl, err, errlen) == -1 ||
-	    ctl_hap_read_servers(ctl->hap, CTL_BACKEND, &servers, &n, err, errlen) == -1)
+	long pid_before = ctl->hap_pid;
+	uint64_t hash = ctl_live_hash(&ctl->live);
+	if (ctl_check_worker(ctl, err, errlen) == -1)
 		goto done;
+	if (ctl->hap_pid == pid_before && ctl_can_skip(ctl, hash))
+		return 0;
+	if (ctl_hap_read_servers(ctl->hap, CTL_BACKEND, &servers, &n, err, errlen) == -1)
+		goto done;
+	ctl->last_full_ms = ctl_now_ms();
 	ctl->n_servers = n;
 	char confirm[512];
 	snprintf(confirm, sizeof(confirm), "%s/confirm-removal", conf.run_dir);
@@ -247,6 +280,9 @@ static int ctl_sync_haproxy(struct ctl *ctl, char *err, size_t errlen)
 		goto oom;
 	ctl_log_plan(ctl, &plan);
 	rc = ctl_apply_plan(ctl, &plan, err, errlen);
+	ctl->quiet = rc == 0 && plan.n == 0 && plan.leaving == 0 && plan.needs_scur == 0 && plan.removal_held == 0 &&
+		     !plan.kept_on_empty;
+	ctl->live_hash = hash;
 	goto done;
 oom:
 	snprintf(err, errlen, "out of memory while planning");
