@@ -16,6 +16,7 @@ struct redis_src {
 	char *key;
 	unsigned timeout_ms;
 	redisContext *ctx; /* NULL while disconnected */
+	long long last_count; /* members the last poll read */
 	enum redis_src_err err;
 	char errstr[192];
 };
@@ -192,6 +193,7 @@ int redis_src_poll(struct redis_src *s, unsigned ttl_ms, unsigned max_future_ms,
 	if (r == NULL)
 		return -1;
 	int rc = 0;
+	s->last_count = (long long)(r->elements / 2);
 	for (size_t i = 0; i + 1 < r->elements && rc == 0; i += 2)
 		rc = redis_src_take(r->element[i], r->element[i + 1], now, max_future_ms, out);
 	freeReplyObject(r);
@@ -201,6 +203,74 @@ int redis_src_poll(struct redis_src *s, unsigned ttl_ms, unsigned max_future_ms,
 		return -1;
 	}
 	node_list_sort_unique(out);
+	return 0;
+}
+
+int redis_src_count_live(struct redis_src *s, unsigned ttl_ms, long long *count)
+{
+	double now;
+	if ((s->ctx == NULL && redis_src_connect(s) == -1) || redis_src_time(s, &now) == -1)
+		return -1;
+	char min[48];
+	snprintf(min, sizeof(min), "(%.6f", now - ttl_ms / 1000.0);
+	const char *argv[] = {"ZCOUNT", s->key, min, "+inf"};
+	redisReply *r = redis_src_call(s, REDIS_REPLY_INTEGER, "ZCOUNT", 4, argv);
+	if (r == NULL)
+		return -1;
+	*count = r->integer;
+	freeReplyObject(r);
+	return 0;
+}
+
+long long redis_src_last_count(const struct redis_src *s) { return s->last_count; }
+
+/* Files one hash field as an override (returns 1) or as a reject naming what was wrong (0). */
+static int redis_src_take_override(const redisReply *field, const redisReply *value, struct node_override *o,
+				   struct node_list *rejects)
+{
+	char why[96];
+	struct node_addr node;
+	if (field->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING) {
+		node_list_reject(rejects, "", 0, "override field or value is not a string");
+		return 0;
+	}
+	if (member_parse(field->str, field->len, &node, why, sizeof(why)) == -1) {
+		node_list_reject(rejects, field->str, field->len, why);
+		return 0;
+	}
+	if (value->len >= sizeof(o->value) || memchr(value->str, '\0', value->len) != NULL) {
+		node_list_reject(rejects, field->str, field->len, "override value is longer than 7 bytes");
+		return 0;
+	}
+	snprintf(o->name, sizeof(o->name), "%s", node.name);
+	memcpy(o->value, value->str, value->len);
+	o->value[value->len] = '\0';
+	return 1;
+}
+
+int redis_src_read_overrides(struct redis_src *s, const char *key, size_t max, struct node_override **out, size_t *n,
+			     struct node_list *rejects)
+{
+	*out = NULL;
+	*n = 0;
+	if (s->ctx == NULL && redis_src_connect(s) == -1)
+		return -1;
+	const char *argv[] = {"HGETALL", key};
+	redisReply *r = redis_src_call(s, REDIS_REPLY_ARRAY, "HGETALL", 2, argv);
+	if (r == NULL)
+		return -1;
+	size_t fields = r->elements / 2 < max ? r->elements / 2 : max;
+	struct node_override *v = fields ? calloc(fields, sizeof(*v)) : NULL;
+	if (fields && v == NULL) {
+		freeReplyObject(r);
+		redis_src_fail(s, REDIS_SRC_OOM, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < fields; i++)
+		if (redis_src_take_override(r->element[2 * i], r->element[2 * i + 1], &v[*n], rejects) == 1)
+			(*n)++;
+	freeReplyObject(r);
+	*out = v;
 	return 0;
 }
 

@@ -46,6 +46,28 @@ void redis_src_free(struct redis_src *s);
 int redis_src_poll(struct redis_src *s, unsigned ttl_ms, unsigned max_future_ms, size_t max_nodes,
 		   struct node_list *out) __attribute__((warn_unused_result));
 
+/* Counts the members heartbeated within ttl_ms (TIME + ZCOUNT, both O(log n)): a cheap test
+ * of whether a keyspace notification brought a node that was not live before. Returns 0 with
+ * *count, or -1 like redis_src_poll. */
+int redis_src_count_live(struct redis_src *s, unsigned ttl_ms, long long *count) __attribute__((warn_unused_result));
+
+/* Members the last successful poll read (valid or not): what redis_src_count_live would say. */
+long long redis_src_last_count(const struct redis_src *s);
+
+/* An operator's or node's override of the agent's answer, from the hash `<key>` (field: the
+ * member, value: "drain", "maint" or "NN%"). */
+struct node_override {
+	char name[64];  /* canonical server name of the member */
+	char value[8];  /* the value as read: validated by the caller (agent_override_parse) */
+};
+
+/* Reads every field of hash key (HGETALL, at most max fields) into *out (malloc'd, caller
+ * frees; NULL when none). Fields that are not members and values longer than 7 bytes are
+ * recorded in rejects (node_list_reject). A missing key is no override at all. Returns 0,
+ * or -1 like redis_src_poll (a wrong type is REDIS_SRC_REPLY). */
+int redis_src_read_overrides(struct redis_src *s, const char *key, size_t max, struct node_override **out, size_t *n,
+			     struct node_list *rejects) __attribute__((warn_unused_result));
+
 enum redis_src_err redis_src_err(const struct redis_src *s);
 const char *redis_src_errstr(const struct redis_src *s);
 
