@@ -51,6 +51,14 @@ static struct rec_leaving *rec_memory_add(struct rec_memory *mem, const char *na
 	return l;
 }
 
+int rec_memory_is_ours(const struct rec_memory *mem, const char *name)
+{
+	for (size_t i = 0; i < mem->n; i++)
+		if (strcmp(mem->v[i].name, name) == 0)
+			return mem->v[i].ours;
+	return 0;
+}
+
 void rec_memory_forget(struct rec_memory *mem, const char *name)
 {
 	struct rec_leaving *l = rec_memory_find(mem, name);
