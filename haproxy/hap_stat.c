@@ -226,6 +226,7 @@ enum hap_ss_kind {
 	HAP_SS_NAME, /* copied as is */
 	HAP_SS_ADDR, /* copied, "-" becomes "" */
 	HAP_SS_UINT, /* decimal within unsigned */
+	HAP_SS_UINT_OPT, /* the same, 0 when the header has no such column */
 };
 
 /* The columns we keep, found by name in the header. */
@@ -244,6 +245,7 @@ static const struct hap_ss_col {
 	{"srv_uweight", HAP_SS_UINT, offsetof(struct hap_server_state, uweight), 0},
 	{"srv_check_state", HAP_SS_UINT, offsetof(struct hap_server_state, check_state), 0},
 	{"srv_agent_state", HAP_SS_UINT, offsetof(struct hap_server_state, agent_state), 0},
+	{"srv_agent_port", HAP_SS_UINT_OPT, offsetof(struct hap_server_state, agent_port), 0},
 };
 #define HAP_SS_NCOLS (sizeof(hap_ss_cols) / sizeof(hap_ss_cols[0]))
 
@@ -328,7 +330,7 @@ static int hap_ss_header(struct hap_ss_parser *ps)
 		ps->idx[c] = -1;
 		for (int i = 0; i < nf && ps->idx[c] == -1; i++)
 			ps->idx[c] = strcmp(f[i], hap_ss_cols[c].name) == 0 ? i : -1;
-		if (ps->idx[c] == -1) {
+		if (ps->idx[c] == -1 && hap_ss_cols[c].kind != HAP_SS_UINT_OPT) {
 			snprintf(ps->err, ps->errlen, "show servers state: the header lacks column %s", hap_ss_cols[c].name);
 			return -1;
 		}
@@ -345,7 +347,7 @@ static int hap_ss_store(struct hap_ss_parser *ps, const struct hap_ss_col *c, co
 	unsigned long long v;
 	if (c->kind == HAP_SS_ADDR && strcmp(s, "-") == 0)
 		s = "";
-	if (c->kind != HAP_SS_UINT) {
+	if (c->kind == HAP_SS_NAME || c->kind == HAP_SS_ADDR) {
 		size_t len = strlen(s);
 		if (len >= c->size) {
 			snprintf(ps->err, ps->errlen, "show servers state: line %zu: %s of %zu bytes exceeds %zu", ps->line,
@@ -390,7 +392,7 @@ static int hap_ss_row(struct hap_ss_parser *ps, char *line)
 	struct hap_server_state *srv = &ps->v[ps->n];
 	memset(srv, 0, sizeof(*srv));
 	for (size_t c = 0; c < HAP_SS_NCOLS; c++) {
-		if (hap_ss_store(ps, &hap_ss_cols[c], f[ps->idx[c]], srv) == -1)
+		if (ps->idx[c] != -1 && hap_ss_store(ps, &hap_ss_cols[c], f[ps->idx[c]], srv) == -1)
 			return -1;
 	}
 	ps->n++;

@@ -72,6 +72,7 @@ struct hap_server_state {
 	unsigned uweight;     /* srv_uweight */
 	unsigned check_state; /* srv_check_state: HAP_CHK_ST_* bits */
 	unsigned agent_state; /* srv_agent_state: HAP_CHK_ST_* bits */
+	unsigned agent_port;  /* srv_agent_port: 0 without an agent check */
 };
 
 /* Parses a `show servers state [<backend>]` reply: the format version "1", a "# be_id ..."
