@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent.h"
 #include "hap_conn.h"
 #include "hap_stat.h"
 
@@ -74,6 +75,8 @@ int ctl_hap_read_servers(struct hap_conn *c, const char *backend, struct rec_ser
 		servers[i].id = states[i].id;
 		servers[i].admin_state = states[i].admin_state;
 		servers[i].check_state = states[i].check_state;
+		servers[i].agent_state = states[i].agent_state;
+		servers[i].agent_port = states[i].agent_port;
 		servers[i].scur = -1;
 	}
 	free(states);
@@ -119,30 +122,60 @@ int ctl_hap_read_scur(struct hap_conn *c, const char *backend, struct rec_server
 	return rc;
 }
 
+/* add server (with the agent when there is one), ready, agent, and health checks last:
+ * an add cut short is finished on the next step (its health checks are still off). */
 static int ctl_hap_apply_add(struct hap_conn *c, const char *backend, const struct rec_action *a,
-			     const struct hap_check_opts *opts, char *err, size_t errlen)
+			     const struct ctl_hap_opts *opts, char *err, size_t errlen)
 {
-	char cmd[512];
+	char cmd[768], send[HAP_AGENT_SEND_MAX + 1];
 	const struct node_addr *node = a->node;
-	if (hap_cmd_add_server(cmd, sizeof(cmd), backend, node->name, node->addr, node->port, a->id, opts) == -1) {
+	struct hap_agent_opts agent;
+	int rc;
+	if (opts->agent != NULL) {
+		agent = *opts->agent;
+		agent.send = send;
+		rc = agent_request_format(send, sizeof(send), node->name) == -1
+			     ? -1
+			     : hap_cmd_add_server_agent(cmd, sizeof(cmd), backend, node->name, node->addr, node->port, a->id,
+							&opts->check, &agent);
+	} else {
+		rc = hap_cmd_add_server(cmd, sizeof(cmd), backend, node->name, node->addr, node->port, a->id, &opts->check);
+	}
+	if (rc == -1) {
 		snprintf(err, errlen, "add server %s: cannot format the command", node->name);
 		return -1;
 	}
 	if (ctl_hap_send(c, cmd, err, errlen) == -1)
 		return -1;
-	/* Ready before checks: an add cut short here is finished on the next step (checks off). */
 	if (hap_cmd_set_state(cmd, sizeof(cmd), backend, node->name, "ready") == -1 ||
 	    ctl_hap_send(c, cmd, err, errlen) == -1)
+		return -1;
+	if (opts->agent != NULL && (hap_cmd_enable_agent(cmd, sizeof(cmd), backend, node->name) == -1 ||
+				    ctl_hap_send(c, cmd, err, errlen) == -1))
 		return -1;
 	if (hap_cmd_enable_health(cmd, sizeof(cmd), backend, node->name) == -1)
 		return -1;
 	return ctl_hap_send(c, cmd, err, errlen);
 }
 
+/* Stops the agent before a server leaves for good, so no answer changes it meanwhile.
+ * A server without an agent refuses this: that is fine. */
+static int ctl_hap_stop_agent(struct hap_conn *c, const char *backend, const char *name, char *err, size_t errlen)
+{
+	char cmd[512];
+	if (hap_cmd_disable_agent(cmd, sizeof(cmd), backend, name) == -1)
+		return -1;
+	if (ctl_hap_send(c, cmd, err, errlen) == -1 && hap_conn_err(c) != HAP_ERR_REJECTED)
+		return -1;
+	return 0;
+}
+
 static int ctl_hap_apply_remove(struct hap_conn *c, const char *backend, const char *name, char *err,
 				size_t errlen)
 {
 	char cmd[512];
+	if (ctl_hap_stop_agent(c, backend, name, err, errlen) == -1)
+		return -1;
 	if (hap_cmd_set_state(cmd, sizeof(cmd), backend, name, "maint") == -1 || ctl_hap_send(c, cmd, err, errlen) == -1)
 		return -1;
 	if (hap_cmd_shutdown_sessions(cmd, sizeof(cmd), backend, name) == -1 ||
@@ -181,6 +214,8 @@ static int ctl_hap_apply_shed(struct hap_conn *c, const char *backend, const str
 			      size_t errlen)
 {
 	char cmd[512], *reply = NULL;
+	if (ctl_hap_stop_agent(c, backend, a->name, err, errlen) == -1)
+		return -1;
 	if (hap_cmd_set_state(cmd, sizeof(cmd), backend, a->name, "maint") == -1 || ctl_hap_send(c, cmd, err, errlen) == -1)
 		return -1;
 	if (hap_conn_cmd(c, "show sess", &reply) == -1) {
@@ -204,7 +239,7 @@ static int ctl_hap_apply_shed(struct hap_conn *c, const char *backend, const str
 }
 
 int ctl_hap_apply(struct hap_conn *c, const char *backend, const struct rec_action *a,
-		  const struct hap_check_opts *opts, char *err, size_t errlen)
+		  const struct ctl_hap_opts *opts, char *err, size_t errlen)
 {
 	char cmd[512];
 	int rc = -1;
@@ -224,6 +259,14 @@ int ctl_hap_apply(struct hap_conn *c, const char *backend, const struct rec_acti
 		break;
 	case REC_ENABLE_HEALTH:
 		rc = hap_cmd_enable_health(cmd, sizeof(cmd), backend, a->name);
+		break;
+	case REC_ENABLE_AGENT:
+		rc = hap_cmd_enable_agent(cmd, sizeof(cmd), backend, a->name);
+		break;
+	case REC_AGENT_PORT:
+		rc = opts->agent ? hap_cmd_set_agent_addr(cmd, sizeof(cmd), backend, a->name, opts->agent->addr,
+							  opts->agent->port)
+				 : -1;
 		break;
 	}
 	if (rc == -1)

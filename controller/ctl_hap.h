@@ -29,9 +29,16 @@ int ctl_hap_read_servers(struct hap_conn *c, const char *backend, struct rec_ser
 int ctl_hap_read_scur(struct hap_conn *c, const char *backend, struct rec_server *servers, size_t n, char *err,
 		      size_t errlen) __attribute__((warn_unused_result));
 
+/* How new servers are checked: TCP health checks always, the controller's agent when agent
+ * is not NULL (its send field is ignored: each server's own request is used). */
+struct ctl_hap_opts {
+	struct hap_check_opts check;
+	const struct hap_agent_opts *agent;
+};
+
 /* Runs the runtime commands of one action. Returns 0, or -1 with the failing command and
  * HAProxy's answer in err; hap_conn_err() tells whether the connection itself failed. */
 int ctl_hap_apply(struct hap_conn *c, const char *backend, const struct rec_action *a,
-		  const struct hap_check_opts *opts, char *err, size_t errlen) __attribute__((warn_unused_result));
+		  const struct ctl_hap_opts *opts, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 #endif

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const rec_kind_names[] = {"add", "ready", "enable-health", "drain", "shed", "remove"};
+static const char *const rec_kind_names[] = {"add",   "ready", "enable-health", "enable-agent", "agent-port",
+					     "drain", "shed",  "remove"};
 
 const char *rec_kind_name(enum rec_kind kind) { return rec_kind_names[kind]; }
 
@@ -66,10 +67,25 @@ void rec_memory_forget(struct rec_memory *mem, const char *name)
 		*l = mem->v[--mem->n];
 }
 
+/* A live node's agent check: running, and asking this controller. */
+static int rec_plan_agent(const struct rec_input *in, const struct rec_server *s, struct rec_plan *plan)
+{
+	if (in->agent_port == 0 || !(s->agent_state & REC_CHECK_CONFIGURED))
+		return 0;
+	if (s->agent_port != in->agent_port && rec_plan_push(plan, REC_AGENT_PORT, s->name) == -1)
+		return -1;
+	if (!(s->agent_state & REC_CHECK_ENABLED))
+		return rec_plan_push(plan, REC_ENABLE_AGENT, s->name);
+	return 0;
+}
+
 /* A live node HAProxy has: finish an interrupted add, take back our own drain, respect an
  * operator's drain or maintenance. */
-static int rec_plan_live(const struct rec_server *s, struct rec_memory *mem, struct rec_plan *plan)
+static int rec_plan_live(const struct rec_input *in, const struct rec_server *s, struct rec_memory *mem,
+			 struct rec_plan *plan)
 {
+	if (rec_plan_agent(in, s, plan) == -1)
+		return -1;
 	struct rec_leaving *l = rec_memory_find(mem, s->name);
 	int ours = l != NULL && l->ours;
 	if (l != NULL)
@@ -236,7 +252,7 @@ int reconcile_plan(const struct rec_input *in, struct rec_memory *mem, struct re
 			rc = rec_plan_add(&in->desired[d++], &next_id, plan);
 		} else if (cmp == 0) {
 			d++;
-			rc = rec_plan_live(&in->actual[a++], mem, plan);
+			rc = rec_plan_live(in, &in->actual[a++], mem, plan);
 		} else if (plan->kept_on_empty) {
 			a++;
 		} else {

@@ -11,6 +11,7 @@
 /* Bits of `show servers state` (HAProxy 2.6 srv_admin_state / srv_check_state). */
 #define REC_ADMIN_FMAINT 0x01u
 #define REC_ADMIN_FDRAIN 0x08u
+#define REC_CHECK_CONFIGURED 0x02u
 #define REC_CHECK_ENABLED 0x04u
 
 struct rec_server {
@@ -18,6 +19,8 @@ struct rec_server {
 	unsigned id;            /* HAProxy's server id */
 	unsigned admin_state;   /* srv_admin_state bits */
 	unsigned check_state;   /* srv_check_state bits */
+	unsigned agent_state;   /* srv_agent_state bits (REC_CHECK_*) */
+	unsigned agent_port;    /* srv_agent_port */
 	long long scur;         /* current sessions, -1 when not read */
 };
 
@@ -38,6 +41,8 @@ enum rec_kind {
 	REC_ADD,           /* add server, ready, enable health */
 	REC_READY,         /* set state ready: finish an add, or a node that came back */
 	REC_ENABLE_HEALTH, /* finish an add interrupted before its checks were enabled */
+	REC_ENABLE_AGENT,  /* a live node's agent check is configured but stopped */
+	REC_AGENT_PORT,    /* a live node's agent points at another port (the controller restarted) */
 	REC_DRAIN,         /* the node left: no new clients */
 	REC_SHED,          /* drain timed out: maint, then shut `shed` of its sessions */
 	REC_REMOVE,        /* drained and empty (or shedding over): maint, shutdown sessions, del */
@@ -73,6 +78,7 @@ struct rec_input {
 	unsigned mass_removal_pct;  /* draining more than this share of serving nodes at once is held */
 	uint64_t mass_removal_hold_ms; /* ... until it has been seen this long */
 	int mass_removal_confirmed; /* an operator confirmed the held removal: go ahead now */
+	unsigned agent_port;        /* where the controller's agent listens (0: no agent) */
 };
 
 /* 1 when a server whose node left is in drain or maintenance with an unknown session

@@ -87,14 +87,86 @@ static int hap_cmd_check_opts(char *out, size_t outlen, const struct hap_check_o
 			      o->weight);
 }
 
+int hap_agent_send_valid(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+	if (n == 0 || n > HAP_AGENT_SEND_MAX || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		int alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+		if (!alnum && strchr("._:/-", ch) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* Writes an address alone, canonical and without brackets (agent-addr takes no port). */
+static int hap_cmd_bare_addr(char *out, size_t outlen, const char *addr)
+{
+	unsigned char bin[sizeof(struct in6_addr)];
+	int af = AF_INET;
+	if (addr == NULL || inet_pton(af, addr, bin) != 1) {
+		af = AF_INET6;
+		if (addr == NULL || inet_pton(af, addr, bin) != 1)
+			return -1;
+	}
+	return inet_ntop(af, bin, out, (socklen_t)outlen) != NULL ? 0 : -1;
+}
+
+/* Writes " agent-check agent-addr <a> agent-port <p>[ agent-inter <i>] agent-send <s>", or "" for a NULL. */
+static int hap_cmd_agent_opts(char *out, size_t outlen, const struct hap_agent_opts *a)
+{
+	char addr[INET6_ADDRSTRLEN], inter[32] = "";
+	if (a == NULL) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (hap_cmd_bare_addr(addr, sizeof(addr), a->addr) == -1 || a->port < 1 || a->port > 65535 ||
+	    a->inter_ms > INT_MAX || !hap_agent_send_valid(a->send))
+		return -1;
+	if (a->inter_ms > 0)
+		snprintf(inter, sizeof(inter), " agent-inter %u", a->inter_ms);
+	return hap_cmd_format(out, outlen, " agent-check agent-addr %s agent-port %u%s agent-send %s", addr, a->port,
+			      inter, a->send);
+}
+
+int hap_cmd_add_server_agent(char *buf, size_t len, const char *backend, const char *server, const char *addr,
+			     unsigned port, unsigned id, const struct hap_check_opts *o, const struct hap_agent_opts *a)
+{
+	char where[INET6_ADDRSTRLEN + 16], opts[128], agent[HAP_AGENT_SEND_MAX + 160];
+	char tail[INET6_ADDRSTRLEN + HAP_AGENT_SEND_MAX + 320];
+	if (hap_cmd_addr(where, sizeof(where), addr, port) == -1 || hap_cmd_check_opts(opts, sizeof(opts), o) == -1 ||
+	    hap_cmd_agent_opts(agent, sizeof(agent), a) == -1 || id < 1 || id > INT_MAX ||
+	    hap_cmd_format(tail, sizeof(tail), " %s%s%s id %u", where, opts, agent, id) == -1)
+		return hap_cmd_refuse(buf, len);
+	return hap_cmd_server(buf, len, "add server", backend, server, tail);
+}
+
 int hap_cmd_add_server(char *buf, size_t len, const char *backend, const char *server, const char *addr,
 		       unsigned port, unsigned id, const struct hap_check_opts *o)
 {
-	char where[INET6_ADDRSTRLEN + 16], opts[128], tail[INET6_ADDRSTRLEN + 160];
-	if (hap_cmd_addr(where, sizeof(where), addr, port) == -1 || hap_cmd_check_opts(opts, sizeof(opts), o) == -1 ||
-	    id < 1 || id > INT_MAX || hap_cmd_format(tail, sizeof(tail), " %s%s id %u", where, opts, id) == -1)
+	return hap_cmd_add_server_agent(buf, len, backend, server, addr, port, id, o, NULL);
+}
+
+int hap_cmd_enable_agent(char *buf, size_t len, const char *backend, const char *server)
+{
+	return hap_cmd_server(buf, len, "enable agent", backend, server, "");
+}
+
+int hap_cmd_disable_agent(char *buf, size_t len, const char *backend, const char *server)
+{
+	return hap_cmd_server(buf, len, "disable agent", backend, server, "");
+}
+
+int hap_cmd_set_agent_addr(char *buf, size_t len, const char *backend, const char *server, const char *addr,
+			   unsigned port)
+{
+	char a[INET6_ADDRSTRLEN], tail[INET6_ADDRSTRLEN + 40];
+	if (hap_cmd_bare_addr(a, sizeof(a), addr) == -1 || port < 1 || port > 65535)
 		return hap_cmd_refuse(buf, len);
-	return hap_cmd_server(buf, len, "add server", backend, server, tail);
+	snprintf(tail, sizeof(tail), " agent-addr %s port %u", a, port);
+	return hap_cmd_server(buf, len, "set server", backend, server, tail);
 }
 
 int hap_cmd_set_state(char *buf, size_t len, const char *backend, const char *server, const char *state)

@@ -32,6 +32,46 @@ struct hap_check_opts {
 int hap_cmd_add_server(char *buf, size_t len, const char *backend, const char *server, const char *addr,
 		       unsigned port, unsigned id, const struct hap_check_opts *o) __attribute__((warn_unused_result));
 
+/* Agent check settings for `add server` (DESIGN.md: the controller answers the agent). */
+struct hap_agent_opts {
+	const char *addr;  /* `agent-addr`: an IPv4 or IPv6 address, written in canonical form (no brackets) */
+	unsigned port;     /* `agent-port`: 1..65535 */
+	unsigned inter_ms; /* `agent-inter`: 1..2147483647 ms; 0 leaves it out (HAProxy's default, 2000 ms) */
+	const char *send;  /* `agent-send`: must pass hap_agent_send_valid (e.g. agent_request_format's text) */
+};
+
+#define HAP_AGENT_SEND_MAX 128 /* longest agent-send text accepted, in bytes */
+
+/* Returns 1 if s is 1..HAP_AGENT_SEND_MAX bytes of [A-Za-z0-9._:/-] not starting with '-':
+ * a word that passes the runtime API and a configuration file unchanged (no space, '#',
+ * backslash, quote, '$' or ';'), else 0. Verified on 2.6.12: such a word reaches the agent verbatim. */
+int hap_agent_send_valid(const char *s) __attribute__((warn_unused_result));
+
+/* hap_cmd_add_server plus, when a is not NULL, the agent words after the check options:
+ * "... weight <w> agent-check agent-addr <a> agent-port <p> [agent-inter <i>] agent-send <s> id <id>".
+ * a NULL gives exactly hap_cmd_add_server's line. The agent stays stopped until
+ * hap_cmd_enable_agent; while it is enabled, HAProxy 2.6 keeps a new server DOWN ("DOWN (agent)")
+ * until the agent has answered "up" once, whatever the health check says. */
+int hap_cmd_add_server_agent(char *buf, size_t len, const char *backend, const char *server, const char *addr,
+			     unsigned port, unsigned id, const struct hap_check_opts *o, const struct hap_agent_opts *a)
+	__attribute__((warn_unused_result));
+
+/* "enable agent <backend>/<server>" (starts the agent check; it also runs in maintenance). */
+int hap_cmd_enable_agent(char *buf, size_t len, const char *backend, const char *server)
+	__attribute__((warn_unused_result));
+
+/* "disable agent <backend>/<server>" (stops it: do this before the last drain and `del server`,
+ * or an agent answer can change the server while it leaves). */
+int hap_cmd_disable_agent(char *buf, size_t len, const char *backend, const char *server)
+	__attribute__((warn_unused_result));
+
+/* "set server <backend>/<server> agent-addr <addr> port <port>": re-points the agent (e.g. the
+ * controller came back on another port). HAProxy 2.6 refuses it while the agent is disabled,
+ * answering "[4]: agent checks are not enabled on this server", a warning hap_conn does not
+ * class as a refusal: enable the agent first. */
+int hap_cmd_set_agent_addr(char *buf, size_t len, const char *backend, const char *server, const char *addr,
+			   unsigned port) __attribute__((warn_unused_result));
+
 /* "set server <backend>/<server> state <state>", state one of "ready", "drain", "maint". */
 int hap_cmd_set_state(char *buf, size_t len, const char *backend, const char *server, const char *state)
 	__attribute__((warn_unused_result));

@@ -354,22 +354,49 @@ static int hap_reply_refused(const char *reply, char *msg, size_t msglen)
 	return refused;
 }
 
-int hap_conn_cmd(struct hap_conn *c, const char *cmd, char **reply)
+/* A payload must reach HAProxy as lines: no NUL or control byte but '\n', no empty line (one
+ * ends the payload early: the rest would run as commands), and with the command under the CLI
+ * buffer (tune.bufsize), past which HAProxy 2.6 silently closes the connection. */
+static int hap_conn_check_payload(struct hap_conn *c, const char *cmd, const char *payload, size_t len)
+{
+	size_t total = strlen(cmd) + sizeof(" <<\n") + len + 2;
+	if (payload == NULL || len == 0 || total > HAP_PAYLOAD_MAX) {
+		hap_conn_fail(c, HAP_ERR_INVALID, cmd, "refused: payload of %zu bytes (the command and payload must fit %d)",
+			      len, HAP_PAYLOAD_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)payload[i];
+		if ((ch < 0x20 && ch != '\n') || ch == 0x7f) {
+			hap_conn_fail(c, HAP_ERR_INVALID, cmd, "refused: payload byte 0x%02x at offset %zu", ch, i);
+			return -1;
+		}
+		if (ch == '\n' && (i == 0 || payload[i - 1] == '\n')) {
+			hap_conn_fail(c, HAP_ERR_INVALID, cmd, "refused: empty payload line at offset %zu", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Sends data (one command line, or a command with its payload) and reads the reply; in payload
+ * mode the prompt "+ " precedes the reply once per line sent, and is dropped. */
+static int hap_conn_run(struct hap_conn *c, const char *cmd, const char *data, size_t len, char **reply)
 {
 	struct hap_buf b = {0};
 	char msg[sizeof(c->errstr)];
-	*reply = NULL;
-	c->err = HAP_OK;
-	c->errstr[0] = '\0';
-	if (hap_conn_check_cmd(c, cmd) == -1)
-		return -1;
 	long long deadline = hap_now_ms() + c->timeout_ms;
 	if (c->fd != -1)
 		hap_conn_check_idle(c);
 	if (c->fd == -1 && hap_conn_connect(c, cmd, deadline, &b) == -1)
 		goto fail;
-	if (hap_conn_exchange(c, cmd, cmd, deadline, &b) == -1)
+	b.len = 0;
+	if (hap_conn_send(c, cmd, data, len, deadline) == -1 || hap_conn_read(c, cmd, deadline, &b) == -1)
 		goto fail;
+	size_t skip = 0;
+	while (strncmp(b.data + skip, "+ ", 2) == 0)
+		skip += 2;
+	memmove(b.data, b.data + skip, b.len - skip + 1);
 	*reply = b.data;
 	if (hap_reply_refused(b.data, msg, sizeof(msg))) {
 		hap_conn_fail(c, HAP_ERR_REJECTED, cmd, "HAProxy refused: %s", msg);
@@ -379,4 +406,43 @@ int hap_conn_cmd(struct hap_conn *c, const char *cmd, char **reply)
 fail:
 	free(b.data);
 	return -1;
+}
+
+int hap_conn_cmd(struct hap_conn *c, const char *cmd, char **reply)
+{
+	char out[HAP_CMD_MAX + 2];
+	*reply = NULL;
+	c->err = HAP_OK;
+	c->errstr[0] = '\0';
+	if (hap_conn_check_cmd(c, cmd) == -1)
+		return -1;
+	size_t len = strlen(cmd);
+	memcpy(out, cmd, len);
+	out[len++] = '\n';
+	return hap_conn_run(c, cmd, out, len, reply);
+}
+
+int hap_conn_cmd_payload(struct hap_conn *c, const char *cmd, const char *payload, size_t len, char **reply)
+{
+	*reply = NULL;
+	c->err = HAP_OK;
+	c->errstr[0] = '\0';
+	if (hap_conn_check_cmd(c, cmd) == -1 || hap_conn_check_payload(c, cmd, payload, len) == -1)
+		return -1;
+	size_t n = strlen(cmd), total = n + 4 + len + 2;
+	char *out = malloc(total);
+	if (out == NULL) {
+		hap_conn_fail(c, HAP_ERR_OOM, cmd, "out of memory for a payload of %zu bytes", len);
+		return -1;
+	}
+	memcpy(out, cmd, n);
+	memcpy(out + n, " <<\n", 4);
+	memcpy(out + n + 4, payload, len);
+	size_t off = n + 4 + len;
+	if (payload[len - 1] != '\n')
+		out[off++] = '\n';
+	out[off++] = '\n'; /* the empty line that ends the payload and runs the command */
+	int rc = hap_conn_run(c, cmd, out, off, reply);
+	free(out);
+	return rc;
 }

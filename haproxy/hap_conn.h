@@ -50,6 +50,23 @@ void hap_conn_free(struct hap_conn *c);
  *     or may not have run: read the state back before repeating a change. */
 int hap_conn_cmd(struct hap_conn *c, const char *cmd, char **reply) __attribute__((warn_unused_result));
 
+/* Longest command plus payload hap_conn_cmd_payload sends, in bytes: HAProxy 2.6 reads the whole
+ * of it into one CLI buffer (tune.bufsize, 16384 by default) and silently closes the connection
+ * when it does not fit (verified on 2.6.12: 16345 bytes pass, 18067 bytes close). */
+#define HAP_PAYLOAD_MAX 16000
+
+/* Runs "cmd <<" followed by payload (len bytes, e.g. a PEM for `set ssl cert <name>`) and the
+ * empty line that ends it, as one exchange on the same connection as hap_conn_cmd; blocks for at
+ * most timeout_ms. cmd passes the same checks as in hap_conn_cmd (so it must not itself end with
+ * "<<"). payload must be 1 or more bytes without NUL or any control byte but '\n', without an
+ * empty line (HAProxy ends the payload at the first one; the rest would run as commands), and
+ * cmd + payload must fit HAP_PAYLOAD_MAX; a missing final '\n' is added. Otherwise
+ * HAP_ERR_INVALID and nothing is sent. The "+ " prompts HAProxy writes while it reads the payload
+ * are dropped, so *reply reads like hap_conn_cmd's (e.g. "[5]: Transaction created for
+ * certificate run/server.pem!\n\n"). Returns and fails exactly like hap_conn_cmd. */
+int hap_conn_cmd_payload(struct hap_conn *c, const char *cmd, const char *payload, size_t len, char **reply)
+	__attribute__((warn_unused_result));
+
 /* Class of the last hap_conn_cmd's error, HAP_OK after a success. */
 enum hap_err hap_conn_err(const struct hap_conn *c);
 

@@ -42,7 +42,7 @@ static void captured_snapshot(struct bridge_snapshot *s)
 	ck_assert_int_eq(hap_servers_state_parse(state, &states, &n, err, sizeof(err)), 0);
 	ck_assert_int_eq(bridge_stats_parse_info(info, s, err, sizeof(err)), 0);
 	ck_assert_msg(bridge_stats_parse_stat(csv, "mcs_tls", "mcs", states, n, s, err, sizeof(err)) == 0, "%s", err);
-	struct bridge_mono *fe = bridge_mono_new(2), *be = bridge_mono_new(4);
+	struct bridge_mono *fe = bridge_mono_new(3), *be = bridge_mono_new(4);
 	ck_assert_int_eq(bridge_mono_apply(fe, be, s, 1, 0, 60), 0);
 	bridge_mono_free(fe);
 	bridge_mono_free(be);
@@ -149,6 +149,9 @@ START_TEST(test_captured_values)
 	assert_line(text, "lb_backends_healthy 3");
 	assert_line(text, "lb_max_connections 8000");
 	assert_line(text, "lb_tls_handshake_failures_total 1");
+	assert_line(text, "lb_limit_refused_connections_total 0");
+	assert_line(text, "# TYPE lb_limit_refused_connections_total counter");
+	assert_no(text, "lb_limit_table_"); /* no `show table` read into this snapshot */
 	/* Controller down: only its up series. */
 	assert_line(text, "lb_controller_up 0");
 	assert_no(text, "lb_controller_last_sync");
@@ -246,6 +249,29 @@ START_TEST(test_ten_thousand_nodes)
 }
 END_TEST
 
+START_TEST(test_limit_series)
+{
+	struct bridge_snapshot s = {.pid = 1, .fe_found = 1, .fe_has_dcon = 1, .fe_dcon = 12, .table_found = 1,
+				    .table_size = 100000, .table_used = 91234};
+	struct bridge_ctl_status c = {0};
+	char *text = render(&s, &c);
+	assert_well_formed(text);
+	assert_line(text, "lb_limit_refused_connections_total 12");
+	assert_line(text, "lb_limit_table_entries 91234");
+	assert_line(text, "lb_limit_table_size 100000");
+	assert_line(text, "# TYPE lb_limit_table_entries gauge");
+	assert_line(text, "# TYPE lb_limit_table_size gauge");
+	free(text);
+	/* No dcon column, no table listed: no series rather than a made-up 0. */
+	s.fe_has_dcon = 0;
+	s.table_found = 0;
+	text = render(&s, &c);
+	assert_well_formed(text);
+	assert_no(text, "lb_limit_");
+	free(text);
+}
+END_TEST
+
 static Suite *bridge_render_suite(void)
 {
 	Suite *s = suite_create("bridge_render");
@@ -257,6 +283,7 @@ static Suite *bridge_render_suite(void)
 	tcase_add_test(tc, test_empty_backend_families_still_declared);
 	tcase_add_test(tc, test_label_escaped_and_duplicate_skipped);
 	tcase_add_test(tc, test_ten_thousand_nodes);
+	tcase_add_test(tc, test_limit_series);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -105,6 +105,8 @@ static void assert_captured(const struct bridge_snapshot *s)
 	ck_assert_uint_eq(s->fe_slim, 8000);
 	ck_assert_int_eq(s->fe_has_ssl_fail, 1);
 	ck_assert_uint_eq(s->fe_ssl_fail, 1);
+	ck_assert_int_eq(s->fe_has_dcon, 1);
+	ck_assert_uint_eq(s->fe_dcon, 0);
 }
 
 START_TEST(test_user_level_labels_from_servers_state)
@@ -429,6 +431,67 @@ START_TEST(test_label_table)
 }
 END_TEST
 
+/* The frontend's refused connections (dcon): read when present, absent from older headers. */
+START_TEST(test_dcon_column)
+{
+	const char *with = "# pxname,svname,type,scur,stot,chkfail,status,sid,addr,dcon\n"
+			   "mcs_tls,FRONTEND,0,3,40,,OPEN,,,17\n\n";
+	const char *without = "# pxname,svname,type,scur,stot,chkfail,status,sid,addr\n"
+			      "mcs_tls,FRONTEND,0,3,40,,OPEN,,\n\n";
+	struct bridge_snapshot s = {0};
+	ck_assert_msg(bridge_stats_parse_stat(with, "mcs_tls", "mcs", NULL, 0, &s, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(s.fe_has_dcon, 1);
+	ck_assert_uint_eq(s.fe_dcon, 17);
+	ck_assert_msg(bridge_stats_parse_stat(without, "mcs_tls", "mcs", NULL, 0, &s, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(s.fe_found, 1);
+	ck_assert_int_eq(s.fe_has_dcon, 0);
+	bridge_snapshot_clear(&s);
+}
+END_TEST
+
+/* `show table` replies as HAProxy 2.6.12 writes them: level user (sizes only), level admin
+ * (entries follow the header line), several tables, none. */
+static const struct {
+	const char *reply;
+	int rc, found;
+	unsigned long long size, used;
+} tables[] = {
+	{"# table: mcs_tls, type: ipv6, size:100000, used:3\n\n", 0, 1, 100000, 3},
+	{"# table: mcs_tls, type: ipv6, size:1000, used:2\n"
+	 "# contents not dumped due to insufficient privileges\n\n", 0, 1, 1000, 2},
+	{"# table: mcs_tls, type: ipv6, size:100000, used:2\n"
+	 "0x5565868ebfb0: key=::ffff:127.0.0.2 use=0 exp=599831 gpt0=0 gpc0=3 conn_rate(10000)=8 conn_cur=0 gpc1=0\n"
+	 "0x5565868ebd10: key=::ffff:127.0.0.3 use=1 exp=599984 gpt0=0 gpc0=0 conn_rate(10000)=2 conn_cur=1 gpc1=0\n\n",
+	 0, 1, 100000, 2},
+	{"# table: other, type: ip, size:204800, used:171454\n"
+	 "# table: mcs_tls_x, type: ipv6, size:5, used:5\n"
+	 "# table: mcs_tls, type: ipv6, size:204800, used:0\n\n", 0, 1, 204800, 0},
+	{"# table: other, type: ip, size:204800, used:1\n\n", 0, 0, 0, 0}, /* limits not configured */
+	{"\n", 0, 0, 0, 0},
+	{"", 0, 0, 0, 0},
+	{"# table: mcs_tls, type: ipv6, size:100000, used:3", -1, 0, 0, 0},      /* cut short */
+	{"# table: mcs_tls, type: ipv6, size:100000, used:\n\n", -1, 0, 0, 0},
+	{"# table: mcs_tls, type: ipv6, size:-1, used:3\n\n", -1, 0, 0, 0},
+	{"# table: mcs_tls, type: ipv6, used:3\n\n", -1, 0, 0, 0},
+	{"# table: mcs_tls, type: ipv6, size:100000, used:3 more\n\n", -1, 0, 0, 0},
+	{"# table: mcs_tls, type: ipv6\n, size:1, used:1\n\n", -1, 0, 0, 0},
+};
+
+START_TEST(test_table_table)
+{
+	struct bridge_snapshot s = {.pid = 9, .fe_found = 1, .table_found = 1, .table_size = 77, .table_used = 7};
+	err[0] = '\0';
+	ck_assert_int_eq(bridge_stats_parse_table(tables[_i].reply, "mcs_tls", &s, err, sizeof(err)), tables[_i].rc);
+	ck_assert_int_eq(s.table_found, tables[_i].found);
+	ck_assert_uint_eq(s.table_size, tables[_i].size);
+	ck_assert_uint_eq(s.table_used, tables[_i].used);
+	ck_assert_int_eq(s.pid, 9); /* the rest of the snapshot is left alone */
+	ck_assert_int_eq(s.fe_found, 1);
+	if (tables[_i].rc == -1)
+		ck_assert_msg(err[0] != '\0' && strchr(err, '\n') == NULL, "err \"%s\"", err);
+}
+END_TEST
+
 static Suite *bridge_stats_suite(void)
 {
 	Suite *s = suite_create("bridge_stats");
@@ -446,12 +509,14 @@ static Suite *bridge_stats_suite(void)
 	tcase_add_test(tc, test_missing_column_refused);
 	tcase_add_test(tc, test_bad_number_refused);
 	tcase_add_test(tc, test_info);
+	tcase_add_test(tc, test_dcon_column);
 	suite_add_tcase(s, tc);
 	TCase *tt = tcase_create("tables");
 	tcase_add_loop_test(tt, test_status_table, 0, N_ELEMS(statuses));
 	tcase_add_loop_test(tt, test_label_from_name_table, 0, N_ELEMS(names));
 	tcase_add_test(tt, test_state_must_match_name_and_id);
 	tcase_add_loop_test(tt, test_label_table, 0, N_ELEMS(labels));
+	tcase_add_loop_test(tt, test_table_table, 0, N_ELEMS(tables));
 	suite_add_tcase(s, tt);
 	return s;
 }

@@ -234,6 +234,147 @@ START_TEST(test_short_buffers)
 }
 END_TEST
 
+static const struct {
+	const char *send;
+	int valid;
+} sends[] = {
+	{"10.0.0.5:7000/", 1},
+	{"2001:db8::1:7000/", 1},
+	{"a", 1},
+	{"mcs/x/", 1},
+	{"", 0},
+	{NULL, 0},
+	{"-x/", 0},
+	{"a b/", 0},
+	{"a/;show info", 0},
+	{"a/\n", 0},
+	{"a#/", 0},
+	{"a\\/", 0},
+	{"a$/", 0},
+	{"a\"/", 0},
+	{"a/<<", 0},
+};
+
+START_TEST(test_agent_send_valid)
+{
+	ck_assert_msg(hap_agent_send_valid(sends[_i].send) == sends[_i].valid, "\"%s\"",
+		      sends[_i].send != NULL ? sends[_i].send : "(null)");
+}
+END_TEST
+
+START_TEST(test_agent_send_length)
+{
+	char s[HAP_AGENT_SEND_MAX + 2];
+	memset(s, 'a', sizeof(s));
+	s[HAP_AGENT_SEND_MAX] = '\0';
+	ck_assert_int_eq(hap_agent_send_valid(s), 1);
+	s[HAP_AGENT_SEND_MAX] = 'a';
+	s[HAP_AGENT_SEND_MAX + 1] = '\0';
+	ck_assert_int_eq(hap_agent_send_valid(s), 0);
+}
+END_TEST
+
+/* Each accepted line was run through `add server` on HAProxy 2.6.12 ("New server registered."). */
+static const struct {
+	const char *addr;
+	struct hap_agent_opts a;
+	int with_agent, with_check;
+	const char *want; /* NULL: refused */
+} agent_adds[] = {
+	{"10.0.0.5", {"127.0.0.1", 47100, 500, "10.0.0.5:7000/"}, 1, 1,
+	 "add server mcs/10.0.0.5:7000 10.0.0.5:7000 check inter 2000 fall 3 rise 2 weight 100 agent-check agent-addr "
+	 "127.0.0.1 agent-port 47100 agent-inter 500 agent-send 10.0.0.5:7000/ id 7"},
+	{"10.0.0.5", {"::1", 1, 0, "x/"}, 1, 0,
+	 "add server mcs/10.0.0.5:7000 10.0.0.5:7000 agent-check agent-addr ::1 agent-port 1 agent-send x/ id 7"},
+	{"10.0.0.5", {"0:0::0:1", 65535, 2147483647u, "x/"}, 1, 0,
+	 "add server mcs/10.0.0.5:7000 10.0.0.5:7000 agent-check agent-addr ::1 agent-port 65535 agent-inter 2147483647 "
+	 "agent-send x/ id 7"},
+	{"10.0.0.5", {0}, 0, 1, "add server mcs/10.0.0.5:7000 10.0.0.5:7000 check inter 2000 fall 3 rise 2 weight 100 id 7"},
+	{"10.0.0.5", {"localhost", 47100, 0, "x/"}, 1, 1, NULL},
+	{"10.0.0.5", {"[::1]", 47100, 0, "x/"}, 1, 1, NULL},
+	{"10.0.0.5", {"127.0.0.1 agent-port 1", 47100, 0, "x/"}, 1, 1, NULL},
+	{"10.0.0.5", {NULL, 47100, 0, "x/"}, 1, 1, NULL},
+	{"10.0.0.5", {"127.0.0.1", 0, 0, "x/"}, 1, 1, NULL},
+	{"10.0.0.5", {"127.0.0.1", 65536, 0, "x/"}, 1, 1, NULL},
+	{"10.0.0.5", {"127.0.0.1", 47100, 2147483648u, "x/"}, 1, 1, NULL},
+	{"10.0.0.5", {"127.0.0.1", 47100, 0, "x/ id 9"}, 1, 1, NULL},
+	{"10.0.0.5", {"127.0.0.1", 47100, 0, "x/;show info"}, 1, 1, NULL},
+	{"10.0.0.5", {"127.0.0.1", 47100, 0, NULL}, 1, 1, NULL},
+	{"10.0.0.5", {"127.0.0.1", 47100, 0, ""}, 1, 1, NULL},
+	{"bad", {"127.0.0.1", 47100, 0, "x/"}, 1, 1, NULL},
+};
+
+START_TEST(test_add_server_agent)
+{
+	char buf[512];
+	memset(buf, 'x', sizeof(buf));
+	int rc = hap_cmd_add_server_agent(buf, sizeof(buf), "mcs", "10.0.0.5:7000", agent_adds[_i].addr, 7000, 7,
+					  agent_adds[_i].with_check ? &opts : NULL,
+					  agent_adds[_i].with_agent ? &agent_adds[_i].a : NULL);
+	ck_assert_int_eq(rc, agent_adds[_i].want != NULL ? 0 : -1);
+	ck_assert_str_eq(buf, agent_adds[_i].want != NULL ? agent_adds[_i].want : "");
+}
+END_TEST
+
+/* With a NULL agent the line is hap_cmd_add_server's, byte for byte. */
+START_TEST(test_add_server_agent_same)
+{
+	for (size_t i = 0; i < N_ELEMS(adds); i++) {
+		char a[512], b[512];
+		int ra = hap_cmd_add_server(a, sizeof(a), adds[i].backend, adds[i].server, adds[i].addr, adds[i].port,
+					    adds[i].id, adds[i].with_opts ? &adds[i].o : NULL);
+		int rb = hap_cmd_add_server_agent(b, sizeof(b), adds[i].backend, adds[i].server, adds[i].addr, adds[i].port,
+						  adds[i].id, adds[i].with_opts ? &adds[i].o : NULL, NULL);
+		ck_assert_int_eq(ra, rb);
+		ck_assert_str_eq(a, b);
+	}
+	/* The longest agent line fits the builder: refused only by the caller's buffer. */
+	char send[HAP_AGENT_SEND_MAX + 1], buf[1024];
+	memset(send, 'a', HAP_AGENT_SEND_MAX);
+	send[HAP_AGENT_SEND_MAX] = '\0';
+	struct hap_agent_opts a = {"1111:2222:3333:4444:5555:6666:7777:8888", 65535, 2147483647u, send};
+	ck_assert_int_eq(hap_cmd_add_server_agent(buf, sizeof(buf), name100, name100,
+						  "1111:2222:3333:4444:5555:6666:7777:8888", 65535, 2147483647u, &opts, &a),
+			 0);
+	size_t need = strlen(buf) + 1;
+	ck_assert_int_eq(hap_cmd_add_server_agent(buf, need - 1, name100, name100,
+						  "1111:2222:3333:4444:5555:6666:7777:8888", 65535, 2147483647u, &opts, &a),
+			 -1);
+	ck_assert_str_eq(buf, "");
+}
+END_TEST
+
+static const struct {
+	int kind; /* 0 enable, 1 disable, 2 set agent-addr */
+	const char *server, *addr;
+	unsigned port;
+	const char *want;
+} agent_cmds[] = {
+	{0, "10.0.0.5:7000", NULL, 0, "enable agent mcs/10.0.0.5:7000"},
+	{1, "10.0.0.5:7000", NULL, 0, "disable agent mcs/10.0.0.5:7000"},
+	{2, "10.0.0.5:7000", "127.0.0.1", 47101, "set server mcs/10.0.0.5:7000 agent-addr 127.0.0.1 port 47101"},
+	{2, "s", "::FFFF:127.0.0.1", 1, "set server mcs/s agent-addr ::ffff:127.0.0.1 port 1"},
+	{0, "a b", NULL, 0, NULL},
+	{1, "x;shutdown sessions server mcs/y", NULL, 0, NULL},
+	{2, "s", "127.0.0.1", 0, NULL},
+	{2, "s", "127.0.0.1", 65536, NULL},
+	{2, "s", "host", 80, NULL},
+	{2, "s", NULL, 80, NULL},
+	{2, "-s", "127.0.0.1", 80, NULL},
+};
+
+START_TEST(test_agent_commands)
+{
+	char buf[256] = "junk";
+	int rc = agent_cmds[_i].kind == 0   ? hap_cmd_enable_agent(buf, sizeof(buf), "mcs", agent_cmds[_i].server)
+		 : agent_cmds[_i].kind == 1 ? hap_cmd_disable_agent(buf, sizeof(buf), "mcs", agent_cmds[_i].server)
+					    : hap_cmd_set_agent_addr(buf, sizeof(buf), "mcs", agent_cmds[_i].server,
+								     agent_cmds[_i].addr, agent_cmds[_i].port);
+	ck_assert_int_eq(rc, agent_cmds[_i].want != NULL ? 0 : -1);
+	ck_assert_str_eq(buf, agent_cmds[_i].want != NULL ? agent_cmds[_i].want : "");
+}
+END_TEST
+
 static Suite *hap_cmd_suite(void)
 {
 	Suite *s = suite_create("hap_cmd");
@@ -244,6 +385,11 @@ static Suite *hap_cmd_suite(void)
 	tcase_add_loop_test(tc, test_set_state, 0, (int)N_ELEMS(states));
 	tcase_add_loop_test(tc, test_one_server_commands, 0, (int)N_ELEMS(ones));
 	tcase_add_test(tc, test_short_buffers);
+	tcase_add_loop_test(tc, test_agent_send_valid, 0, (int)N_ELEMS(sends));
+	tcase_add_test(tc, test_agent_send_length);
+	tcase_add_loop_test(tc, test_add_server_agent, 0, (int)N_ELEMS(agent_adds));
+	tcase_add_test(tc, test_add_server_agent_same);
+	tcase_add_loop_test(tc, test_agent_commands, 0, (int)N_ELEMS(agent_cmds));
 	suite_add_tcase(s, tc);
 	return s;
 }

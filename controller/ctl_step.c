@@ -1,0 +1,304 @@
+/* One reconcile step: read Redis, read HAProxy (unless nothing can have changed), plan,
+ * apply; plus the agent overrides and the certificate watch. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cert_watch.h"
+#include "ctl.h"
+#include "hap_conn.h"
+#include "log.h"
+
+uint64_t ctl_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Logs an error when it starts or changes, and the recovery once. */
+void ctl_track_error(char *slot, size_t len, const char *what, const char *error)
+{
+	if (error == NULL) {
+		if (slot[0] != '\0')
+			log_info("%s: recovered", what);
+		slot[0] = '\0';
+		return;
+	}
+	if (strcmp(slot, error) != 0)
+		log_err("%s: %s (keeping the current servers, retrying)", what, error);
+	snprintf(slot, len, "%s", error);
+}
+
+/* Logs members refused this step that were not refused in the previous one. */
+static void ctl_log_rejects(struct ctl *ctl)
+{
+	const struct node_list *l = &ctl->live;
+	for (size_t i = 0; i < l->n_rejects; i++) {
+		int seen = 0;
+		for (size_t j = 0; j < ctl->n_prev_rejects && !seen; j++)
+			seen = strcmp(ctl->prev_rejects[j], l->rejects[i].text) == 0;
+		if (!seen)
+			log_warn("rejected member \"%s\" of %s: %s", l->rejects[i].text, conf.node_key, l->rejects[i].why);
+	}
+	free(ctl->prev_rejects);
+	ctl->prev_rejects = NULL;
+	ctl->n_prev_rejects = 0;
+	if (l->n_rejects == 0 || (ctl->prev_rejects = calloc(l->n_rejects, sizeof(*ctl->prev_rejects))) == NULL)
+		return;
+	for (size_t i = 0; i < l->n_rejects; i++)
+		memcpy(ctl->prev_rejects[i], l->rejects[i].text, sizeof(ctl->prev_rejects[i]));
+	ctl->n_prev_rejects = l->n_rejects;
+	ctl->n_rejected += l->n_total_rejects;
+}
+
+/* Reads the agent overrides (operators' or nodes' own) into the per-node memory. A failure
+ * here keeps the previous overrides: it never stops a step. */
+static void ctl_read_overrides(struct ctl *ctl)
+{
+	if (ctl->agent == NULL)
+		return;
+	struct node_override *v = NULL;
+	size_t n = 0;
+	if (redis_src_read_overrides(ctl->redis, conf.override_key, 100000, &v, &n, &ctl->live) == -1) {
+		ctl_track_error(ctl->override_error, sizeof(ctl->override_error), conf.override_key,
+				redis_src_errstr(ctl->redis));
+		return;
+	}
+	ctl_track_error(ctl->override_error, sizeof(ctl->override_error), conf.override_key, NULL);
+	ctl_nodes_clear_overrides(&ctl->nodes);
+	for (size_t i = 0; i < n; i++) {
+		struct agent_override o;
+		char why[96];
+		if (agent_override_parse(v[i].value, strlen(v[i].value), &o, why, sizeof(why)) == -1) {
+			char text[96];
+			snprintf(text, sizeof(text), "%s=%s (in %s)", v[i].name, v[i].value, conf.override_key);
+			node_list_reject(&ctl->live, text, strlen(text), why);
+			continue;
+		}
+		ctl_nodes_set_override(&ctl->nodes, v[i].name, &o);
+	}
+	free(v);
+}
+
+static int ctl_poll_redis(struct ctl *ctl)
+{
+	if (redis_src_poll(ctl->redis, (unsigned)conf.ttl_ms, (unsigned)conf.max_future_ms, conf.max_nodes, &ctl->live) ==
+	    -1) {
+		ctl->n_redis_errors++;
+		ctl_track_error(ctl->redis_error, sizeof(ctl->redis_error), "redis", redis_src_errstr(ctl->redis));
+		return -1;
+	}
+	ctl_track_error(ctl->redis_error, sizeof(ctl->redis_error), "redis", NULL);
+	if (ctl_nodes_update(&ctl->nodes, ctl->live.nodes, ctl->live.n_nodes, ctl_now_ms()) == -1)
+		log_warn("out of memory: agent warm-up times not updated");
+	ctl_read_overrides(ctl);
+	ctl_log_rejects(ctl);
+	return 0;
+}
+
+/* Makes sure the socket talks to the current worker; a reload leaves us on the old one. */
+static int ctl_check_worker(struct ctl *ctl, char *err, size_t errlen)
+{
+	struct ctl_hap_info info;
+	if (ctl_hap_read_info(ctl->hap, &info, err, errlen) == -1)
+		return -1;
+	if (info.stopping) {
+		log_info("haproxy: worker %ld is stopping after a reload; reconnecting to the new one", info.pid);
+		hap_conn_close(ctl->hap);
+		if (ctl_hap_read_info(ctl->hap, &info, err, errlen) == -1)
+			return -1;
+	}
+	if (ctl->hap_pid != 0 && info.pid != ctl->hap_pid)
+		log_info("haproxy: worker changed (pid %ld -> %ld), restoring every live node", ctl->hap_pid, info.pid);
+	ctl->hap_pid = info.pid;
+	return 0;
+}
+
+static void ctl_log_plan(struct ctl *ctl, const struct rec_plan *plan)
+{
+	if (plan->kept_on_empty != ctl->kept_on_empty) {
+		if (plan->kept_on_empty)
+			log_warn("%s has no live member: keeping all %zu servers (health checks still judge them)",
+				 conf.node_key, ctl->n_servers);
+		else
+			log_info("%s has live members again", conf.node_key);
+	}
+	ctl->kept_on_empty = plan->kept_on_empty;
+	if (plan->held != ctl->n_held)
+		log_info("%zu live node(s) held in drain or maintenance by an operator", plan->held);
+	ctl->n_held = plan->held;
+	ctl->n_leaving = plan->leaving;
+	if (plan->removal_held != ctl->n_removal_held) {
+		if (plan->removal_held > 0)
+			log_err("HOLDING the removal of %zu of %zu nodes (more than %lu%% at once): going ahead after %lu s "
+				"unless they return; touch %s/confirm-removal to go ahead now",
+				plan->removal_held, ctl->n_servers, conf.mass_removal_pct, conf.mass_removal_hold_s, conf.run_dir);
+		else if (ctl->n_removal_held > 0)
+			log_info("mass removal no longer held");
+	}
+	ctl->n_removal_held = plan->removal_held;
+}
+
+/* Runs the plan; stops at a connection failure, goes on past a refused command. */
+static int ctl_apply_plan(struct ctl *ctl, const struct rec_plan *plan, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct rec_action *a = &plan->v[i];
+		ctl->n_actions++;
+		if (ctl_hap_apply(ctl->hap, CTL_BACKEND, a, &ctl->opts, err, errlen) == 0) {
+			if (a->kind == REC_SHED)
+				log_info("shed %llu session(s) of %s (drain timed out)", a->shed, a->name);
+			else
+				log_info("%s %s", rec_kind_name(a->kind), a->name);
+			if (a->kind == REC_REMOVE)
+				rec_memory_forget(&ctl->leaving, a->name);
+			continue;
+		}
+		ctl->n_action_errors++;
+		if (hap_conn_err(ctl->hap) != HAP_ERR_REJECTED && hap_conn_err(ctl->hap) != HAP_ERR_INVALID)
+			return -1;
+		log_warn("%s %s: %s", rec_kind_name(a->kind), a->name, err);
+	}
+	return 0;
+}
+
+/* FNV-1a over the sorted live names: a cheap "has anything changed" test. */
+static uint64_t ctl_live_hash(const struct node_list *l)
+{
+	uint64_t h = 14695981039346656037ull;
+	for (size_t i = 0; i < l->n_nodes; i++)
+		for (const char *p = l->nodes[i].name; ; p++) {
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+			if (*p == '\0')
+				break;
+		}
+	return h;
+}
+
+/* With the same live set, the same worker, and nothing pending after the last full step,
+ * reading every server again (1 MB at 10,000 nodes) would only confirm it: skip that, but
+ * not for longer than MCS_FULL_SYNC_S, so manual changes are still seen. */
+static int ctl_can_skip(struct ctl *ctl, uint64_t hash)
+{
+	return ctl->quiet && hash == ctl->live_hash && conf.full_sync_s > 0 &&
+	       ctl_now_ms() - ctl->last_full_ms < conf.full_sync_s * 1000u;
+}
+
+static int ctl_sync_haproxy(struct ctl *ctl, char *err, size_t errlen)
+{
+	struct rec_server *servers = NULL;
+	size_t n = 0;
+	struct rec_plan plan = {0};
+	int rc = -1;
+	long pid_before = ctl->hap_pid;
+	uint64_t hash = ctl_live_hash(&ctl->live);
+	if (ctl_check_worker(ctl, err, errlen) == -1)
+		goto done;
+	if (ctl->hap_pid == pid_before && ctl_can_skip(ctl, hash))
+		return 0;
+	if (ctl_hap_read_servers(ctl->hap, CTL_BACKEND, &servers, &n, err, errlen) == -1)
+		goto done;
+	ctl->last_full_ms = ctl_now_ms();
+	ctl->n_servers = n;
+	char confirm[512];
+	snprintf(confirm, sizeof(confirm), "%s/confirm-removal", conf.run_dir);
+	/* The operator's confirmation of a held removal is a file, used once. */
+	int confirmed = ctl->n_removal_held > 0 && unlink(confirm) == 0;
+	if (confirmed)
+		log_warn("mass removal confirmed by %s: draining now", confirm);
+	struct rec_input in = {
+		.desired = ctl->live.nodes,
+		.n_desired = ctl->live.n_nodes,
+		.actual = servers,
+		.n_actual = n,
+		.now_ms = ctl_now_ms(),
+		.drain_timeout_ms = conf.drain_timeout_s * 1000u,
+		.drain_spread_ms = conf.drain_spread_s * 1000u,
+		.step_ms = conf.poll_ms,
+		.mass_removal_pct = (unsigned)conf.mass_removal_pct,
+		.mass_removal_hold_ms = conf.mass_removal_hold_s * 1000u,
+		.mass_removal_confirmed = confirmed,
+		.agent_port = ctl->agent ? ctl->agent_opts.port : 0,
+	};
+	/* Session counts cost a `show stat`: read them only while a node is leaving. */
+	if (reconcile_needs_scur(&in) && ctl_hap_read_scur(ctl->hap, CTL_BACKEND, servers, n, err, errlen) == -1)
+		goto done;
+	if (reconcile_plan(&in, &ctl->leaving, &plan) == -1)
+		goto oom;
+	ctl_log_plan(ctl, &plan);
+	rc = ctl_apply_plan(ctl, &plan, err, errlen);
+	ctl->quiet = rc == 0 && plan.n == 0 && plan.leaving == 0 && plan.needs_scur == 0 && plan.removal_held == 0 &&
+		     !plan.kept_on_empty;
+	ctl->live_hash = hash;
+	goto done;
+oom:
+	snprintf(err, errlen, "out of memory while planning");
+done:
+	rec_plan_clear(&plan);
+	free(servers);
+	return rc;
+}
+
+void ctl_write_status(const struct ctl *ctl)
+{
+	char path[512], tmp[520];
+	snprintf(path, sizeof(path), "%s/controller.json", conf.run_dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	json_t *root = json_pack("{s:i, s:I, s:I, s:b, s:s, s:b, s:s, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+				 "s:b, s:b, s:I, s:I}",
+		"pid", (int)getpid(), "time", (json_int_t)time(NULL), "last_sync", (json_int_t)ctl->last_sync,
+		"redis_ok", ctl->redis_error[0] == '\0', "redis_error", ctl->redis_error,
+		"haproxy_ok", ctl->hap_error[0] == '\0', "haproxy_error", ctl->hap_error,
+		"live_nodes", (json_int_t)ctl->live.n_nodes, "servers", (json_int_t)ctl->n_servers,
+		"leaving", (json_int_t)ctl->n_leaving, "kept_on_empty", ctl->kept_on_empty,
+		"held_by_operator", (json_int_t)ctl->n_held, "rejected_members_total", (json_int_t)ctl->n_rejected,
+		"redis_errors_total", (json_int_t)ctl->n_redis_errors, "haproxy_errors_total", (json_int_t)ctl->n_hap_errors,
+		"actions_total", (json_int_t)ctl->n_actions, "action_errors_total", (json_int_t)ctl->n_action_errors,
+		"removal_held", (json_int_t)ctl->n_removal_held, "agent", ctl->agent != NULL, "notifications",
+		ctl->watch_state == 1, "notified_steps_total", (json_int_t)ctl->n_notified_steps, "cert_swaps_total",
+		(json_int_t)ctl->n_cert_swaps);
+	if (root == NULL)
+		return;
+	if (json_dump_file(root, tmp, JSON_COMPACT) == 0 && rename(tmp, path) == -1)
+		log_debug("status: rename %s: %s", tmp, strerror(errno));
+	json_decref(root);
+}
+
+/* Swaps a changed certificate pair into HAProxy; logs each new outcome once. */
+static void ctl_cert_step(struct ctl *ctl)
+{
+	char msg[256] = "";
+	int rc = ctl->cert ? cert_watch_step(ctl->cert, ctl->hap, msg, sizeof(msg)) : 0;
+	if (rc == 1) {
+		ctl->n_cert_swaps++;
+		log_info("%s", msg);
+	} else if (rc == -1 && strcmp(msg, ctl->cert_msg) != 0) {
+		log_err("certificate not swapped, HAProxy keeps the old one: %s", msg);
+	}
+	snprintf(ctl->cert_msg, sizeof(ctl->cert_msg), "%s", rc == -1 ? msg : "");
+}
+
+int ctl_step(struct ctl *ctl)
+{
+	char err[256];
+	ctl->n_steps++;
+	ctl_cert_step(ctl);
+	/* Redis failing: keep every server as it is, the nodes serve on. */
+	if (ctl_poll_redis(ctl) == -1)
+		return -1;
+	if (ctl_sync_haproxy(ctl, err, sizeof(err)) == -1) {
+		ctl->n_hap_errors++;
+		ctl_track_error(ctl->hap_error, sizeof(ctl->hap_error), "haproxy", err);
+		hap_conn_close(ctl->hap);
+		return -1;
+	}
+	ctl_track_error(ctl->hap_error, sizeof(ctl->hap_error), "haproxy", NULL);
+	ctl->n_synced++;
+	ctl->last_sync = time(NULL);
+	return 0;
+}
+
