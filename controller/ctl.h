@@ -49,6 +49,7 @@ struct ctl {
 	uint64_t watch_checked_ms;      /* when events were last turned into a step decision */
 	struct cert_watch *cert;        /* NULL with MCS_CERT_RELOAD=off */
 	char cert_msg[256];             /* last certificate message logged */
+	uint64_t cert_next_ms;          /* when to look at the certificate files again */
 	char redis_error[192];          /* last Redis error, "" while healthy */
 	char hap_error[192];            /* last HAProxy error, "" while healthy */
 	char override_error[192];       /* last error reading the agent overrides */
@@ -73,6 +74,10 @@ void ctl_track_error(char *slot, size_t len, const char *what, const char *error
 
 /* One reconcile step. Returns 0 when HAProxy matches Redis, -1 to back off. */
 int ctl_step(struct ctl *ctl);
+
+/* Swaps a changed certificate pair into HAProxy (cheap when nothing changed: two stat calls);
+ * logs each new outcome once. Called about once a second, between steps. */
+void ctl_cert_step(struct ctl *ctl);
 
 /* Writes controller.json atomically: the controller's view, for operators and the bridge. */
 void ctl_write_status(const struct ctl *ctl);

@@ -13,6 +13,7 @@
 
 #define CTL_WATCH_RETRY_MS 5000u     /* after a lost subscription */
 #define CTL_WATCH_OFF_RETRY_MS 60000u /* after finding notifications off */
+#define CTL_CERT_EVERY_MS 1000u       /* how often the certificate files are looked at */
 
 /* The agent's answer for one server, from the controller's view of its node. */
 static void ctl_agent_answer(void *ctx, const char *server_name, char *out, size_t outlen)
@@ -62,6 +63,7 @@ int ctl_events_init(struct ctl *ctl)
 		ctl->agent_opts = (struct hap_agent_opts){conf.agent_addr, agent_srv_port(ctl->agent),
 							  (unsigned)conf.agent_inter_ms, NULL};
 		ctl->opts.agent = &ctl->agent_opts;
+		ctl->opts.start_weight_pct = conf.warmup_s > 0 ? (unsigned)conf.warmup_start_pct : 100;
 		log_info("agent checks answered on %s port %u", conf.agent_addr, agent_srv_port(ctl->agent));
 	}
 	ctl->watch_state = -1;
@@ -108,6 +110,8 @@ static int ctl_wait_timeout(const struct ctl *ctl, uint64_t now, uint64_t deadli
 		until = ctl->watch_checked_ms + conf.notify_gap_ms;
 	if (ctl->watch != NULL && ctl->watch_state != 1 && ctl->watch_retry_ms < until)
 		until = ctl->watch_retry_ms;
+	if (ctl->cert != NULL && ctl->cert_next_ms < until)
+		until = ctl->cert_next_ms;
 	int timeout = until > now ? (int)(until - now) : 0;
 	int agent_timeout = ctl->agent ? agent_srv_timeout_ms(ctl->agent) : -1;
 	return agent_timeout >= 0 && agent_timeout < timeout ? agent_timeout : timeout;
@@ -123,6 +127,10 @@ int ctl_wait(struct ctl *ctl, uint64_t deadline_ms, volatile const int *stop)
 		if (ctl->watch_events && now >= ctl->watch_checked_ms + conf.notify_gap_ms && ctl_watch_wants_step(ctl)) {
 			ctl->n_notified_steps++;
 			return 1;
+		}
+		if (ctl->cert != NULL && now >= ctl->cert_next_ms) {
+			ctl_cert_step(ctl);
+			ctl->cert_next_ms = now + CTL_CERT_EVERY_MS;
 		}
 		if (now >= deadline_ms)
 			return 0;

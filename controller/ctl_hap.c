@@ -147,6 +147,11 @@ static int ctl_hap_apply_add(struct hap_conn *c, const char *backend, const stru
 	}
 	if (ctl_hap_send(c, cmd, err, errlen) == -1)
 		return -1;
+	/* The agent ramps the weight up, but only from its first answer: start low already. */
+	if (opts->agent != NULL && opts->start_weight_pct < 100 &&
+	    (hap_cmd_set_weight_pct(cmd, sizeof(cmd), backend, node->name, opts->start_weight_pct) == -1 ||
+	     ctl_hap_send(c, cmd, err, errlen) == -1))
+		return -1;
 	if (hap_cmd_set_state(cmd, sizeof(cmd), backend, node->name, "ready") == -1 ||
 	    ctl_hap_send(c, cmd, err, errlen) == -1)
 		return -1;

@@ -34,6 +34,7 @@ int ctl_hap_read_scur(struct hap_conn *c, const char *backend, struct rec_server
 struct ctl_hap_opts {
 	struct hap_check_opts check;
 	const struct hap_agent_opts *agent;
+	unsigned start_weight_pct; /* with an agent: a new server's weight until its first answer (100: full) */
 };
 
 /* Runs the runtime commands of one action. Returns 0, or -1 with the failing command and

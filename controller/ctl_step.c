@@ -268,8 +268,7 @@ void ctl_write_status(const struct ctl *ctl)
 	json_decref(root);
 }
 
-/* Swaps a changed certificate pair into HAProxy; logs each new outcome once. */
-static void ctl_cert_step(struct ctl *ctl)
+void ctl_cert_step(struct ctl *ctl)
 {
 	char msg[256] = "";
 	int rc = ctl->cert ? cert_watch_step(ctl->cert, ctl->hap, msg, sizeof(msg)) : 0;
@@ -286,7 +285,6 @@ int ctl_step(struct ctl *ctl)
 {
 	char err[256];
 	ctl->n_steps++;
-	ctl_cert_step(ctl);
 	/* Redis failing: keep every server as it is, the nodes serve on. */
 	if (ctl_poll_redis(ctl) == -1)
 		return -1;

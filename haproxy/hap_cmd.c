@@ -182,6 +182,16 @@ int hap_cmd_set_state(char *buf, size_t len, const char *backend, const char *se
 	return hap_cmd_refuse(buf, len);
 }
 
+int hap_cmd_set_weight_pct(char *buf, size_t len, const char *backend, const char *server, unsigned pct)
+{
+	char tail[24];
+	if (pct > 100)
+		return hap_cmd_refuse(buf, len);
+	snprintf(tail, sizeof(tail), " weight %u%%", pct);
+	/* "set server b/s weight" takes the name first: the verb and the tail go around it. */
+	return hap_cmd_server(buf, len, "set server", backend, server, tail);
+}
+
 int hap_cmd_enable_health(char *buf, size_t len, const char *backend, const char *server)
 {
 	return hap_cmd_server(buf, len, "enable health", backend, server, "");

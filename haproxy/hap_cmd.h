@@ -76,6 +76,11 @@ int hap_cmd_set_agent_addr(char *buf, size_t len, const char *backend, const cha
 int hap_cmd_set_state(char *buf, size_t len, const char *backend, const char *server, const char *state)
 	__attribute__((warn_unused_result));
 
+/* "set server <backend>/<server> weight <pct>%": a share of the weight the server was added
+ * with (pct 0..100). 0, or -1 for an invalid name, pct or a short buffer. */
+int hap_cmd_set_weight_pct(char *buf, size_t len, const char *backend, const char *server, unsigned pct)
+	__attribute__((warn_unused_result));
+
 /* "enable health <backend>/<server>" (starts the checks of a server added with check opts). */
 int hap_cmd_enable_health(char *buf, size_t len, const char *backend, const char *server)
 	__attribute__((warn_unused_result));

@@ -937,15 +937,16 @@ long h_stat_num(const char *proxy, const char *server, const char *field)
 
 struct h_proc *h_controller_start(const struct h_opts *o)
 {
-	char url[64], run[H_PATH_MAX + 16], ttl[48], poll_ms[48], inter[48];
+	char url[64], run[H_PATH_MAX + 16], tls[H_PATH_MAX + 16], ttl[48], poll_ms[48], inter[48];
+	snprintf(tls, sizeof(tls), "MCS_TLS_DIR=%s", H.tls_dir);
 	snprintf(url, sizeof(url), "REDIS_URL=redis://127.0.0.1:%d", H.redis_port);
 	snprintf(run, sizeof(run), "MCS_RUN_DIR=%s", H.run_dir);
 	snprintf(ttl, sizeof(ttl), "MCS_NODE_TTL_MS=%u", o->ttl_ms ? o->ttl_ms : 5000);
 	snprintf(poll_ms, sizeof(poll_ms), "MCS_POLL_MS=%u", o->poll_ms ? o->poll_ms : 1000);
 	snprintf(inter, sizeof(inter), "MCS_CHECK_INTER_MS=%u", o->check_inter_ms ? o->check_inter_ms : 500);
 	const char *env[32] = {url, run, "MCS_NODE_KEY=" H_NODE_KEY, ttl, poll_ms, inter, "MCS_CHECK_FALL=3",
-			       "MCS_CHECK_RISE=2", "MCS_DRAIN_TIMEOUT_S=300", "MCS_LOG_LEVEL=debug"};
-	size_t n_env = 10;
+			       "MCS_CHECK_RISE=2", "MCS_DRAIN_TIMEOUT_S=300", "MCS_LOG_LEVEL=debug", tls};
+	size_t n_env = 11;
 	/* A suite's own settings come last: the environment's later entry of a name wins. */
 	for (size_t i = 0; o->controller_env != NULL && o->controller_env[i] != NULL && n_env + 1 < 32; i++)
 		env[n_env++] = o->controller_env[i];

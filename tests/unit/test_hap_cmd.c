@@ -375,6 +375,17 @@ START_TEST(test_agent_commands)
 }
 END_TEST
 
+START_TEST(test_set_weight_pct)
+{
+	char buf[128];
+	ck_assert_int_eq(hap_cmd_set_weight_pct(buf, sizeof(buf), "mcs", "10.0.0.5:7000", 10), 0);
+	ck_assert_str_eq(buf, "set server mcs/10.0.0.5:7000 weight 10%");
+	ck_assert_int_eq(hap_cmd_set_weight_pct(buf, sizeof(buf), "mcs", "10.0.0.5:7000", 101), -1);
+	ck_assert_int_eq(hap_cmd_set_weight_pct(buf, sizeof(buf), "mcs", "a;b", 10), -1);
+	ck_assert_int_eq(hap_cmd_set_weight_pct(buf, 20, "mcs", "10.0.0.5:7000", 10), -1);
+}
+END_TEST
+
 static Suite *hap_cmd_suite(void)
 {
 	Suite *s = suite_create("hap_cmd");
@@ -389,6 +400,7 @@ static Suite *hap_cmd_suite(void)
 	tcase_add_test(tc, test_agent_send_length);
 	tcase_add_loop_test(tc, test_add_server_agent, 0, (int)N_ELEMS(agent_adds));
 	tcase_add_test(tc, test_add_server_agent_same);
+	tcase_add_test(tc, test_set_weight_pct);
 	tcase_add_loop_test(tc, test_agent_commands, 0, (int)N_ELEMS(agent_cmds));
 	suite_add_tcase(s, tc);
 	return s;
