@@ -184,9 +184,11 @@ int bridge_mono_apply(struct bridge_mono *fe, struct bridge_mono *be, struct bri
 	bridge_mono_begin(fe, worker);
 	bridge_mono_begin(be, worker);
 	if (s->fe_found) {
-		raw[0] = s->fe_stot, raw[1] = s->fe_ssl_fail;
+		/* A table of fewer counters leaves the later ones raw. */
+		raw[0] = s->fe_stot, raw[1] = s->fe_ssl_fail, raw[2] = s->fe_dcon;
+		memcpy(out, raw, 3 * sizeof(*raw));
 		rc |= bridge_mono_update(fe, "FRONTEND", 0, raw, out) == -1;
-		s->fe_stot = out[0], s->fe_ssl_fail = out[1];
+		s->fe_stot = out[0], s->fe_ssl_fail = out[1], s->fe_dcon = out[2];
 	}
 	for (size_t i = 0; i < s->n_nodes; i++) {
 		struct bridge_node *n = &s->nodes[i];

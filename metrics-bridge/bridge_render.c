@@ -115,6 +115,18 @@ static struct br_value br_fe_sslfail(const struct bridge_snapshot *s)
 {
 	return s->fe_found && s->fe_has_ssl_fail ? BR_U(s->fe_ssl_fail) : BR_NO;
 }
+static struct br_value br_fe_dcon(const struct bridge_snapshot *s)
+{
+	return s->fe_found && s->fe_has_dcon ? BR_U(s->fe_dcon) : BR_NO;
+}
+static struct br_value br_table_used(const struct bridge_snapshot *s)
+{
+	return s->table_found ? BR_U(s->table_used) : BR_NO;
+}
+static struct br_value br_table_size(const struct bridge_snapshot *s)
+{
+	return s->table_found ? BR_U(s->table_size) : BR_NO;
+}
 
 struct br_single_family {
 	const char *name, *type, *help;
@@ -135,6 +147,17 @@ static const struct br_single_family br_haproxy_families[] = {
 	{"lb_tls_handshake_failures_total", "counter",
 	 "Client connections whose TLS handshake failed (bad client, wrong protocol, scanner), monotonic.",
 	 br_fe_sslfail},
+	{"lb_limit_refused_connections_total", "counter",
+	 "Client connections refused before the TLS handshake because their source address was over its "
+	 "connection-rate or concurrent-connection limit (HAProxy frontend dcon), monotonic. The reason per "
+	 "address is in the stick table (show table on the admin socket: gpc0 rate, gpc1 concurrency).",
+	 br_fe_dcon},
+	{"lb_limit_table_entries", "gauge",
+	 "Source addresses in the per-address limit table now (HAProxy stick table used).", br_table_used},
+	{"lb_limit_table_size", "gauge",
+	 "Capacity of the per-address limit table (MCS_LIMIT_TABLE_SIZE); when full, the oldest idle addresses "
+	 "are evicted early and, with none idle, new addresses go unlimited.",
+	 br_table_size},
 };
 
 static void br_render_haproxy(const struct bridge_snapshot *s, struct expo_buf *b)

@@ -1,5 +1,5 @@
 /* Scrape I/O: one persistent prompt-mode connection to the stats socket, guarded by a mutex;
- * `show info`, `show servers state <backend>`, `show stat`, then controller.json. */
+ * `show info`, `show servers state <backend>`, `show stat`, `show table`, then controller.json. */
 #include "bridge_scrape.h"
 
 #include <pthread.h>
@@ -43,7 +43,7 @@ struct bridge_scrape *bridge_scrape_new(const struct bridge_scrape_opts *o)
 		return NULL;
 	pthread_mutex_init(&s->lock, NULL);
 	s->hap = hap_conn_new(o->stats_socket, (int)o->timeout_ms);
-	s->mono_fe = bridge_mono_new(2);
+	s->mono_fe = bridge_mono_new(3);
 	s->mono_be = bridge_mono_new(4);
 	s->ctl_path = strdup(o->controller_json);
 	s->frontend = strdup(o->frontend);
@@ -128,6 +128,21 @@ static int bs_read_states(struct bridge_scrape *s, struct hap_server_state **sta
 	return 0;
 }
 
+/* Use of the frontend's stick table (the per-address limits) from `show table`: at level user
+ * HAProxy lists each table's size and use and never its entries, so this stays cheap however
+ * many addresses are tracked. A reply that does not parse costs the table series, not the
+ * scrape. */
+static int bs_read_table(struct bridge_scrape *s, struct bridge_snapshot *snap, char *err, size_t errlen)
+{
+	char *reply, why[192];
+	if (bs_cmd(s, "show table", &reply, err, errlen) == -1)
+		return -1;
+	if (bridge_stats_parse_table(reply, s->frontend, snap, why, sizeof(why)) == -1)
+		log_debug("haproxy: %s (no stick-table series)", why);
+	free(reply);
+	return 0;
+}
+
 /* Reads HAProxy into snap. Returns 0, or -1 with the reason in err. States are read before
  * the stats, so a server added in between is skipped this time rather than mislabelled. */
 static int bs_read_haproxy(struct bridge_scrape *s, struct bridge_snapshot *snap, char *err, size_t errlen)
@@ -140,6 +155,8 @@ static int bs_read_haproxy(struct bridge_scrape *s, struct bridge_snapshot *snap
 	    bs_cmd(s, "show stat -1 7 -1", &csv, err, errlen) == -1)
 		goto done;
 	rc = bridge_stats_parse_stat(csv, s->frontend, s->backend, states, n_states, snap, err, errlen);
+	if (rc == 0)
+		rc = bs_read_table(s, snap, err, errlen);
 done:
 	free(states);
 	free(csv);

@@ -12,7 +12,7 @@
 /* Column indexes of one `show stat` table; -1 where the header lacks an optional one. */
 struct bs_cols {
 	int px, sv, type, scur, stot, chkfail, status, sid, addr;   /* required */
-	int econ, chkdown, uweight, weight, lastchg, chk, chkdur, rate, slim, sslfail; /* optional */
+	int econ, chkdown, uweight, weight, lastchg, chk, chkdur, rate, slim, sslfail, dcon; /* optional */
 };
 
 #define BS_TYPE_FRONTEND 0ull
@@ -73,7 +73,7 @@ static int bs_find_cols(const struct hap_csv *t, struct bs_cols *c, char *err, s
 	static const char *const required[] = {"pxname", "svname", "type", "scur", "stot",
 					       "chkfail", "status", "sid", "addr"};
 	static const char *const optional[] = {"econ", "chkdown", "uweight", "weight", "lastchg", "check_status",
-					       "check_duration", "rate", "slim", "ssl_failed_handshake"};
+					       "check_duration", "rate", "slim", "ssl_failed_handshake", "dcon"};
 	int *req = &c->px, *opt = &c->econ;
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		if ((req[i] = hap_csv_col(t, required[i])) == -1) {
@@ -196,9 +196,10 @@ static int bs_read_frontend(const struct hap_csv *t, size_t row, const struct bs
 {
 	s->fe_found = 1;
 	s->fe_has_ssl_fail = c->sslfail != -1;
+	s->fe_has_dcon = c->dcon != -1;
 	return hap_csv_get_u64(t, row, c->scur, &s->fe_scur) == -1 || hap_csv_get_u64(t, row, c->stot, &s->fe_stot) == -1 ||
 			       bs_get(t, row, c->rate, &s->fe_rate) == -1 || bs_get(t, row, c->slim, &s->fe_slim) == -1 ||
-			       bs_get(t, row, c->sslfail, &s->fe_ssl_fail) == -1
+			       bs_get(t, row, c->sslfail, &s->fe_ssl_fail) == -1 || bs_get(t, row, c->dcon, &s->fe_dcon) == -1
 		       ? -1
 		       : 0;
 }
@@ -313,4 +314,47 @@ done:
 	free(sorted);
 	hap_csv_free(t);
 	return rc;
+}
+
+/* Reads "size:<n>, used:<n>" exactly as HAProxy prints it after the table's type. */
+static int bs_table_numbers(const char *p, const char *end, struct bridge_snapshot *s)
+{
+	char buf[96], *q;
+	size_t len = (size_t)(end - p);
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	if (strncmp(buf, "size:", 5) != 0 || (q = strstr(buf, ", used:")) == NULL)
+		return -1;
+	*q = '\0';
+	return bs_parse_ull(buf + 5, &s->table_size) == -1 || bs_parse_ull(q + 7, &s->table_used) == -1 ? -1 : 0;
+}
+
+int bridge_stats_parse_table(const char *text, const char *table, struct bridge_snapshot *s, char *err, size_t errlen)
+{
+	static const char head[] = "# table: ", type[] = ", type: ";
+	size_t tlen = strlen(table);
+	s->table_found = 0;
+	s->table_size = s->table_used = 0;
+	for (const char *line = text, *end; *line != '\0'; line = end + 1) {
+		if ((end = strchr(line, '\n')) == NULL) {
+			snprintf(err, errlen, "show table: reply cut short");
+			return -1;
+		}
+		const char *name = line + sizeof(head) - 1;
+		if (strncmp(line, head, sizeof(head) - 1) != 0 || strncmp(name, table, tlen) != 0 ||
+		    strncmp(name + tlen, type, sizeof(type) - 1) != 0)
+			continue;
+		/* The type is one word ("ipv6", "string", ...), then ", size:". */
+		const char *nums = strstr(name + tlen + sizeof(type) - 1, ", ");
+		if (nums == NULL || nums > end || bs_table_numbers(nums + 2, end, s) == -1) {
+			snprintf(err, errlen, "show table: malformed line for %.64s", table);
+			s->table_size = s->table_used = 0;
+			return -1;
+		}
+		s->table_found = 1;
+		return 0;
+	}
+	return 0;
 }

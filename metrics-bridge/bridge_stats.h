@@ -39,6 +39,11 @@ struct bridge_snapshot {
 	unsigned long long fe_slim;         /* frontend session limit (maxconn) */
 	unsigned long long fe_ssl_fail;     /* failed TLS handshakes (raw, then monotonic) */
 	int fe_has_ssl_fail;                /* 1: the ssl_failed_handshake column was present */
+	unsigned long long fe_dcon;         /* connections refused by tcp-request connection rules (raw, then monotonic) */
+	int fe_has_dcon;                    /* 1: the dcon column was present */
+	int table_found;                    /* 1: `show table` listed the frontend's stick table */
+	unsigned long long table_size;      /* its capacity in entries (stick-table size) */
+	unsigned long long table_used;      /* entries in it now (tracked source addresses) */
 	int be_found;                       /* 1: the backend row was present */
 	struct bridge_node *nodes;          /* malloc'd array, in `show stat` order */
 	size_t n_nodes;
@@ -61,6 +66,14 @@ int bridge_stats_parse_info(const char *text, struct bridge_snapshot *s, char *e
 int bridge_stats_parse_stat(const char *csv, const char *frontend, const char *backend,
 			    const struct hap_server_state *states, size_t n_states, struct bridge_snapshot *s,
 			    char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* Reads the size and use of stick table `table` from a `show table` reply (one "# table: <name>,
+ * type: <type>, size:<n>, used:<n>" line per table; the level-user socket prints no entries).
+ * Sets s->table_found (0 when the table is not listed: no limits configured), table_size and
+ * table_used; leaves the rest of s alone. Returns 0, or -1 with a one-line reason in err when
+ * the table's line is malformed or the reply is cut short (table_found is then 0). */
+int bridge_stats_parse_table(const char *text, const char *table, struct bridge_snapshot *s, char *err,
+			     size_t errlen) __attribute__((warn_unused_result));
 
 /* Formats the label of an address and port: "1.2.3.4:80", "[::1]:80". Returns 0, or -1 when
  * addr is empty or the result does not fit in outlen. */

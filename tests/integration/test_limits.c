@@ -1,0 +1,532 @@
+/* Abuse protection at the edge against the real thing: haproxy with haproxy/haproxy.cfg, demo
+ * chat nodes, TLS clients bound to their own 127.0.0.x source addresses, the stick table read
+ * over both runtime sockets and the refused count through a real mcs-lb-metrics. Per-address
+ * connection-rate and concurrent-connection limits, lifting them for one address at run time,
+ * the limits turned off, and the bound on a TLS handshake. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* The gateway's settings in case "limits" (small, so a test reaches them quickly). The period is
+ * long so that no address's count decays while a test runs. */
+#define RATE 6          /* MCS_LIMIT_CONN_RATE: new connections per period per address */
+#define RATE_PERIOD_S 60
+#define CONCURRENT 3    /* MCS_LIMIT_CONCURRENT */
+#define HANDSHAKE_S 2   /* MCS_HANDSHAKE_TIMEOUT_S */
+#define TABLE_SIZE 1000 /* MCS_LIMIT_TABLE_SIZE */
+
+/* ---------------------------------------------------------------- clients */
+
+/* Waits until SSL's last call (returned ret) can go on. 0 to retry, -1 to give up. */
+static int ssl_wait(struct h_client *c, int ret, uint64_t end)
+{
+	int e = SSL_get_error(c->ssl, ret);
+	long left = (long)(end - h_now_ms());
+	struct pollfd pfd = {c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, 0};
+	if ((e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) || left <= 0)
+		return -1;
+	return poll(&pfd, 1, (int)left) == 1 ? 0 : -1;
+}
+
+/* A TCP connection from src (an address of 127.0.0.0/8) to the gateway, non-blocking. */
+static int tcp_from(const char *src, char *err, size_t errlen)
+{
+	struct sockaddr_in from = {.sin_family = AF_INET}, to = {.sin_family = AF_INET};
+	to.sin_port = htons((uint16_t)H.mcs_port);
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), soerr = 0;
+	socklen_t len = sizeof(soerr);
+	struct pollfd pfd = {fd, POLLOUT, 0};
+	if (fd == -1 || inet_pton(AF_INET, src, &from.sin_addr) != 1 ||
+	    bind(fd, (struct sockaddr *)&from, sizeof(from)) == -1 ||
+	    (connect(fd, (struct sockaddr *)&to, sizeof(to)) == -1 && errno != EINPROGRESS) ||
+	    poll(&pfd, 1, 5000) != 1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1 || soerr != 0) {
+		snprintf(err, errlen, "connect from %s: %s", src, strerror(soerr ? soerr : errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Connects from src and completes the TLS handshake and the node's greeting. Returns the client
+ * (h_client_close frees it), or NULL with the reason in err: a refused client sees its
+ * connection reset or closed before any TLS byte. */
+static struct h_client *open_from(const char *src, char *err, size_t errlen)
+{
+	uint64_t end = h_now_ms() + 5000;
+	struct h_client *c = calloc(1, sizeof(*c));
+	ck_assert_ptr_nonnull(c);
+	if ((c->fd = tcp_from(src, err, errlen)) == -1)
+		goto fail;
+	c->ctx = SSL_CTX_new(TLS_client_method());
+	ck_assert_ptr_nonnull(c->ctx);
+	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
+	c->ssl = SSL_new(c->ctx);
+	ck_assert(c->ssl != NULL && SSL_set_fd(c->ssl, c->fd) && SSL_set_tlsext_host_name(c->ssl, "localhost"));
+	int ret;
+	while ((ret = SSL_connect(c->ssl)) != 1) {
+		if (ssl_wait(c, ret, end) == -1) {
+			snprintf(err, errlen, "TLS handshake from %s failed (%s)", src,
+				 errno ? strerror(errno) : "closed");
+			goto fail;
+		}
+	}
+	if (h_client_hello(c, 5000, err, errlen) == -1)
+		goto fail;
+	return c;
+fail:
+	h_client_close(c);
+	return NULL;
+}
+
+/* One short visit from src: connect, greeting, close. 1 when served, 0 when refused. */
+static int visit(const char *src)
+{
+	char err[256];
+	errno = 0;
+	struct h_client *c = open_from(src, err, sizeof(err));
+	h_client_close(c);
+	return c != NULL;
+}
+
+/* ---------------------------------------------------------------- runtime sockets */
+
+/* HAProxy's frontend counter field (show stat on the stats socket). */
+static long fe_stat(const char *field)
+{
+	long v = h_stat_num("mcs_tls", "FRONTEND", field);
+	ck_assert_msg(v >= 0, "%s", h_error());
+	return v;
+}
+
+/* The reply to cmd on sock; caller frees. */
+static char *hap(const char *sock, const char *cmd)
+{
+	char *reply = h_hap_cmd(sock, cmd);
+	ck_assert_msg(reply != NULL, "%s", h_error());
+	return reply;
+}
+
+/* The stick-table line of IPv4 address src from the admin socket ("" when it has none), and
+ * the value of "<field>=" in it (-1: absent). */
+static long entry_field(const char *src, const char *field)
+{
+	char cmd[128], *p;
+	snprintf(cmd, sizeof(cmd), "show table mcs_tls key ::ffff:%s", src);
+	char *reply = hap(H.admin_sock, cmd);
+	char want[64];
+	snprintf(want, sizeof(want), " %s=", field);
+	long v = (p = strstr(reply, want)) != NULL ? strtol(p + strlen(want), NULL, 10) : -1;
+	free(reply);
+	return v;
+}
+
+/* `show table` (level user): the used count of mcs_tls, checking its size on the way. */
+static long table_used(void)
+{
+	char *reply = hap(H.stats_sock, "show table");
+	char want[96];
+	long used = -1;
+	snprintf(want, sizeof(want), "# table: mcs_tls, type: ipv6, size:%d, used:", TABLE_SIZE);
+	const char *p = strstr(reply, want);
+	if (p != NULL)
+		used = strtol(p + strlen(want), NULL, 10);
+	ck_assert_msg(p != NULL, "show table: %s", reply);
+	free(reply);
+	return used;
+}
+
+/* ---------------------------------------------------------------- set-up */
+
+static void setenv_all(const char *rate, const char *concurrent)
+{
+	char v[32];
+	ck_assert_int_eq(setenv("MCS_LIMIT_CONN_RATE", rate, 1), 0);
+	ck_assert_int_eq(setenv("MCS_LIMIT_CONCURRENT", concurrent, 1), 0);
+	snprintf(v, sizeof(v), "%d", RATE_PERIOD_S);
+	ck_assert_int_eq(setenv("MCS_LIMIT_CONN_RATE_PERIOD_S", v, 1), 0);
+	snprintf(v, sizeof(v), "%d", TABLE_SIZE);
+	ck_assert_int_eq(setenv("MCS_LIMIT_TABLE_SIZE", v, 1), 0);
+	ck_assert_int_eq(setenv("MCS_LIMIT_EXPIRE_S", "300", 1), 0);
+	snprintf(v, sizeof(v), "%d", HANDSHAKE_S);
+	ck_assert_int_eq(setenv("MCS_HANDSHAKE_TIMEOUT_S", v, 1), 0);
+}
+
+/* The harness passes its own environment on to haproxy: the settings go there. */
+static void setup_on(void)
+{
+	char rate[16], conc[16];
+	snprintf(rate, sizeof(rate), "%d", RATE);
+	snprintf(conc, sizeof(conc), "%d", CONCURRENT);
+	setenv_all(rate, conc);
+	h_gateway_start(&(struct h_opts){.poll_ms = 250});
+}
+
+static void setup_off(void)
+{
+	setenv_all("0", "0");
+	h_gateway_start(&(struct h_opts){.poll_ms = 250});
+}
+
+static void teardown(void) { h_gateway_stop(); }
+
+static void node_up(void)
+{
+	struct h_node node;
+	ck_assert_msg(h_nodes_up(&node, 1, 10000) == 0, "%s", h_error());
+}
+
+/* ---------------------------------------------------------------- the limits */
+
+START_TEST(test_rate_limit_per_address)
+{
+	const char *a = "127.0.0.2", *b = "127.0.0.3";
+	node_up();
+	long dcon0 = fe_stat("dcon"), ssl0 = fe_stat("ssl_failed_handshake"), stot0 = fe_stat("stot");
+	/* A opens connections one after the other, faster than RATE per period; B, another address,
+	 * keeps connecting in between. */
+	int served_a[10], n_a = 0, n_b = 0;
+	for (int i = 0; i < 10; i++) {
+		n_a += served_a[i] = visit(a);
+		if (i < RATE)
+			n_b += visit(b);
+	}
+	printf("rate: %s served %d of 10 (", a, n_a);
+	for (int i = 0; i < 10; i++)
+		printf("%c", served_a[i] ? '+' : '-');
+	printf("), %s served %d of %d, dcon +%ld\n", b, n_b, RATE, fe_stat("dcon") - dcon0);
+	for (int i = 0; i < 10; i++)
+		ck_assert_msg(served_a[i] == (i < RATE), "attempt %d of %s: served %d", i + 1, a, served_a[i]);
+	ck_assert_int_eq(n_b, RATE);
+	/* Refused before the handshake: counted by the tcp-request rules, not as TLS failures. */
+	ck_assert_int_eq(fe_stat("dcon") - dcon0, 10 - RATE);
+	ck_assert_int_eq(fe_stat("ssl_failed_handshake"), ssl0);
+	ck_assert_int_eq(fe_stat("stot") - stot0, 2 * RATE);
+
+	/* Who is limited: sizes on the read-only socket, entries only on the admin socket. */
+	ck_assert_int_ge(table_used(), 2);
+	char *reply = hap(H.stats_sock, "show table mcs_tls");
+	ck_assert_msg(strstr(reply, "insufficient privileges") != NULL, "stats socket: %s", reply);
+	free(reply);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "show table mcs_tls key ::ffff:%s", a);
+	reply = hap(H.admin_sock, cmd);
+	printf("%s", reply);
+	free(reply);
+	ck_assert_int_eq(entry_field(a, "gpc0"), 10 - RATE); /* refusals for rate */
+	ck_assert_int_eq(entry_field(a, "gpc1"), 0);
+	ck_assert_int_eq(entry_field(b, "gpc0"), 0);
+}
+END_TEST
+
+START_TEST(test_lift_limit_for_one_address)
+{
+	const char *a = "127.0.0.8";
+	char cmd[128];
+	node_up();
+	for (int i = 0; i < RATE; i++)
+		ck_assert(visit(a));
+	ck_assert(!visit(a));
+	/* The read-only socket may look, never lift. */
+	snprintf(cmd, sizeof(cmd), "set table mcs_tls key ::ffff:%s data.gpt0 1", a);
+	char *reply = hap(H.stats_sock, cmd);
+	ck_assert_msg(strstr(reply, "Permission denied") != NULL, "stats socket: %s", reply);
+	free(reply);
+	ck_assert(!visit(a));
+
+	/* Exempt (gpt0 1): served however fast it comes, until an operator takes it back. */
+	free(hap(H.admin_sock, cmd));
+	for (int i = 0; i < 3; i++)
+		ck_assert_msg(visit(a), "exempt %s refused at visit %d", a, i + 1);
+	snprintf(cmd, sizeof(cmd), "set table mcs_tls key ::ffff:%s data.gpt0 0", a);
+	free(hap(H.admin_sock, cmd));
+	ck_assert(!visit(a));
+
+	/* Cleared: the address starts from nothing (once HAProxy has closed its connections). */
+	ck_assert_msg(H_WAIT(3000, entry_field(a, "conn_cur") == 0), "conn_cur of %s stays %ld", a,
+		      entry_field(a, "conn_cur"));
+	snprintf(cmd, sizeof(cmd), "clear table mcs_tls key ::ffff:%s", a);
+	free(hap(H.admin_sock, cmd));
+	ck_assert_int_eq(entry_field(a, "conn_rate(60000)"), -1);
+	ck_assert(visit(a));
+	ck_assert_int_eq(entry_field(a, "conn_rate(60000)"), 1);
+}
+END_TEST
+
+START_TEST(test_concurrent_cap)
+{
+	const char *c = "127.0.0.4", *d = "127.0.0.5";
+	struct h_client *held[CONCURRENT], *other;
+	char err[256], msg[32];
+	node_up();
+	long dcon0 = fe_stat("dcon");
+	for (int i = 0; i < CONCURRENT; i++)
+		ck_assert_msg((held[i] = open_from(c, err, sizeof(err))) != NULL, "connection %d: %s", i + 1, err);
+	ck_assert_msg(!visit(c), "%s got a connection beyond its %d", c, CONCURRENT);
+	ck_assert_msg((other = open_from(d, err, sizeof(err))) != NULL, "%s: %s", d, err);
+	/* The cap refuses new connections; the held ones keep working. */
+	for (int i = 0; i < CONCURRENT; i++) {
+		snprintf(msg, sizeof(msg), "held %d\n", i);
+		ck_assert_msg(h_client_echo(held[i], msg, 3000, err, sizeof(err)) == 0, "%s", err);
+	}
+	ck_assert_int_eq(entry_field(c, "conn_cur"), CONCURRENT);
+	ck_assert_int_eq(entry_field(c, "gpc1"), 1); /* refusals for concurrency */
+	ck_assert_int_eq(entry_field(c, "gpc0"), 0);
+	ck_assert_int_eq(fe_stat("dcon") - dcon0, 1);
+	/* One closes: room for one more. */
+	h_client_close(held[0]);
+	ck_assert_msg(H_WAIT(3000, entry_field(c, "conn_cur") == CONCURRENT - 1), "conn_cur stays %ld",
+		      entry_field(c, "conn_cur"));
+	ck_assert_msg((held[0] = open_from(c, err, sizeof(err))) != NULL, "%s after a close: %s", c, err);
+	for (int i = 0; i < CONCURRENT; i++)
+		h_client_close(held[i]);
+	h_client_close(other);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- /metrics */
+
+/* The build directory holds the bridge: <build>/tests/integration/it_limits ->
+ * <build>/metrics-bridge/mcs-lb-metrics. */
+static void bridge_path(char *out, size_t outlen)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	ck_assert_int_gt(n, 0);
+	self[n] = '\0';
+	for (int up = 0; up < 3; up++) {
+		char *slash = strrchr(self, '/');
+		ck_assert_ptr_nonnull(slash);
+		*slash = '\0';
+	}
+	snprintf(out, outlen, "%s/metrics-bridge/mcs-lb-metrics", self);
+	ck_assert_msg(access(out, X_OK) == 0, "%s is not built", out);
+}
+
+/* GET /metrics over plain HTTP/1.0; the body (malloc'd), or NULL. */
+static char *get_metrics(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	static const char req[] = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+	struct timeval tv = {5, 0};
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	ssize_t r = 0;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (buf == NULL || connect(fd, (struct sockaddr *)&a, sizeof(a)) == -1 ||
+	    write(fd, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1)
+		goto fail;
+	while ((r = read(fd, buf + len, cap - len - 1)) > 0)
+		if ((len += (size_t)r) + 1 == cap && (buf = realloc(buf, cap *= 2)) == NULL)
+			goto fail;
+	buf[len] = '\0';
+	char *body = strstr(buf, "\r\n\r\n");
+	if (r < 0 || strncmp(buf, "HTTP/1.", 7) != 0 || strstr(buf, " 200 ") == NULL || body == NULL)
+		goto fail;
+	memmove(buf, body + 4, strlen(body + 4) + 1);
+	close(fd);
+	return buf;
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+/* A sample's value on the page, or -1. */
+static double sample(const char *page, const char *series)
+{
+	size_t len = strlen(series);
+	for (const char *p = page; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, series, len) == 0 && p[len] == ' ')
+			return strtod(p + len + 1, NULL);
+	return -1;
+}
+
+/* Starts mcs-lb-metrics on a port of its choosing (PROMETHEUS_PORT=0), read from its log. */
+static int bridge_start(void)
+{
+	char bin[PATH_MAX], run[H_PATH_MAX + 16];
+	static const char mark[] = "started: http://127.0.0.1:";
+	int port = 0;
+	bridge_path(bin, sizeof(bin));
+	snprintf(run, sizeof(run), "MCS_RUN_DIR=%s", H.run_dir);
+	const char *env[] = {"PROMETHEUS_PORT=0", run, "MCS_METRICS_BIND_ADDR=127.0.0.1", "MCS_LOG_LEVEL=debug", NULL};
+	const char *argv[] = {bin, NULL};
+	struct h_proc *p = h_spawn("bridge-limits", argv, env);
+	ck_assert_msg(p != NULL, "%s", h_error());
+	for (uint64_t end = h_now_ms() + 10000; port == 0 && h_now_ms() < end && h_proc_running(p);) {
+		char *log = h_read_file(p->log, NULL);
+		const char *m = log ? strstr(log, mark) : NULL;
+		if (m != NULL && strchr(m, '\n') != NULL)
+			port = atoi(m + strlen(mark));
+		free(log);
+		if (port == 0)
+			h_sleep_ms(H_STEP_MS);
+	}
+	ck_assert_msg(port > 0, "the bridge did not log its port (see %s)", p->log);
+	return port;
+}
+
+/* Samples of the families this suite cares about, with HAProxy's own counter beside them. */
+static int metrics_match(int port, long want_refused_min, double *refused, double *entries, double *size)
+{
+	char *page = get_metrics(port);
+	if (page == NULL)
+		return 0;
+	*refused = sample(page, "lb_limit_refused_connections_total");
+	*entries = sample(page, "lb_limit_table_entries");
+	*size = sample(page, "lb_limit_table_size");
+	int ok = strstr(page, "# TYPE lb_limit_refused_connections_total counter\n") != NULL &&
+		 strstr(page, "# HELP lb_limit_table_entries ") != NULL && *refused >= (double)want_refused_min &&
+		 *refused == (double)fe_stat("dcon") && *size == TABLE_SIZE && *entries == (double)table_used();
+	free(page);
+	return ok;
+}
+
+START_TEST(test_refused_count_in_metrics)
+{
+	const char *e = "127.0.0.6";
+	node_up();
+	int port = bridge_start();
+	for (int i = 0; i < RATE + 2; i++)
+		visit(e);
+	double refused = -1, entries = -1, size = -1;
+	int ok = H_WAIT(10000, metrics_match(port, 2, &refused, &entries, &size));
+	printf("/metrics: lb_limit_refused_connections_total %g (dcon %ld), lb_limit_table_entries %g, "
+	       "lb_limit_table_size %g\n",
+	       refused, fe_stat("dcon"), entries, size);
+	ck_assert_msg(ok, "/metrics does not match HAProxy's counters");
+	ck_assert_double_ge(entries, 1);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- the handshake bound */
+
+/* A TLS 1.3 ClientHello as OpenSSL writes it, into buf; returns its length. */
+static size_t client_hello(unsigned char *buf, size_t cap)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL *ssl = ctx ? SSL_new(ctx) : NULL;
+	BIO *in = BIO_new(BIO_s_mem()), *out = BIO_new(BIO_s_mem());
+	ck_assert(ssl != NULL && in != NULL && out != NULL);
+	SSL_set_bio(ssl, in, out);
+	SSL_set_tlsext_host_name(ssl, "localhost");
+	ck_assert_int_eq(SSL_connect(ssl), -1); /* wants the server's answer */
+	int n = BIO_read(out, buf, (int)cap);
+	ck_assert_int_gt(n, 100);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	return (size_t)n;
+}
+
+START_TEST(test_stalled_handshake_is_cut)
+{
+	enum { SILENT, HALF_HELLO, HELLO_ONLY, N_STALL };
+	static const char *const what[] = {"connects and sends nothing", "sends half a ClientHello",
+					   "sends a ClientHello, then nothing"};
+	unsigned char hello[4096];
+	size_t hello_len = client_hello(hello, sizeof(hello));
+	char err[256];
+	int fd[N_STALL];
+	uint64_t closed[N_STALL] = {0};
+	node_up();
+	/* A chat client that finished its handshake and then says nothing for longer than the bound. */
+	struct h_client *idle = open_from("127.0.0.9", err, sizeof(err));
+	ck_assert_msg(idle != NULL, "%s", err);
+	uint64_t start = h_now_ms();
+	for (int i = 0; i < N_STALL; i++) {
+		ck_assert_int_ne(fd[i] = tcp_from("127.0.0.10", err, sizeof(err)), -1);
+		size_t len = i == SILENT ? 0 : i == HALF_HELLO ? hello_len / 2 : hello_len;
+		ck_assert_int_eq(write(fd[i], hello, len), (ssize_t)len);
+	}
+	/* Each is closed by HAProxy (EOF or reset) once the bound has passed. */
+	for (int open = N_STALL; open > 0 && h_now_ms() < start + (HANDSHAKE_S + 5) * 1000;) {
+		struct pollfd p[N_STALL];
+		for (int i = 0; i < N_STALL; i++)
+			p[i] = (struct pollfd){closed[i] ? -1 : fd[i], POLLIN, 0};
+		ck_assert_int_ge(poll(p, N_STALL, 200), 0);
+		for (int i = 0; i < N_STALL; i++) {
+			char buf[4096];
+			ssize_t r = -1;
+			errno = EAGAIN;
+			while (p[i].revents && (r = read(fd[i], buf, sizeof(buf))) > 0)
+				; /* a server flight in answer to the ClientHello */
+			if (p[i].revents && !closed[i] && (r == 0 || errno != EAGAIN)) {
+				closed[i] = h_now_ms();
+				open--;
+			}
+		}
+	}
+	for (int i = 0; i < N_STALL; i++) {
+		long took = closed[i] ? (long)(closed[i] - start) : -1;
+		printf("handshake bound %d s: a client that %s was cut after %ld ms\n", HANDSHAKE_S, what[i], took);
+		ck_assert_msg(took >= HANDSHAKE_S * 1000 - 300 && took <= HANDSHAKE_S * 1000 + 1500,
+			      "a client that %s was cut after %ld ms (bound %d s)", what[i], took, HANDSHAKE_S);
+		close(fd[i]);
+	}
+	/* The bound is on the handshake only: the idle chat connection is still there. */
+	h_sleep_ms(500);
+	ck_assert_msg(h_client_echo(idle, "still here\n", 3000, err, sizeof(err)) == 0,
+		      "an idle chat connection was cut after %llu ms: %s", (unsigned long long)(h_now_ms() - start),
+		      err);
+	h_client_close(idle);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- limits off */
+
+START_TEST(test_limits_off_nobody_refused)
+{
+	const char *f = "127.0.0.7";
+	enum { N = 20 }; /* beyond both limits of the other case */
+	struct h_client *held[N];
+	char err[256];
+	node_up();
+	for (int i = 0; i < N; i++)
+		ck_assert_msg((held[i] = open_from(f, err, sizeof(err))) != NULL, "connection %d refused: %s", i + 1,
+			      err);
+	for (int i = 0; i < N; i++)
+		ck_assert(visit(f));
+	ck_assert_int_eq(fe_stat("dcon"), 0);
+	ck_assert_int_eq(table_used(), 0); /* nothing is even tracked */
+	printf("limits off: %d held and %d more from %s, none refused\n", N, N, f);
+	for (int i = 0; i < N; i++)
+		h_client_close(held[i]);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("limits");
+	TCase *on = tcase_create("limits"), *off = tcase_create("off");
+	tcase_add_unchecked_fixture(on, setup_on, teardown);
+	tcase_add_unchecked_fixture(off, setup_off, teardown);
+	tcase_add_test(on, test_rate_limit_per_address);
+	tcase_add_test(on, test_lift_limit_for_one_address);
+	tcase_add_test(on, test_concurrent_cap);
+	tcase_add_test(on, test_refused_count_in_metrics);
+	tcase_add_test(on, test_stalled_handshake_is_cut);
+	tcase_add_test(off, test_limits_off_nobody_refused);
+	TCase *all[] = {on, off};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		tcase_set_timeout(all[i], 60);
+		suite_add_tcase(s, all[i]);
+	}
+	return h_main(s);
+}
