@@ -28,6 +28,13 @@ static const struct bc_uint_field bc_uints[] = {
 	BC_U("actions_total", actions_total),
 	BC_U("action_errors_total", action_errors_total),
 };
+
+/* Fields a newer controller adds: absent means 0, present must be valid. */
+static const struct bc_uint_field bc_opt_uints[] = {
+	BC_U("removal_held", removal_held),
+	BC_U("notified_steps_total", notified_steps_total),
+	BC_U("cert_swaps_total", cert_swaps_total),
+};
 #undef BC_U
 
 static int bc_fail(struct bridge_ctl_status *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -77,6 +84,13 @@ static int bc_fields(json_t *root, struct bridge_ctl_status *out, const char **b
 		if (bc_get_int(root, (*bad = bc_uints[i].name), &v) == -1)
 			return -1;
 		*(unsigned long long *)((char *)out + bc_uints[i].offset) = (unsigned long long)v;
+	}
+	for (size_t i = 0; i < sizeof(bc_opt_uints) / sizeof(bc_opt_uints[0]); i++) {
+		long long v = 0;
+		if (json_object_get(root, bc_opt_uints[i].name) != NULL &&
+		    bc_get_int(root, (*bad = bc_opt_uints[i].name), &v) == -1)
+			return -1;
+		*(unsigned long long *)((char *)out + bc_opt_uints[i].offset) = (unsigned long long)v;
 	}
 	return 0;
 }

@@ -20,6 +20,10 @@ struct bridge_ctl_status {
 	unsigned long long held;         /* live nodes held in drain/maintenance by an operator */
 	unsigned long long rejected_total, redis_errors_total, haproxy_errors_total;
 	unsigned long long actions_total, action_errors_total;
+	/* Optional fields (0 when absent, as written by older controllers): */
+	unsigned long long removal_held;         /* drains held back: a mass removal awaiting its hold */
+	unsigned long long notified_steps_total; /* steps started at once by a keyspace notification */
+	unsigned long long cert_swaps_total;     /* certificates swapped into HAProxy at run time */
 };
 
 /* Largest status file read, in bytes: anything larger is garbled. */

@@ -202,6 +202,14 @@ static const struct br_ctl_family br_ctl_families[] = {
 	     "Runtime API changes the controller made (add, drain, remove, ...).", actions_total),
 	BR_C("lb_controller_action_errors_total", "counter", "Runtime API changes HAProxy refused or that failed.",
 	     action_errors_total),
+	BR_C("lb_controller_removal_held", "gauge",
+	     "Chat nodes whose removal is held: more than MCS_MASS_REMOVAL_PCT vanished at once (0: none).",
+	     removal_held),
+	BR_C("lb_controller_notified_steps_total", "counter",
+	     "Reconcile steps started at once by a Redis keyspace notification (since the controller started).",
+	     notified_steps_total),
+	BR_C("lb_controller_cert_swaps_total", "counter",
+	     "Certificates swapped into HAProxy at run time (since the controller started).", cert_swaps_total),
 };
 #undef BR_C
 

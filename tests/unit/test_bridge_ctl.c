@@ -41,6 +41,28 @@ START_TEST(test_controller_output_read_whole)
 	ck_assert_uint_eq(c.haproxy_errors_total, 7);
 	ck_assert_uint_eq(c.actions_total, 8);
 	ck_assert_uint_eq(c.action_errors_total, 9);
+	ck_assert_uint_eq(c.removal_held, 0); /* absent: an older controller */
+}
+END_TEST
+
+/* The newer controller's optional fields: read when present, refused when of the wrong type. */
+START_TEST(test_optional_fields)
+{
+	char text[1024], base[900];
+	struct bridge_ctl_status c;
+	ctl_json(base, sizeof(base), NOW - 1, "true");
+	base[strlen(base) - 1] = '\0'; /* drop the closing brace */
+	snprintf(text, sizeof(text), "%s,\"removal_held\":3,\"notified_steps_total\":11,\"cert_swaps_total\":2}", base);
+	ck_assert_int_eq(bridge_ctl_parse(text, strlen(text), NOW, 30, &c), 0);
+	ck_assert_uint_eq(c.removal_held, 3);
+	ck_assert_uint_eq(c.notified_steps_total, 11);
+	ck_assert_uint_eq(c.cert_swaps_total, 2);
+	snprintf(text, sizeof(text), "%s,\"removal_held\":\"3\"}", base);
+	ck_assert_int_eq(bridge_ctl_parse(text, strlen(text), NOW, 30, &c), -1);
+	ck_assert_int_eq(c.up, 0);
+	ck_assert_ptr_nonnull(strstr(c.why, "removal_held"));
+	snprintf(text, sizeof(text), "%s,\"cert_swaps_total\":-1}", base);
+	ck_assert_int_eq(bridge_ctl_parse(text, strlen(text), NOW, 30, &c), -1);
 }
 END_TEST
 
@@ -147,6 +169,7 @@ static Suite *bridge_ctl_suite(void)
 	Suite *s = suite_create("bridge_ctl");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_controller_output_read_whole);
+	tcase_add_test(tc, test_optional_fields);
 	tcase_add_test(tc, test_redis_down_is_still_up);
 	tcase_add_loop_test(tc, test_garbled_table, 0, N_ELEMS(garbled));
 	tcase_add_test(tc, test_cut_at_every_byte);
