@@ -945,8 +945,11 @@ struct h_proc *h_controller_start(const struct h_opts *o)
 	snprintf(poll_ms, sizeof(poll_ms), "MCS_POLL_MS=%u", o->poll_ms ? o->poll_ms : 1000);
 	snprintf(inter, sizeof(inter), "MCS_CHECK_INTER_MS=%u", o->check_inter_ms ? o->check_inter_ms : 500);
 	const char *env[32] = {url, run, "MCS_NODE_KEY=" H_NODE_KEY, ttl, poll_ms, inter, "MCS_CHECK_FALL=3",
-			       "MCS_CHECK_RISE=2", "MCS_DRAIN_TIMEOUT_S=300", "MCS_LOG_LEVEL=debug", tls};
-	size_t n_env = 11;
+			       "MCS_CHECK_RISE=2", "MCS_DRAIN_TIMEOUT_S=300", "MCS_LOG_LEVEL=debug", tls,
+			       /* Equal weights from the start: the suites count clients per node. The
+				* warm-up ramp has its own suite (live). */
+			       "MCS_WARMUP_S=0"};
+	size_t n_env = 12;
 	/* A suite's own settings come last: the environment's later entry of a name wins. */
 	for (size_t i = 0; o->controller_env != NULL && o->controller_env[i] != NULL && n_env + 1 < 32; i++)
 		env[n_env++] = o->controller_env[i];
