@@ -240,6 +240,38 @@ START_TEST(test_reload_under_load)
 }
 END_TEST
 
+/* HAProxy dies and is started again (as ./mcs-lb up and the compose restart policy do): the
+ * new process has no server until the controller's next step. Measures how long new clients
+ * are refused from the restart on. */
+START_TEST(test_restart_under_load)
+{
+	struct h_node n[2];
+	ck_assert_msg(h_nodes_up(n, 2, 10000) == 0, "%s", h_error());
+	h_proc_stop(H.haproxy, 3000);
+	struct h_proc *again = h_haproxy_start("haproxy-again", H.run_dir, H.mcs_port);
+	ck_assert_msg(again != NULL, "%s", h_error());
+	uint64_t t0 = h_now_ms(), last_fail = 0;
+	int tries = 0, fails = 0;
+	while (h_now_ms() - t0 < 3000) {
+		char err[256];
+		struct h_client *c = h_client_connect(H.mcs_port, err, sizeof(err));
+		tries++;
+		if (c == NULL) {
+			fails++;
+			last_fail = h_now_ms();
+		}
+		h_client_close(c);
+		h_sleep_ms(20);
+	}
+	printf("restart: %d of %d new clients refused, the last %llu ms after HAProxy was up again (poll %d ms)\n", fails,
+	       tries, (unsigned long long)(fails ? last_fail - t0 : 0), POLL_MS);
+	ck_assert_msg(fails == 0 || last_fail - t0 <= POLL_MS + 500, "clients refused for %llu ms after the restart",
+		      (unsigned long long)(last_fail - t0));
+	ck_assert_msg(h_srv_ready(n[0].name) && h_srv_ready(n[1].name), "not every node restored after the restart");
+	h_proc_stop(again, 3000);
+}
+END_TEST
+
 static TCase *churn_case(const char *name, void (*setup)(void), const TTest *test)
 {
 	TCase *tc = tcase_create(name);
@@ -258,5 +290,6 @@ int main(void)
 	suite_add_tcase(s, churn_case("drain_timeout", setup_timeout, test_drain_timeout_spread));
 	suite_add_tcase(s, churn_case("mass_removal", setup_mass, test_mass_removal_held));
 	suite_add_tcase(s, churn_case("reload", setup_drain, test_reload_under_load));
+	suite_add_tcase(s, churn_case("restart", setup_drain, test_restart_under_load));
 	return h_main(s);
 }
