@@ -59,6 +59,7 @@ struct ctl {
 	size_t n_prev_rejects;
 	unsigned long long n_steps, n_synced, n_redis_errors, n_hap_errors, n_rejected, n_actions, n_action_errors;
 	unsigned long long n_notified_steps, n_cert_swaps;
+	long long refused_rate, refused_concurrency; /* HAProxy's mcs_refused counts, -1 unknown */
 	time_t last_sync;
 	size_t n_servers, n_held, n_leaving, n_removal_held;
 	uint64_t live_hash;    /* of the live set the last quiet step saw */

@@ -10,6 +10,7 @@
 #include "cert_watch.h"
 #include "ctl.h"
 #include "hap_conn.h"
+#include "hap_stat.h"
 #include "log.h"
 
 uint64_t ctl_now_ms(void)
@@ -263,6 +264,11 @@ void ctl_write_status(const struct ctl *ctl)
 		(json_int_t)ctl->n_cert_swaps);
 	if (root == NULL)
 		return;
+	/* Known only once HAProxy answered: absent rather than a made-up value. */
+	if (ctl->refused_rate >= 0 && ctl->refused_concurrency >= 0) {
+		json_object_set_new(root, "refused_rate_total", json_integer(ctl->refused_rate));
+		json_object_set_new(root, "refused_concurrency_total", json_integer(ctl->refused_concurrency));
+	}
 	if (json_dump_file(root, tmp, JSON_COMPACT) == 0 && rename(tmp, path) == -1)
 		log_debug("status: rename %s: %s", tmp, strerror(errno));
 	json_decref(root);
@@ -281,6 +287,21 @@ void ctl_cert_step(struct ctl *ctl)
 	snprintf(ctl->cert_msg, sizeof(ctl->cert_msg), "%s", rc == -1 ? msg : "");
 }
 
+/* The per-address limits' refusals by reason (table mcs_refused, admin level only): copied
+ * into controller.json for the bridge, which reads nothing but the user-level socket. */
+static void ctl_read_refused(struct ctl *ctl)
+{
+	char *reply = NULL;
+	unsigned long long v;
+	ctl->refused_rate = ctl->refused_concurrency = -1;
+	if (hap_conn_cmd(ctl->hap, "show table mcs_refused", &reply) == 0) {
+		/* No entry yet means nothing refused yet. */
+		ctl->refused_rate = hap_table_get_gpc0(reply, "1", &v) == 0 ? (long long)v : 0;
+		ctl->refused_concurrency = hap_table_get_gpc0(reply, "2", &v) == 0 ? (long long)v : 0;
+	}
+	free(reply);
+}
+
 int ctl_step(struct ctl *ctl)
 {
 	char err[256];
@@ -295,6 +316,7 @@ int ctl_step(struct ctl *ctl)
 		return -1;
 	}
 	ctl_track_error(ctl->hap_error, sizeof(ctl->hap_error), "haproxy", NULL);
+	ctl_read_refused(ctl);
 	ctl->n_synced++;
 	ctl->last_sync = time(NULL);
 	return 0;

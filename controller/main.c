@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	struct ctl ctl = {0};
+	struct ctl ctl = {.refused_rate = -1, .refused_concurrency = -1};
 	int status = 1;
 	if (ctl_init(&ctl) == 0) {
 		char shown[512];

@@ -456,3 +456,27 @@ int hap_info_get(const char *text, const char *key, char *out, size_t outlen)
 	}
 	return -1;
 }
+
+int hap_table_get_gpc0(const char *text, const char *key, unsigned long long *out)
+{
+	char want[64];
+	if (snprintf(want, sizeof(want), " key=%s ", key) >= (int)sizeof(want))
+		return -1;
+	for (const char *line = text; line != NULL && *line != '\0';) {
+		const char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+		const char *hit = line[0] == '0' && line[1] == 'x' ? memmem(line, len, want, strlen(want)) : NULL;
+		const char *gpc = hit ? memmem(line, len, " gpc0=", 6) : NULL;
+		if (gpc != NULL) {
+			char num[24];
+			size_t n = strspn(gpc + 6, "0123456789");
+			if (n == 0 || n >= sizeof(num) || gpc + 6 + n > line + len)
+				return -1;
+			memcpy(num, gpc + 6, n);
+			num[n] = '\0';
+			return hap_parse_u64(num, out);
+		}
+		line = eol ? eol + 1 : NULL;
+	}
+	return -1;
+}

@@ -93,4 +93,9 @@ int hap_servers_state_parse(const char *text, struct hap_server_state **out, siz
  * when the key is absent or the value does not fit in outlen (out is then ""). */
 int hap_info_get(const char *text, const char *key, char *out, size_t outlen) __attribute__((warn_unused_result));
 
+/* From a `show table <name>` reply (admin or operator level), the gpc0 of the entry whose key
+ * is key ("1"): lines like "0x55..: key=1 use=0 exp=0 gpc0=3". Returns 0 with *out, or -1 when
+ * no such entry (or its gpc0 is not a number). Pure. */
+int hap_table_get_gpc0(const char *text, const char *key, unsigned long long *out) __attribute__((warn_unused_result));
+
 #endif

@@ -34,6 +34,8 @@ static const struct bc_uint_field bc_opt_uints[] = {
 	BC_U("removal_held", removal_held),
 	BC_U("notified_steps_total", notified_steps_total),
 	BC_U("cert_swaps_total", cert_swaps_total),
+	BC_U("refused_rate_total", refused_rate_total),
+	BC_U("refused_concurrency_total", refused_concurrency_total),
 };
 #undef BC_U
 
@@ -92,6 +94,8 @@ static int bc_fields(json_t *root, struct bridge_ctl_status *out, const char **b
 			return -1;
 		*(unsigned long long *)((char *)out + bc_opt_uints[i].offset) = (unsigned long long)v;
 	}
+	out->has_refused = json_object_get(root, "refused_rate_total") != NULL &&
+			   json_object_get(root, "refused_concurrency_total") != NULL;
 	return 0;
 }
 

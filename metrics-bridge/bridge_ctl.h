@@ -24,6 +24,9 @@ struct bridge_ctl_status {
 	unsigned long long removal_held;         /* drains held back: a mass removal awaiting its hold */
 	unsigned long long notified_steps_total; /* steps started at once by a keyspace notification */
 	unsigned long long cert_swaps_total;     /* certificates swapped into HAProxy at run time */
+	int has_refused;                         /* 1: the two counts below were in the file */
+	unsigned long long refused_rate_total;   /* clients refused by the per-address rate limit */
+	unsigned long long refused_concurrency_total; /* ... by the per-address concurrency limit */
 };
 
 /* Largest status file read, in bytes: anything larger is garbled. */

@@ -234,6 +234,13 @@ static void br_render_ctl(const struct bridge_ctl_status *c, struct expo_buf *b)
 		const struct br_ctl_family *f = &br_ctl_families[i];
 		br_single(b, f->name, f->type, f->help, BR_U(*(const unsigned long long *)((const char *)c + f->offset)));
 	}
+	if (c->has_refused) {
+		expo_write_family(b, "lb_limit_refused_by_reason_total", "counter",
+				  "Client connections refused by the per-address limits, by reason (HAProxy's table "
+				  "mcs_refused, read by the controller); resets when HAProxy reloads.");
+		expo_write_u64(b, "lb_limit_refused_by_reason_total", "reason", "rate", c->refused_rate_total);
+		expo_write_u64(b, "lb_limit_refused_by_reason_total", "reason", "concurrency", c->refused_concurrency_total);
+	}
 }
 
 void bridge_render(const struct bridge_snapshot *snap, const struct bridge_ctl_status *ctl, struct expo_buf *b)

@@ -57,6 +57,12 @@ START_TEST(test_optional_fields)
 	ck_assert_uint_eq(c.removal_held, 3);
 	ck_assert_uint_eq(c.notified_steps_total, 11);
 	ck_assert_uint_eq(c.cert_swaps_total, 2);
+	ck_assert_int_eq(c.has_refused, 0);
+	snprintf(text, sizeof(text), "%s,\"refused_rate_total\":4,\"refused_concurrency_total\":1}", base);
+	ck_assert_int_eq(bridge_ctl_parse(text, strlen(text), NOW, 30, &c), 0);
+	ck_assert_int_eq(c.has_refused, 1);
+	ck_assert_uint_eq(c.refused_rate_total, 4);
+	ck_assert_uint_eq(c.refused_concurrency_total, 1);
 	snprintf(text, sizeof(text), "%s,\"removal_held\":\"3\"}", base);
 	ck_assert_int_eq(bridge_ctl_parse(text, strlen(text), NOW, 30, &c), -1);
 	ck_assert_int_eq(c.up, 0);

@@ -190,6 +190,17 @@ START_TEST(test_controller_up_series)
 	assert_line(text, "lb_controller_rejected_members_total 5");
 	assert_line(text, "lb_controller_redis_errors_total 6");
 	assert_line(text, "# TYPE lb_controller_redis_errors_total counter");
+	ck_assert_ptr_null(strstr(text, "lb_limit_refused_by_reason_total"));
+	free(text);
+	c.has_refused = 1;
+	c.refused_rate_total = 4;
+	c.refused_concurrency_total = 1;
+	c.removal_held = 2;
+	text = render(NULL, &c);
+	assert_well_formed(text);
+	assert_line(text, "lb_limit_refused_by_reason_total{reason=\"rate\"} 4");
+	assert_line(text, "lb_limit_refused_by_reason_total{reason=\"concurrency\"} 1");
+	assert_line(text, "lb_controller_removal_held 2");
 	free(text);
 }
 END_TEST

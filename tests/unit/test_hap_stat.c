@@ -434,6 +434,24 @@ START_TEST(test_info_truncated)
 }
 END_TEST
 
+START_TEST(test_table_gpc0)
+{
+	const char *text = "# table: mcs_refused, type: integer, size:2, used:2\n"
+			   "0x7f6804036468: key=1 use=0 exp=0 gpc0=3\n"
+			   "0x55746b7bd6b8: key=2 use=0 exp=0 gpc0=17\n\n";
+	unsigned long long v = 0;
+	ck_assert_int_eq(hap_table_get_gpc0(text, "1", &v), 0);
+	ck_assert_uint_eq(v, 3);
+	ck_assert_int_eq(hap_table_get_gpc0(text, "2", &v), 0);
+	ck_assert_uint_eq(v, 17);
+	ck_assert_int_eq(hap_table_get_gpc0(text, "3", &v), -1);
+	ck_assert_int_eq(hap_table_get_gpc0("# table: mcs_refused\n# contents not dumped due to insufficient privileges\n", "1", &v), -1);
+	ck_assert_int_eq(hap_table_get_gpc0("0x1: key=1 use=0 exp=0 gpc0=\n", "1", &v), -1);
+	ck_assert_int_eq(hap_table_get_gpc0("0x1: key=1 use=0 exp=0 gpc0=99999999999999999999999\n", "1", &v), -1);
+	ck_assert_int_eq(hap_table_get_gpc0("No such table\n", "1", &v), -1);
+}
+END_TEST
+
 static Suite *hap_stat_suite(void)
 {
 	Suite *s = suite_create("hap_stat");
@@ -459,6 +477,7 @@ static Suite *hap_stat_suite(void)
 	tc = tcase_create("show_info");
 	tcase_add_loop_test(tc, test_info, 0, (int)N_ELEMS(info_cases));
 	tcase_add_test(tc, test_info_truncated);
+	tcase_add_test(tc, test_table_gpc0);
 	suite_add_tcase(s, tc);
 	return s;
 }
