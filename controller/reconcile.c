@@ -1,6 +1,7 @@
 /* Reconcile plan: merge-join the sorted live nodes with HAProxy's sorted servers. */
 #include "reconcile.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,7 @@ static int rec_plan_push(struct rec_plan *plan, enum rec_kind kind, const char *
 	struct rec_action *a = &plan->v[plan->n++];
 	memset(a, 0, sizeof(*a));
 	a->kind = kind;
-	strncpy(a->name, name, sizeof(a->name) - 1);
+	snprintf(a->name, sizeof(a->name), "%s", name);
 	return 0;
 }
 
@@ -46,7 +47,7 @@ static struct rec_leaving *rec_memory_add(struct rec_memory *mem, const char *na
 	}
 	struct rec_leaving *l = &mem->v[mem->n++];
 	memset(l, 0, sizeof(*l));
-	strncpy(l->name, name, sizeof(l->name) - 1);
+	snprintf(l->name, sizeof(l->name), "%s", name);
 	l->since_ms = now_ms;
 	l->ours = ours;
 	return l;
@@ -198,7 +199,7 @@ static void rec_memory_prune(struct rec_memory *mem, const struct rec_input *in)
 {
 	for (size_t i = 0; i < mem->n;) {
 		struct rec_server key;
-		strncpy(key.name, mem->v[i].name, sizeof(key.name));
+		snprintf(key.name, sizeof(key.name), "%s", mem->v[i].name);
 		if (bsearch(&key, in->actual, in->n_actual, sizeof(key), rec_server_cmp) == NULL)
 			mem->v[i] = mem->v[--mem->n];
 		else
