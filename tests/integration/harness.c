@@ -448,12 +448,17 @@ int h_redis_stop(void) { return h_proc_stop(H.redis, H_STOP_TIMEOUT_MS) == -1 ? 
 /* This process's connection: check forks each test, and a forked copy must not be shared. */
 static redisContext *h_rc;
 static pid_t h_rc_pid;
+/* The parent's connection, inherited by a forked test: not ours to close (the parent still
+ * uses its socket), kept reachable so leak checkers do not report it. */
+static redisContext *h_rc_inherited;
 
 static redisReply *h_redis_vcmd(const char *fmt, va_list ap)
 {
 	if (h_rc != NULL && (h_rc_pid != getpid() || h_rc->err != 0)) {
 		if (h_rc_pid == getpid())
 			redisFree(h_rc);
+		else
+			h_rc_inherited = h_rc;
 		h_rc = NULL;
 	}
 	if (h_rc == NULL && (h_rc = h_redis_connect(1000)) == NULL) {
