@@ -80,6 +80,17 @@ void h_sleep_ms(unsigned ms);
 		h_ok_;                                                                             \
 	})
 
+/* Checks cond every H_STEP_MS for duration_ms and yields 0 at its first failure, 1 when it held
+ * throughout: for "nothing changes meanwhile", instead of a fixed sleep and a single look. */
+#define H_HOLDS(duration_ms, cond)                                                                 \
+	({                                                                                         \
+		uint64_t h_end_ = h_now_ms() + (duration_ms);                                      \
+		int h_ok_;                                                                         \
+		while ((h_ok_ = !!(cond)) && h_now_ms() < h_end_)                                  \
+			h_sleep_ms(H_STEP_MS);                                                     \
+		h_ok_;                                                                             \
+	})
+
 /* ---- processes ---- */
 
 /* A free TCP port on 127.0.0.1 (bound to port 0, then released), or -1. */

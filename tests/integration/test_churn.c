@@ -82,8 +82,8 @@ START_TEST(test_graceful_drain)
 		ck_assert_msg(echoes(on_a), "the session on the draining node broke (round %d)", i);
 	}
 	/* Several polls later it is still there, serving its client. */
-	h_sleep_ms(5 * POLL_MS);
-	ck_assert_msg(is_drained(n[0].name), "%s left HAProxy while a client was on it", n[0].name);
+	ck_assert_msg(H_HOLDS(5 * POLL_MS, is_drained(n[0].name)), "%s left HAProxy while a client was on it",
+		      n[0].name);
 	ck_assert_msg(echoes(on_a), "the session on the draining node broke");
 
 	uint64_t t0 = h_now_ms();
@@ -165,11 +165,11 @@ START_TEST(test_mass_removal_held)
 	uint64_t t0 = h_now_ms();
 	for (int i = 1; i < 4; i++)
 		h_hb_remove(n[i].name);
-	/* TTL_MS after the stop the nodes are gone from the live set: the hold starts. */
-	h_sleep_ms(TTL_MS + 4 * POLL_MS);
-	for (int i = 1; i < 4; i++)
-		ck_assert_msg(admin_state(n[i].name) == 0, "%s drained %llu ms after 3 of 4 vanished: not held",
-			      n[i].name, (unsigned long long)(h_now_ms() - t0));
+	/* TTL_MS after the stop the nodes are gone from the live set: the hold starts, and nothing
+	 * is drained meanwhile. */
+	ck_assert_msg(H_HOLDS(TTL_MS + 4 * POLL_MS, admin_state(n[1].name) == 0 && admin_state(n[2].name) == 0 &&
+							      admin_state(n[3].name) == 0),
+		      "a node was drained %llu ms after 3 of 4 vanished: not held", (unsigned long long)(h_now_ms() - t0));
 	ck_assert_msg(h_log_has(H.controller, "HOLDING the removal of 3", NULL, NULL), "no loud log line for the hold");
 	char status[H_PATH_MAX + 32];
 	snprintf(status, sizeof(status), "%s/controller.json", H.run_dir);
@@ -196,8 +196,7 @@ START_TEST(test_operator_drain)
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "set server mcs/%s state drain", n[0].name);
 	free(h_hap_cmd(H.admin_sock, cmd));
-	h_sleep_ms(6 * POLL_MS);
-	ck_assert_msg(is_drained(n[0].name), "the controller undid the operator's drain (admin %d)",
+	ck_assert_msg(H_HOLDS(6 * POLL_MS, is_drained(n[0].name)), "the controller undid the operator's drain (admin %d)",
 		      admin_state(n[0].name));
 	struct h_client *c = hold();
 	ck_assert_msg(strcmp(c->node, n[1].name) == 0, "a new client went to the node the operator drained");
