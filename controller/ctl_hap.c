@@ -42,11 +42,6 @@ int ctl_hap_read_info(struct hap_conn *c, struct ctl_hap_info *info, char *err, 
 	return rc;
 }
 
-static int rec_server_cmp_name(const void *a, const void *b)
-{
-	return strcmp(((const struct rec_server *)a)->name, ((const struct rec_server *)b)->name);
-}
-
 int ctl_hap_read_servers(struct hap_conn *c, const char *backend, struct rec_server **out, size_t *n, char *err,
 			 size_t errlen)
 {
@@ -80,7 +75,7 @@ int ctl_hap_read_servers(struct hap_conn *c, const char *backend, struct rec_ser
 		servers[i].scur = -1;
 	}
 	free(states);
-	qsort(servers, count, sizeof(*servers), rec_server_cmp_name);
+	qsort(servers, count, sizeof(*servers), rec_server_cmp);
 	*out = servers;
 	*n = count;
 	return 0;

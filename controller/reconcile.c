@@ -55,10 +55,8 @@ static struct rec_leaving *rec_memory_add(struct rec_memory *mem, const char *na
 
 int rec_memory_is_ours(const struct rec_memory *mem, const char *name)
 {
-	for (size_t i = 0; i < mem->n; i++)
-		if (strcmp(mem->v[i].name, name) == 0)
-			return mem->v[i].ours;
-	return 0;
+	const struct rec_leaving *l = rec_memory_find((struct rec_memory *)mem, name);
+	return l != NULL && l->ours;
 }
 
 void rec_memory_forget(struct rec_memory *mem, const char *name)
@@ -180,7 +178,7 @@ static int rec_hold_mass_removal(const struct rec_input *in, struct rec_memory *
 	return in->now_ms - mem->mass_since_ms < in->mass_removal_hold_ms;
 }
 
-static int rec_server_cmp(const void *a, const void *b)
+int rec_server_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct rec_server *)a)->name, ((const struct rec_server *)b)->name);
 }

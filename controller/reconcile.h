@@ -90,6 +90,9 @@ int reconcile_needs_scur(const struct rec_input *in);
 int reconcile_plan(const struct rec_input *in, struct rec_memory *mem, struct rec_plan *plan)
 	__attribute__((warn_unused_result));
 
+/* qsort/bsearch order of struct rec_server: by name. */
+int rec_server_cmp(const void *a, const void *b);
+
 /* 1 when the controller itself is draining name (its node left). */
 int rec_memory_is_ours(const struct rec_memory *mem, const char *name);
 
