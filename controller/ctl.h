@@ -53,6 +53,8 @@ struct ctl {
 	char redis_error[192];          /* last Redis error, "" while healthy */
 	char hap_error[192];            /* last HAProxy error, "" while healthy */
 	char override_error[192];       /* last error reading the agent overrides */
+	char servers_file_error[192];   /* last error writing the servers file */
+	char *servers_file_text;        /* what the servers file holds now (NULL: not written yet) */
 	long hap_pid;
 	int kept_on_empty;
 	char (*prev_rejects)[80];       /* members refused in the previous step */
@@ -64,6 +66,7 @@ struct ctl {
 	size_t n_servers, n_held, n_leaving, n_removal_held;
 	uint64_t live_hash;    /* of the live set the last quiet step saw */
 	uint64_t last_full_ms; /* when HAProxy's servers were last read */
+	uint64_t expiry_at_ms; /* when the oldest live heartbeat turns stale (0: none live) */
 	int quiet;             /* the last full step had nothing to do and nothing pending */
 };
 

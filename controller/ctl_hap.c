@@ -67,6 +67,8 @@ int ctl_hap_read_servers(struct hap_conn *c, const char *backend, struct rec_ser
 	}
 	for (size_t i = 0; i < count; i++) {
 		snprintf(servers[i].name, sizeof(servers[i].name), "%s", states[i].name);
+		snprintf(servers[i].addr, sizeof(servers[i].addr), "%s", states[i].addr);
+		servers[i].port = states[i].port;
 		servers[i].id = states[i].id;
 		servers[i].admin_state = states[i].admin_state;
 		servers[i].check_state = states[i].check_state;

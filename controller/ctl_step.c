@@ -1,10 +1,12 @@
 /* One reconcile step: read Redis, read HAProxy (unless nothing can have changed), plan,
  * apply; plus the agent overrides and the certificate watch. */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cert_watch.h"
@@ -12,6 +14,7 @@
 #include "hap_conn.h"
 #include "hap_stat.h"
 #include "log.h"
+#include "servers_file.h"
 
 uint64_t ctl_now_ms(void)
 {
@@ -94,6 +97,8 @@ static int ctl_poll_redis(struct ctl *ctl)
 		return -1;
 	}
 	ctl_track_error(ctl->redis_error, sizeof(ctl->redis_error), "redis", NULL);
+	long long expiry = redis_src_next_expiry_ms(ctl->redis);
+	ctl->expiry_at_ms = expiry >= 0 ? ctl_now_ms() + (uint64_t)expiry + 1 : 0;
 	if (ctl_nodes_update(&ctl->nodes, ctl->live.nodes, ctl->live.n_nodes, ctl_now_ms()) == -1)
 		log_warn("out of memory: agent warm-up times not updated");
 	ctl_read_overrides(ctl);
@@ -113,8 +118,12 @@ static int ctl_check_worker(struct ctl *ctl, char *err, size_t errlen)
 		if (ctl_hap_read_info(ctl->hap, &info, err, errlen) == -1)
 			return -1;
 	}
-	if (ctl->hap_pid != 0 && info.pid != ctl->hap_pid)
+	if (ctl->hap_pid != 0 && info.pid != ctl->hap_pid) {
 		log_info("haproxy: worker changed (pid %ld -> %ld), restoring every live node", ctl->hap_pid, info.pid);
+		/* Whatever the new worker started from, write the servers file afresh. */
+		free(ctl->servers_file_text);
+		ctl->servers_file_text = NULL;
+	}
 	ctl->hap_pid = info.pid;
 	return 0;
 }
@@ -165,6 +174,61 @@ static int ctl_apply_plan(struct ctl *ctl, const struct rec_plan *plan, char *er
 		log_warn("%s %s: %s", rec_kind_name(a->kind), a->name, err);
 	}
 	return 0;
+}
+
+/* Writes the servers file when what HAProxy should hold changed: every server it has that is not
+ * on its way out, plus those added this step. A failed write is logged once and retried at the
+ * next change; HAProxy goes on serving either way. */
+static void ctl_write_servers_file(struct ctl *ctl, const struct rec_server *servers, size_t n,
+				   const struct rec_plan *plan)
+{
+	struct servers_file_entry *v = calloc(n + plan->n + 1, sizeof(*v));
+	char *deleted = calloc(n + 1, 1);
+	size_t k = 0, skipped = 0;
+	char err[256];
+	if (v == NULL || deleted == NULL) {
+		free(v);
+		free(deleted);
+		return;
+	}
+	/* Deleted this step: already forgotten by the leaving memory. servers is sorted by name. */
+	for (size_t i = 0; i < plan->n; i++) {
+		struct rec_server key;
+		snprintf(key.name, sizeof(key.name), "%s", plan->v[i].name);
+		const struct rec_server *s = plan->v[i].kind == REC_REMOVE ? bsearch(&key, servers, n, sizeof(*servers),
+											 rec_server_cmp) : NULL;
+		if (s != NULL)
+			deleted[s - servers] = 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!deleted[i] && !rec_memory_has(&ctl->leaving, servers[i].name))
+			v[k++] = (struct servers_file_entry){servers[i].name, servers[i].addr, servers[i].port, servers[i].id};
+	free(deleted);
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->v[i].kind == REC_ADD)
+			v[k++] = (struct servers_file_entry){plan->v[i].node->name, plan->v[i].node->addr,
+							     plan->v[i].node->port, plan->v[i].id};
+	char *text = servers_file_render(CTL_BACKEND, v, k, &ctl->opts.check, ctl->opts.agent, &skipped);
+	free(v);
+	if (text == NULL)
+		return;
+	if (ctl->servers_file_text != NULL && strcmp(text, ctl->servers_file_text) == 0) {
+		free(text);
+		return;
+	}
+	char path[512];
+	snprintf(path, sizeof(path), "%s/servers.cfg", conf.run_dir);
+	if (servers_file_write(path, text, err, sizeof(err)) == -1) {
+		ctl_track_error(ctl->servers_file_error, sizeof(ctl->servers_file_error), "servers file", err);
+		free(text);
+		return;
+	}
+	ctl_track_error(ctl->servers_file_error, sizeof(ctl->servers_file_error), "servers file", NULL);
+	if (skipped > 0)
+		log_warn("servers file: %zu server(s) with a name or address HAProxy's configuration cannot hold left out",
+			 skipped);
+	free(ctl->servers_file_text);
+	ctl->servers_file_text = text;
 }
 
 /* FNV-1a over the sorted live names: a cheap "has anything changed" test. */
@@ -232,6 +296,8 @@ static int ctl_sync_haproxy(struct ctl *ctl, char *err, size_t errlen)
 		goto oom;
 	ctl_log_plan(ctl, &plan);
 	rc = ctl_apply_plan(ctl, &plan, err, errlen);
+	if (rc == 0)
+		ctl_write_servers_file(ctl, servers, n, &plan);
 	ctl->quiet = rc == 0 && plan.n == 0 && plan.leaving == 0 && plan.needs_scur == 0 && plan.removal_held == 0 &&
 		     !plan.kept_on_empty;
 	ctl->live_hash = hash;
@@ -316,6 +382,13 @@ int ctl_step(struct ctl *ctl)
 		return -1;
 	}
 	ctl_track_error(ctl->hap_error, sizeof(ctl->hap_error), "haproxy", NULL);
+	/* The file's age tells haproxy.sh whether a cold start may trust it (30 s). */
+	if (ctl->servers_file_text != NULL) {
+		char path[512];
+		snprintf(path, sizeof(path), "%s/servers.cfg", conf.run_dir);
+		if (utimensat(AT_FDCWD, path, NULL, 0) == -1)
+			log_debug("servers file: touch %s: %s", path, strerror(errno));
+	}
 	ctl_read_refused(ctl);
 	ctl->n_synced++;
 	ctl->last_sync = time(NULL);

@@ -29,9 +29,13 @@ static void ctl_run(struct ctl *ctl)
 				backoff_ms = CTL_BACKOFF_MAX_MS > conf.poll_ms ? CTL_BACKOFF_MAX_MS : (unsigned)conf.poll_ms;
 		}
 		ctl_write_status(ctl);
-		uint64_t wait = backoff_ms ? backoff_ms : conf.poll_ms;
+		uint64_t deadline = started + (backoff_ms ? backoff_ms : conf.poll_ms);
+		/* A node that stops heartbeating is seen when its last heartbeat turns stale, not up to
+		 * one poll later. */
+		if (backoff_ms == 0 && ctl->expiry_at_ms != 0 && ctl->expiry_at_ms < deadline)
+			deadline = ctl->expiry_at_ms;
 		/* A notification may call the next step early; a backoff is waited out in full. */
-		while (ctl_wait(ctl, started + wait, &ctl_stop) == 1 && backoff_ms != 0 && !ctl_stop)
+		while (ctl_wait(ctl, deadline, &ctl_stop) == 1 && backoff_ms != 0 && !ctl_stop)
 			continue;
 	}
 }
@@ -78,6 +82,7 @@ static void ctl_free(struct ctl *ctl)
 	rec_memory_clear(&ctl->leaving);
 	node_list_clear(&ctl->live);
 	free(ctl->prev_rejects);
+	free(ctl->servers_file_text);
 }
 
 int main(int argc, char **argv)

@@ -59,6 +59,11 @@ int rec_memory_is_ours(const struct rec_memory *mem, const char *name)
 	return l != NULL && l->ours;
 }
 
+int rec_memory_has(const struct rec_memory *mem, const char *name)
+{
+	return rec_memory_find((struct rec_memory *)mem, name) != NULL;
+}
+
 void rec_memory_forget(struct rec_memory *mem, const char *name)
 {
 	struct rec_leaving *l = rec_memory_find(mem, name);

@@ -16,6 +16,8 @@
 
 struct rec_server {
 	char name[128];         /* server name: the node's "ip:port" */
+	char addr[64];          /* srv_addr ("" when HAProxy has none) */
+	unsigned port;          /* srv_port */
 	unsigned id;            /* HAProxy's server id */
 	unsigned admin_state;   /* srv_admin_state bits */
 	unsigned check_state;   /* srv_check_state bits */
@@ -95,6 +97,9 @@ int rec_server_cmp(const void *a, const void *b);
 
 /* 1 when the controller itself is draining name (its node left). */
 int rec_memory_is_ours(const struct rec_memory *mem, const char *name);
+
+/* 1 when name is on its way out (drained by the controller or found drained), else 0. */
+int rec_memory_has(const struct rec_memory *mem, const char *name);
 
 /* Forgets a server (after it was deleted); unknown names are ignored. */
 void rec_memory_forget(struct rec_memory *mem, const char *name);

@@ -17,6 +17,7 @@ struct redis_src {
 	unsigned timeout_ms;
 	redisContext *ctx; /* NULL while disconnected */
 	long long last_count; /* members the last poll read */
+	long long next_expiry_ms; /* see redis_src_next_expiry_ms */
 	enum redis_src_err err;
 	char errstr[192];
 };
@@ -45,6 +46,7 @@ struct redis_src *redis_src_new(const struct redis_url *url, const char *key, un
 	s->url.password = url->password ? strdup(url->password) : NULL;
 	s->key = strdup(key);
 	s->timeout_ms = timeout_ms;
+	s->next_expiry_ms = -1;
 	if (s->key == NULL || (url->user && !s->url.user) || (url->password && !s->url.password)) {
 		redis_src_free(s);
 		return NULL;
@@ -153,7 +155,7 @@ static int redis_src_time(struct redis_src *s, double *now)
 
 /* Validates one member and its score and files it as a node or a reject. */
 static int redis_src_take(const redisReply *member, const redisReply *score, double now, unsigned max_future_ms,
-			  struct node_list *out)
+			  struct node_list *out, double *oldest)
 {
 	if (member->type != REDIS_REPLY_STRING || score->type != REDIS_REPLY_STRING)
 		return node_list_reject(out, "", 0, "member or score is not a string");
@@ -170,6 +172,8 @@ static int redis_src_take(const redisReply *member, const redisReply *score, dou
 		snprintf(why, sizeof(why), "score is %.0f s ahead of Redis TIME", value - now);
 		return node_list_reject(out, member->str, member->len, why);
 	}
+	if (value < *oldest)
+		*oldest = value;
 	return node_list_add(out, &node);
 }
 
@@ -193,9 +197,14 @@ int redis_src_poll(struct redis_src *s, unsigned ttl_ms, unsigned max_future_ms,
 	if (r == NULL)
 		return -1;
 	int rc = 0;
+	double oldest = INFINITY;
 	s->last_count = (long long)(r->elements / 2);
 	for (size_t i = 0; i + 1 < r->elements && rc == 0; i += 2)
-		rc = redis_src_take(r->element[i], r->element[i + 1], now, max_future_ms, out);
+		rc = redis_src_take(r->element[i], r->element[i + 1], now, max_future_ms, out, &oldest);
+	/* The oldest heartbeat read expires first; the exclusive bound makes it stale at exactly TTL. */
+	s->next_expiry_ms = isfinite(oldest) ? (long long)ceil((oldest - now) * 1000.0 + ttl_ms) : -1;
+	if (s->next_expiry_ms < -1)
+		s->next_expiry_ms = 0;
 	freeReplyObject(r);
 	if (rc == -1) {
 		node_list_clear(out);
@@ -223,6 +232,8 @@ int redis_src_count_live(struct redis_src *s, unsigned ttl_ms, long long *count)
 }
 
 long long redis_src_last_count(const struct redis_src *s) { return s->last_count; }
+
+long long redis_src_next_expiry_ms(const struct redis_src *s) { return s->next_expiry_ms; }
 
 /* Files one hash field as an override (returns 1) or as a reject naming what was wrong (0). */
 static int redis_src_take_override(const redisReply *field, const redisReply *value, struct node_override *o,

@@ -54,6 +54,11 @@ int redis_src_count_live(struct redis_src *s, unsigned ttl_ms, long long *count)
 /* Members the last successful poll read (valid or not): what redis_src_count_live would say. */
 long long redis_src_last_count(const struct redis_src *s);
 
+/* Milliseconds from the last successful poll until its oldest live member turns stale (its
+ * heartbeat older than the TTL), or -1 when it read none: a step then makes the node's
+ * departure seen at once instead of up to one poll later. */
+long long redis_src_next_expiry_ms(const struct redis_src *s);
+
 /* An operator's or node's override of the agent's answer, from the hash `<key>` (field: the
  * member, value: "drain", "maint" or "NN%"). */
 struct node_override {

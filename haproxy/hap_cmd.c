@@ -131,16 +131,34 @@ static int hap_cmd_agent_opts(char *out, size_t outlen, const struct hap_agent_o
 			      inter, a->send);
 }
 
+/* Writes " <addr>:<port>[ check ...][ agent-check ...] id <id>": what follows the server name on
+ * an `add server` line and on a configuration file's `server` line alike. */
+static int hap_cmd_server_tail(char *out, size_t outlen, const char *addr, unsigned port, unsigned id,
+			       const struct hap_check_opts *o, const struct hap_agent_opts *a)
+{
+	char where[INET6_ADDRSTRLEN + 16], opts[128], agent[HAP_AGENT_SEND_MAX + 160];
+	if (hap_cmd_addr(where, sizeof(where), addr, port) == -1 || hap_cmd_check_opts(opts, sizeof(opts), o) == -1 ||
+	    hap_cmd_agent_opts(agent, sizeof(agent), a) == -1 || id < 1 || id > INT_MAX)
+		return -1;
+	return hap_cmd_format(out, outlen, " %s%s%s id %u", where, opts, agent, id);
+}
+
 int hap_cmd_add_server_agent(char *buf, size_t len, const char *backend, const char *server, const char *addr,
 			     unsigned port, unsigned id, const struct hap_check_opts *o, const struct hap_agent_opts *a)
 {
-	char where[INET6_ADDRSTRLEN + 16], opts[128], agent[HAP_AGENT_SEND_MAX + 160];
 	char tail[INET6_ADDRSTRLEN + HAP_AGENT_SEND_MAX + 320];
-	if (hap_cmd_addr(where, sizeof(where), addr, port) == -1 || hap_cmd_check_opts(opts, sizeof(opts), o) == -1 ||
-	    hap_cmd_agent_opts(agent, sizeof(agent), a) == -1 || id < 1 || id > INT_MAX ||
-	    hap_cmd_format(tail, sizeof(tail), " %s%s%s id %u", where, opts, agent, id) == -1)
+	if (hap_cmd_server_tail(tail, sizeof(tail), addr, port, id, o, a) == -1)
 		return hap_cmd_refuse(buf, len);
 	return hap_cmd_server(buf, len, "add server", backend, server, tail);
+}
+
+int hap_cmd_cfg_server(char *buf, size_t len, const char *server, const char *addr, unsigned port, unsigned id,
+			const struct hap_check_opts *o, const struct hap_agent_opts *a)
+{
+	char tail[INET6_ADDRSTRLEN + HAP_AGENT_SEND_MAX + 320];
+	if (!hap_name_valid(server) || hap_cmd_server_tail(tail, sizeof(tail), addr, port, id, o, a) == -1)
+		return hap_cmd_refuse(buf, len);
+	return hap_cmd_format(buf, len, "server %s%s", server, tail);
 }
 
 int hap_cmd_add_server(char *buf, size_t len, const char *backend, const char *server, const char *addr,

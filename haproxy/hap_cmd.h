@@ -56,6 +56,13 @@ int hap_cmd_add_server_agent(char *buf, size_t len, const char *backend, const c
 			     unsigned port, unsigned id, const struct hap_check_opts *o, const struct hap_agent_opts *a)
 	__attribute__((warn_unused_result));
 
+/* A configuration file's "server <server> <addr>:<port> check ... [agent-check ...] id <id>": the
+ * words of hap_cmd_add_server_agent's line after its "add server <backend>/", so a server written
+ * to a file starts exactly as the runtime API would have added it, but out of maintenance, with
+ * its checks running. Same arguments, same refusals. */
+int hap_cmd_cfg_server(char *buf, size_t len, const char *server, const char *addr, unsigned port, unsigned id,
+			const struct hap_check_opts *o, const struct hap_agent_opts *a) __attribute__((warn_unused_result));
+
 /* "enable agent <backend>/<server>" (starts the agent check; it also runs in maintenance). */
 int hap_cmd_enable_agent(char *buf, size_t len, const char *backend, const char *server)
 	__attribute__((warn_unused_result));

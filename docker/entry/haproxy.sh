@@ -2,9 +2,11 @@
 # Starts HAProxy the same way in the haproxy container and under `./mcs-lb up`: the certificate
 # pair is checked and joined into $MCS_RUN_DIR/server.pem first (HAProxy 2.6 never reads
 # server.key beside server.cert), then HAProxy runs in master-worker mode in the foreground.
-#   haproxy.sh [run]   prepare, then exec haproxy (the container's command)
+#   haproxy.sh [run]   prepare, then exec haproxy (the container's command) with the controller's
+#                      servers file ($MCS_RUN_DIR/servers.cfg) as a second configuration file
 #   haproxy.sh check   prepare, then only check haproxy.cfg (haproxy -c)
-#   haproxy.sh reload  check the pair again, rewrite server.pem, reload the running HAProxy (USR2)
+#   haproxy.sh reload  check the pair again, rewrite server.pem, save the server states, reload the
+#                      running HAProxy (USR2): the new worker starts with every node as it was
 # Reads MCS_RUN_DIR, MCS_TLS_DIR and MCS_MAXCONN; haproxy.cfg reads its own ${MCS_*}.
 # mcs-lb-tls-check and haproxy are found on PATH (the image: /usr/local/bin; mcs-lb: the build).
 set -euo pipefail
@@ -16,15 +18,58 @@ say() { printf 'mcs-lb: %s\n' "$*" >&2; }
 root=$(CDPATH='' cd -- "$(dirname -- "$0")/../.." && pwd)
 cfg=$root/haproxy/haproxy.cfg
 pidfile=$MCS_RUN_DIR/haproxy.pid
+# The controller's servers file (backend mcs with every node it serves): loaded as a second
+# configuration file, so a reload or a restart starts with every node. MCS_SERVERS_FILE tells
+# haproxy.cfg not to open an empty backend mcs of its own.
+servers=$MCS_RUN_DIR/servers.cfg
+state=$MCS_RUN_DIR/servers.state
+export MCS_SERVERS_FILE=$servers
 
 # Refuses a missing, expired, mismatched or encrypted pair with one line naming the file.
 prepare() {
 	mkdir -p -- "$MCS_RUN_DIR"
 	mcs-lb-tls-check "$MCS_TLS_DIR/server.cert" "$MCS_TLS_DIR/server.key" "$MCS_RUN_DIR/server.pem"
+	[ -s "$servers" ] || printf 'backend mcs\n' >"$servers"
+	[ -s "$state" ] || printf '1\n' >"$state"
+}
+
+# A cold start carries no server state over (an old drain or DOWN must not come back), and a
+# servers file the controller has not confirmed for a while may list nodes long gone: start
+# without it then, the controller adds every live node at its first step.
+cold_start() {
+	printf '1\n' >"$state"
+	if [ -n "$(find "$servers" -mmin +0.5 2>/dev/null)" ]; then
+		mv -f -- "$servers" "$servers.stale"
+		printf 'backend mcs\n' >"$servers"
+		say "$servers not confirmed by the controller for over 30 s: moved to $servers.stale, starting with an empty backend"
+	fi
+}
+
+admin_cmd() { printf '%s\n' "$1" | socat -t 3 - "UNIX-CONNECT:$MCS_RUN_DIR/admin.sock"; }
+
+worker_pid() { admin_cmd "show info" 2>/dev/null | sed -n 's/^Pid: //p'; }
+
+# The running worker's server states, for the new worker of a reload (load-server-state-from-file).
+save_state() {
+	if admin_cmd "show servers state" >"$state.tmp" 2>/dev/null && head -n1 "$state.tmp" | grep -qx 1; then
+		mv -f -- "$state.tmp" "$state"
+	else
+		rm -f -- "$state.tmp"
+		printf '1\n' >"$state"
+		say "could not read the server states on $MCS_RUN_DIR/admin.sock: the new worker starts every server afresh"
+	fi
 }
 
 check_cfg() {
-	if ! out=$(haproxy -c -q -f "$cfg" 2>&1); then
+	if ! out=$(haproxy -c -q -f "$cfg" -f "$servers" 2>&1); then
+		# A servers file HAProxy cannot read must not keep the gateway down: start without it
+		# (empty backend, the controller adds every node again) and keep it for a look.
+		if env -u MCS_SERVERS_FILE haproxy -c -q -f "$cfg" >/dev/null 2>&1; then
+			mv -f -- "$servers" "$servers.bad"
+			printf 'backend mcs\n' >"$servers"
+			say "$servers refused ($(grep -m1 ALERT <<<"$out" || printf '%s' "$out")): moved to $servers.bad; starting with an empty backend, the controller adds every node again"
+			return 0
+		fi
 		say "haproxy refuses its configuration: $(grep -m1 ALERT <<<"$out" || printf '%s\n' "$out")"
 		exit 1
 	fi
@@ -54,8 +99,10 @@ fit_maxconn() {
 case "${1:-run}" in
 run)
 	prepare
+	cold_start
+	check_cfg
 	fit_maxconn
-	exec haproxy -W -db -f "$cfg" -p "$pidfile"
+	exec haproxy -W -db -f "$cfg" -f "$servers" -p "$pidfile"
 	;;
 check)
 	prepare
@@ -66,8 +113,18 @@ reload)
 	prepare
 	check_cfg
 	pid=$(cat -- "$pidfile")
+	old=$(worker_pid)
+	save_state
 	kill -USR2 "$pid"
-	say "HAProxy (master $pid) reloads with $MCS_TLS_DIR/server.cert; the controller adds every node again within one poll"
+	# Once the new worker runs, the saved states are spent: a later plain `kill -USR2` must not
+	# bring them back. At most 10 s; the new worker reads them at once.
+	for _ in $(seq 100); do
+		now=$(worker_pid)
+		[ -n "$now" ] && [ "$now" != "$old" ] && break
+		sleep 0.1
+	done
+	printf '1\n' >"$state"
+	say "HAProxy (master $pid) reloads with $MCS_TLS_DIR/server.cert and the $(grep -c "^    server " "$servers" || true) servers of $servers"
 	;;
 *)
 	echo "usage: $0 [run|check|reload]" >&2

@@ -808,15 +808,35 @@ static int h_catches(pid_t pid, int sig)
 	return (mask >> (sig - 1)) & 1;
 }
 
+/* Writes text to path (replacing it). 0, or -1 (h_error). */
+static int h_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	int bad = f == NULL || fputs(text, f) == EOF;
+	if ((f != NULL && fclose(f) != 0) || bad) {
+		h_fail("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 struct h_proc *h_haproxy_start(const char *name, const char *run_dir, int port)
 {
-	char e_run[H_PATH_MAX + 16], e_port[32], sock[H_PATH_MAX + 16];
+	char e_run[H_PATH_MAX + 16], e_port[32], sock[H_PATH_MAX + 16], servers[H_PATH_MAX + 16];
+	char e_servers[H_PATH_MAX + 40], state[H_PATH_MAX + 16];
 	snprintf(e_run, sizeof(e_run), "MCS_RUN_DIR=%s", run_dir);
 	snprintf(e_port, sizeof(e_port), "MCS_PORT=%d", port);
 	snprintf(sock, sizeof(sock), "%s/admin.sock", run_dir);
-	const char *env[] = {e_run, e_port, "MCS_BIND_ADDR=127.0.0.1", "MCS_MAXCONN=8000", "MCS_CHECK_TIMEOUT_MS=500",
-			     "MCS_IDLE_TIMEOUT_S=21600", NULL};
-	const char *argv[] = {"haproxy", "-W", "-db", "-f", H_HAPROXY_CFG, NULL};
+	/* As docker/entry/haproxy.sh does: the controller's servers file as a second -f. */
+	snprintf(servers, sizeof(servers), "%s/servers.cfg", run_dir);
+	snprintf(e_servers, sizeof(e_servers), "MCS_SERVERS_FILE=%s", servers);
+	snprintf(state, sizeof(state), "%s/servers.state", run_dir);
+	if ((access(servers, F_OK) == -1 && h_write_file(servers, "backend mcs\n") == -1) ||
+	    h_write_file(state, "1\n") == -1) /* a cold start: no server state carried over */
+		return NULL;
+	const char *env[] = {e_run, e_port, e_servers, "MCS_BIND_ADDR=127.0.0.1", "MCS_MAXCONN=8000",
+			     "MCS_CHECK_TIMEOUT_MS=500", "MCS_IDLE_TIMEOUT_S=21600", NULL};
+	const char *argv[] = {"haproxy", "-W", "-db", "-f", H_HAPROXY_CFG, "-f", servers, NULL};
 	struct h_proc *p = h_spawn(name, argv, env);
 	if (p == NULL)
 		return NULL;
@@ -985,6 +1005,11 @@ void h_gateway_start(const struct h_opts *opts)
 	ck_assert_msg(rc == 0, "mcs-lb-tls-check refused the dev certificate (%d): %s%s", rc, msg,
 		      rc == -1 ? h_error() : "");
 	H.mcs_port = h_free_port();
+	/* A new gateway: no servers file left by the previous test's controller. */
+	char servers[H_PATH_MAX + 16];
+	snprintf(servers, sizeof(servers), "%s/servers.cfg", H.run_dir);
+	if (unlink(servers) == -1 && errno != ENOENT)
+		ck_abort_msg("unlink %s: %s", servers, strerror(errno));
 	if ((H.haproxy = h_haproxy_start("haproxy", H.run_dir, H.mcs_port)) == NULL)
 		ck_abort_msg("%s", h_error());
 	if (!opts->without_controller && (H.controller = h_controller_start(opts)) == NULL)

@@ -182,8 +182,10 @@ int h_tls_check(const char *cert, const char *key, const char *out, char *msg, s
 
 /* ---- haproxy ---- */
 
-/* Starts `haproxy -W -db -f haproxy.cfg` with MCS_RUN_DIR=run_dir, MCS_PORT=port and the test
- * settings; run_dir must hold server.pem. Ready when `show info` answers on admin.sock. */
+/* Starts `haproxy -W -db -f haproxy.cfg -f <run_dir>/servers.cfg` as docker/entry/haproxy.sh does
+ * (the controller's servers file; an empty `backend mcs` is written when there is none) with
+ * MCS_RUN_DIR=run_dir, MCS_PORT=port and the test settings; run_dir must hold server.pem. Ready
+ * when `show info` answers on admin.sock. */
 struct h_proc *h_haproxy_start(const char *name, const char *run_dir, int port);
 
 /* Sends one command on a runtime socket and reads the whole reply (until HAProxy closes).

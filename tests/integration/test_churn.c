@@ -206,8 +206,8 @@ START_TEST(test_operator_drain)
 }
 END_TEST
 
-/* kill -USR2 on the master: the new worker starts without the dynamic servers; the controller
- * restores them. Measures how long new clients are refused meanwhile. */
+/* kill -USR2 on the master: the new worker starts from the controller's servers file, so no new
+ * client is refused (before the servers file, ~100 ms of clients were, until the next step). */
 START_TEST(test_reload_under_load)
 {
 	struct h_node n[2];
@@ -231,7 +231,7 @@ START_TEST(test_reload_under_load)
 	}
 	printf("reload: %d of %d new clients refused, over %llu ms (poll %d ms)\n", fails, tries,
 	       (unsigned long long)(fails ? last_fail - first_fail : 0), POLL_MS);
-	ck_assert_msg(fails == 0 || last_fail - first_fail <= 1000, "clients refused for %llu ms after the reload",
+	ck_assert_msg(fails == 0, "%d clients refused over %llu ms after the reload", fails,
 		      (unsigned long long)(last_fail - first_fail));
 	ck_assert_msg(h_srv_ready(n[0].name) && h_srv_ready(n[1].name), "not every node restored after the reload");
 	ck_assert_msg(echoes(held), "a session held across the reload broke");
@@ -240,8 +240,7 @@ START_TEST(test_reload_under_load)
 END_TEST
 
 /* HAProxy dies and is started again (as ./mcs-lb up and the compose restart policy do): the
- * new process has no server until the controller's next step. Measures how long new clients
- * are refused from the restart on. */
+ * new process starts from the servers file, so no client is refused once it is up. */
 START_TEST(test_restart_under_load)
 {
 	struct h_node n[2];
@@ -264,7 +263,7 @@ START_TEST(test_restart_under_load)
 	}
 	printf("restart: %d of %d new clients refused, the last %llu ms after HAProxy was up again (poll %d ms)\n", fails,
 	       tries, (unsigned long long)(fails ? last_fail - t0 : 0), POLL_MS);
-	ck_assert_msg(fails == 0 || last_fail - t0 <= POLL_MS + 500, "clients refused for %llu ms after the restart",
+	ck_assert_msg(fails == 0, "%d clients refused, the last %llu ms after the restart", fails,
 		      (unsigned long long)(last_fail - t0));
 	ck_assert_msg(h_srv_ready(n[0].name) && h_srv_ready(n[1].name), "not every node restored after the restart");
 	h_proc_stop(again, 3000);

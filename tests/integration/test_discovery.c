@@ -111,6 +111,39 @@ START_TEST(test_discovery_and_expiry)
 }
 END_TEST
 
+/* The controller wakes when the oldest live heartbeat turns stale, not at its next poll: with a
+ * 6 s poll and no notifications, a node that stops heartbeating is drained within TTL + 800 ms
+ * of its last ZADD (the score is whole seconds of Redis TIME, so often before TTL). Were the
+ * controller to notice only at its next poll, this would fail about 9 times in 10. */
+#define TIMER_TTL_MS 2500
+#define TIMER_POLL_MS 8000
+#define TIMER_LIMIT_MS (TIMER_TTL_MS + 800)
+
+static const char *const timer_env[] = {"MCS_REDIS_NOTIFY=off", NULL};
+
+static void setup_timer(void)
+{
+	h_gateway_start(
+		&(struct h_opts){.ttl_ms = TIMER_TTL_MS, .poll_ms = TIMER_POLL_MS, .controller_env = timer_env});
+}
+
+START_TEST(test_expiry_timer)
+{
+	/* Two nodes: the last live one would be kept (the controller never empties the backend). */
+	struct h_node v[2], n;
+	ck_assert_msg(h_nodes_up(v, 2, 2 * TIMER_POLL_MS + 2000) == 0, "%s", h_error());
+	n = v[0];
+	uint64_t t_stop = h_hb_remove(n.name);
+	ck_assert_msg(t_stop != 0, "no heartbeat of %s ever succeeded", n.name);
+	ck_assert_msg(H_WAIT(TIMER_POLL_MS + 2000, !h_srv_ready(n.name)), "%s still ready", n.name);
+	uint64_t took = h_now_ms() - t_stop;
+	printf("expiry timer: %s out of rotation %llu ms after its last ZADD (TTL %d ms, poll %d ms)\n", n.name,
+	       (unsigned long long)took, TIMER_TTL_MS, TIMER_POLL_MS);
+	ck_assert_msg(took <= TIMER_LIMIT_MS, "%s left rotation %llu ms after its last heartbeat (limit %d ms)", n.name,
+		      (unsigned long long)took, TIMER_LIMIT_MS);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("discovery");
@@ -119,5 +152,10 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_discovery_and_expiry);
 	suite_add_tcase(s, tc);
+	TCase *timer = tcase_create("expiry_timer");
+	tcase_add_unchecked_fixture(timer, setup_timer, teardown);
+	tcase_set_timeout(timer, 60);
+	tcase_add_test(timer, test_expiry_timer);
+	suite_add_tcase(s, timer);
 	return h_main(s);
 }

@@ -316,6 +316,38 @@ START_TEST(test_add_server_agent)
 }
 END_TEST
 
+/* A servers-file line is the add line's words after "add server <backend>/", with the same
+ * refusals: a server from the file starts exactly as one added at run time. */
+START_TEST(test_cfg_server_line)
+{
+	for (size_t i = 0; i < N_ELEMS(agent_adds); i++) {
+		char add[512], line[512];
+		const struct hap_agent_opts *a = agent_adds[i].with_agent ? &agent_adds[i].a : NULL;
+		const struct hap_check_opts *o = agent_adds[i].with_check ? &opts : NULL;
+		int ra = hap_cmd_add_server_agent(add, sizeof(add), "mcs", "10.0.0.5:7000", agent_adds[i].addr, 7000, 7, o, a);
+		int rl = hap_cmd_cfg_server(line, sizeof(line), "10.0.0.5:7000", agent_adds[i].addr, 7000, 7, o, a);
+		ck_assert_int_eq(ra, rl);
+		if (ra == 0) {
+			ck_assert_msg(strncmp(add, "add server mcs/", 15) == 0, "%s", add);
+			ck_assert_str_eq(line + strlen("server "), add + strlen("add server mcs/"));
+		} else {
+			ck_assert_str_eq(line, "");
+		}
+	}
+	char buf[256];
+	/* A name that would add words to the file, a bad address, id 0, a short buffer. */
+	ck_assert_int_eq(hap_cmd_cfg_server(buf, sizeof(buf), "a b", "10.0.0.1", 80, 1, &opts, NULL), -1);
+	ck_assert_int_eq(hap_cmd_cfg_server(buf, sizeof(buf), "x\nbackend y", "10.0.0.1", 80, 1, &opts, NULL), -1);
+	ck_assert_int_eq(hap_cmd_cfg_server(buf, sizeof(buf), "x", "10.0.0.1 backup", 80, 1, &opts, NULL), -1);
+	ck_assert_int_eq(hap_cmd_cfg_server(buf, sizeof(buf), "x", "10.0.0.1", 80, 0, &opts, NULL), -1);
+	ck_assert_int_eq(hap_cmd_cfg_server(buf, 20, "x", "10.0.0.1", 80, 1, &opts, NULL), -1);
+	ck_assert_str_eq(buf, "");
+	ck_assert_int_eq(hap_cmd_cfg_server(buf, sizeof(buf), "[::1]:80", "::1", 80, 3, NULL, NULL), -1);
+	ck_assert_int_eq(hap_cmd_cfg_server(buf, sizeof(buf), "::1:80", "::1", 80, 3, NULL, NULL), 0);
+	ck_assert_str_eq(buf, "server ::1:80 [::1]:80 id 3");
+}
+END_TEST
+
 /* With a NULL agent the line is hap_cmd_add_server's, byte for byte. */
 START_TEST(test_add_server_agent_same)
 {
@@ -400,6 +432,7 @@ static Suite *hap_cmd_suite(void)
 	tcase_add_test(tc, test_agent_send_length);
 	tcase_add_loop_test(tc, test_add_server_agent, 0, (int)N_ELEMS(agent_adds));
 	tcase_add_test(tc, test_add_server_agent_same);
+	tcase_add_test(tc, test_cfg_server_line);
 	tcase_add_test(tc, test_set_weight_pct);
 	tcase_add_loop_test(tc, test_agent_commands, 0, (int)N_ELEMS(agent_cmds));
 	suite_add_tcase(s, tc);
