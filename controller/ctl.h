@@ -86,6 +86,12 @@ void ctl_cert_step(struct ctl *ctl);
 /* Writes controller.json atomically: the controller's view, for operators and the bridge. */
 void ctl_write_status(const struct ctl *ctl);
 
+/* Takes back the drains a previous controller started (the "draining" list of its
+ * controller.json, when written within MCS_DRAIN_TIMEOUT_S): a node that returns is then made
+ * ready again instead of being held as an operator's drain. Bad entries are skipped, each with
+ * one log line. Call once at start-up, before the first step. */
+void ctl_restore_drains(struct ctl *ctl);
+
 /* Starts the agent responder and the Redis watch as configured. 0, or -1 (logged). */
 int ctl_events_init(struct ctl *ctl);
 void ctl_events_free(struct ctl *ctl);

@@ -11,6 +11,7 @@
 
 #include "cert_watch.h"
 #include "ctl.h"
+#include "hap_cmd.h"
 #include "hap_conn.h"
 #include "hap_stat.h"
 #include "log.h"
@@ -335,8 +336,69 @@ void ctl_write_status(const struct ctl *ctl)
 		json_object_set_new(root, "refused_rate_total", json_integer(ctl->refused_rate));
 		json_object_set_new(root, "refused_concurrency_total", json_integer(ctl->refused_concurrency));
 	}
+	/* The drains this controller started, so a restarted one takes them back (ctl_restore_drains). */
+	json_t *draining = json_array();
+	uint64_t now = ctl_now_ms();
+	for (size_t i = 0; draining != NULL && i < ctl->leaving.n; i++) {
+		const struct rec_leaving *l = &ctl->leaving.v[i];
+		if (l->ours)
+			json_array_append_new(draining, json_pack("{s:s, s:I}", "server", l->name, "for_ms",
+								  (json_int_t)(now - l->since_ms)));
+	}
+	if (draining != NULL)
+		json_object_set_new(root, "draining", draining);
 	if (json_dump_file(root, tmp, JSON_COMPACT) == 0 && rename(tmp, path) == -1)
 		log_debug("status: rename %s: %s", tmp, strerror(errno));
+	json_decref(root);
+}
+
+/* Reads one "draining" entry: 0 with name and for_ms, or -1 when it is not
+ * {"server": <valid server name>, "for_ms": <ms >= 0>}. */
+static int ctl_drain_entry(json_t *item, const char **name, uint64_t *for_ms)
+{
+	json_t *ms = json_object_get(item, "for_ms");
+	*name = json_string_value(json_object_get(item, "server"));
+	if (*name == NULL || !hap_name_valid(*name) || !json_is_integer(ms) || json_integer_value(ms) < 0)
+		return -1;
+	*for_ms = (uint64_t)json_integer_value(ms);
+	return 0;
+}
+
+void ctl_restore_drains(struct ctl *ctl)
+{
+	char path[512];
+	struct stat st;
+	json_error_t jerr;
+	snprintf(path, sizeof(path), "%s/controller.json", conf.run_dir);
+	if (stat(path, &st) == -1)
+		return;
+	/* Drains older than the drain timeout are over anyway; an old file may be another deployment's. */
+	if (time(NULL) - st.st_mtime > (time_t)conf.drain_timeout_s) {
+		log_info("%s is older than MCS_DRAIN_TIMEOUT_S: no drain of a previous controller taken back", path);
+		return;
+	}
+	json_t *root = json_load_file(path, 0, &jerr), *list = json_object_get(root, "draining"), *item;
+	if (root == NULL || (list != NULL && !json_is_array(list))) {
+		log_warn("%s: %s: no drain of a previous controller taken back", path,
+			 root == NULL ? jerr.text : "\"draining\" is not an array");
+		json_decref(root);
+		return;
+	}
+	size_t i, restored = 0;
+	uint64_t now = ctl_now_ms();
+	json_array_foreach(list, i, item) {
+		const char *name;
+		uint64_t for_ms;
+		if (ctl_drain_entry(item, &name, &for_ms) == -1) {
+			log_warn("%s: draining entry %zu is not {\"server\": <server name>, \"for_ms\": <ms>}: skipped", path, i);
+			continue;
+		}
+		if (rec_memory_restore(&ctl->leaving, name, for_ms < now ? now - for_ms : 0) == -1)
+			break;
+		restored++;
+	}
+	if (restored > 0)
+		log_info("took back %zu drain(s) of the previous controller (%s)", restored, path);
 	json_decref(root);
 }
 

@@ -69,6 +69,7 @@ static int ctl_init(struct ctl *ctl)
 			return -1;
 		}
 	}
+	ctl_restore_drains(ctl);
 	return ctl_events_init(ctl);
 }
 

@@ -59,6 +59,13 @@ int rec_memory_is_ours(const struct rec_memory *mem, const char *name)
 	return l != NULL && l->ours;
 }
 
+int rec_memory_restore(struct rec_memory *mem, const char *name, uint64_t since_ms)
+{
+	if (rec_memory_find(mem, name) != NULL)
+		return 0;
+	return rec_memory_add(mem, name, since_ms, 1) == NULL ? -1 : 0;
+}
+
 int rec_memory_has(const struct rec_memory *mem, const char *name)
 {
 	return rec_memory_find((struct rec_memory *)mem, name) != NULL;

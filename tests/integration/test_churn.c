@@ -206,6 +206,74 @@ START_TEST(test_operator_drain)
 }
 END_TEST
 
+/* Stops the controller, writes text to path when not NULL (while none runs), starts a new one
+ * on a fresh log, so log assertions see only the new controller's lines. */
+static void restart_controller_with(const char *path, const char *text)
+{
+	ck_assert_msg(h_proc_stop(H.controller, 3000) == 0, "controller did not stop");
+	ck_assert_msg(truncate(H.controller->log, 0) == 0, "truncate %s", H.controller->log);
+	if (path != NULL) {
+		FILE *f = fopen(path, "w");
+		ck_assert_msg(f != NULL && fputs(text, f) != EOF && fclose(f) == 0, "cannot write %s", path);
+	}
+	const struct h_opts o = {.ttl_ms = TTL_MS, .poll_ms = POLL_MS, .controller_env = drain_env};
+	ck_assert_msg((H.controller = h_controller_start(&o)) != NULL, "%s", h_error());
+}
+
+static void restart_controller(void) { restart_controller_with(NULL, NULL); }
+
+/* A restarted controller takes back the drains of the one before it (controller.json): a node
+ * that returns after the restart is made ready again, not held as an operator's drain. */
+START_TEST(test_restart_takes_back_drain)
+{
+	struct h_node n[2];
+	ck_assert_msg(h_nodes_up(n, 2, 10000) == 0, "%s", h_error());
+	struct h_client *c1 = hold(), *c2 = hold();
+	struct h_client *on_b = strcmp(c1->node, n[1].name) == 0 ? c1 : c2;
+	h_hb_remove(n[1].name);
+	ck_assert_msg(H_WAIT(TTL_MS + 2000, is_drained(n[1].name)), "%s not drained", n[1].name);
+	restart_controller();
+	ck_assert_msg(H_WAIT(3000, h_log_has(H.controller, "took back 1 drain(s)", NULL, NULL)),
+		      "the restarted controller did not take back its predecessor's drain");
+	ck_assert_msg(h_hb_add(n[1].name) == 0, "%s", h_error());
+	ck_assert_msg(H_WAIT(3000, admin_state(n[1].name) == 0),
+		      "%s held in drain after it returned (admin %d): the restarted controller took it for an operator's",
+		      n[1].name, admin_state(n[1].name));
+	ck_assert_msg(echoes(on_b), "its session did not survive the drain, the restart and the return");
+	h_client_close(c1);
+	h_client_close(c2);
+}
+END_TEST
+
+/* controller.json is read back at start: a broken one costs one line per fault, nothing else. */
+static void restart_with_status(const char *text, const char *want_log)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/controller.json", H.run_dir);
+	restart_controller_with(path, text);
+	ck_assert_msg(H_WAIT(3000, h_log_has(H.controller, want_log, NULL, NULL)), "no line \"%s\" for %s", want_log, text);
+}
+
+START_TEST(test_bad_status_file)
+{
+	struct h_node n[2];
+	ck_assert_msg(h_nodes_up(n, 2, 10000) == 0, "%s", h_error());
+	restart_with_status("{\"draining\": [", "controller.json: ");
+	restart_with_status("{\"draining\": 7}", "\"draining\" is not an array");
+	restart_with_status("{\"draining\": [{\"server\": \"a b\", \"for_ms\": 5}, 7, "
+			    "{\"server\": \"127.0.0.1:1\", \"for_ms\": -1}, {\"server\": \"127.0.0.1:2\"}]}",
+			    "draining entry 3 is not");
+	ck_assert_msg(!h_log_has(H.controller, "took back", NULL, NULL), "a bad entry was taken back");
+	/* A live node named there is not "taken back" into a drain: it keeps serving. */
+	char text[256];
+	snprintf(text, sizeof(text), "{\"draining\": [{\"server\": \"%s\", \"for_ms\": 5}]}", n[0].name);
+	restart_with_status(text, "took back 1 drain(s)");
+	ck_assert_msg(H_HOLDS(5 * POLL_MS, admin_state(n[0].name) == 0 && admin_state(n[1].name) == 0),
+		      "a live node was touched (admin %d / %d)", admin_state(n[0].name), admin_state(n[1].name));
+	h_client_close(hold()); /* and clients are served */
+}
+END_TEST
+
 /* kill -USR2 on the master: the new worker starts from the controller's servers file, so no new
  * client is refused (before the servers file, ~100 ms of clients were, until the next step). */
 START_TEST(test_reload_under_load)
@@ -284,6 +352,8 @@ int main(void)
 	Suite *s = suite_create("churn");
 	suite_add_tcase(s, churn_case("graceful_drain", setup_drain, test_graceful_drain));
 	suite_add_tcase(s, churn_case("comes_back", setup_drain, test_comes_back));
+	suite_add_tcase(s, churn_case("restart_takes_back_drain", setup_drain, test_restart_takes_back_drain));
+	suite_add_tcase(s, churn_case("bad_status_file", setup_drain, test_bad_status_file));
 	suite_add_tcase(s, churn_case("operator_drain", setup_drain, test_operator_drain));
 	suite_add_tcase(s, churn_case("drain_timeout", setup_timeout, test_drain_timeout_spread));
 	suite_add_tcase(s, churn_case("mass_removal", setup_mass, test_mass_removal_held));
