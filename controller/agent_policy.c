@@ -52,3 +52,10 @@ void agent_policy_answer(const struct agent_view *v, uint64_t now_ms, uint64_t w
 		pct = start_pct + (unsigned)((100 - start_pct) * age / warmup_ms);
 	snprintf(out, outlen, "up %u%%\n", pct ? pct : 1);
 }
+
+int agent_policy_has_news(const struct agent_view *v, uint64_t now_ms, uint64_t warmup_ms, unsigned start_pct)
+{
+	char answer[32] = "";
+	agent_policy_answer(v, now_ms, warmup_ms, start_pct, answer, sizeof(answer));
+	return strcmp(answer, "up 100%\n") != 0;
+}

@@ -34,4 +34,8 @@ struct agent_view {
 void agent_policy_answer(const struct agent_view *v, uint64_t now_ms, uint64_t warmup_ms, unsigned start_pct,
 			 char *out, size_t outlen);
 
+/* 1 while the answer for v at now_ms is something else than "up 100%" (leaving, an override,
+ * warming up): the agent check has something to say. Else 0. Pure. */
+int agent_policy_has_news(const struct agent_view *v, uint64_t now_ms, uint64_t warmup_ms, unsigned start_pct);
+
 #endif

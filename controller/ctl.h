@@ -39,6 +39,7 @@ struct ctl {
 	struct rec_memory leaving;
 	struct node_list live;
 	struct ctl_nodes nodes;         /* first seen and override of each live node */
+	int nodes_seeded;               /* nodes seen once: later ones are newcomers (warm-up) */
 	struct ctl_hap_opts opts;       /* how servers are added */
 	struct hap_agent_opts agent_opts;
 	struct agent_srv *agent;        /* NULL with MCS_AGENT=off */

@@ -74,6 +74,8 @@ int ctl_hap_read_servers(struct hap_conn *c, const char *backend, struct rec_ser
 		servers[i].check_state = states[i].check_state;
 		servers[i].agent_state = states[i].agent_state;
 		servers[i].agent_port = states[i].agent_port;
+		servers[i].uweight = states[i].uweight;
+		servers[i].iweight = states[i].iweight;
 		servers[i].scur = -1;
 	}
 	free(states);
@@ -144,15 +146,16 @@ static int ctl_hap_apply_add(struct hap_conn *c, const char *backend, const stru
 	}
 	if (ctl_hap_send(c, cmd, err, errlen) == -1)
 		return -1;
-	/* The agent ramps the weight up, but only from its first answer: start low already. */
-	if (opts->agent != NULL && opts->start_weight_pct < 100 &&
+	/* The agent ramps the weight up, but only from its first answer: start low already. A node
+	 * with nothing for the agent to say (seen at start-up, no override) starts at full weight. */
+	if (opts->agent != NULL && a->agent_on && opts->start_weight_pct < 100 &&
 	    (hap_cmd_set_weight_pct(cmd, sizeof(cmd), backend, node->name, opts->start_weight_pct) == -1 ||
 	     ctl_hap_send(c, cmd, err, errlen) == -1))
 		return -1;
 	if (hap_cmd_set_state(cmd, sizeof(cmd), backend, node->name, "ready") == -1 ||
 	    ctl_hap_send(c, cmd, err, errlen) == -1)
 		return -1;
-	if (opts->agent != NULL && (hap_cmd_enable_agent(cmd, sizeof(cmd), backend, node->name) == -1 ||
+	if (opts->agent != NULL && a->agent_on && (hap_cmd_enable_agent(cmd, sizeof(cmd), backend, node->name) == -1 ||
 				    ctl_hap_send(c, cmd, err, errlen) == -1))
 		return -1;
 	if (hap_cmd_enable_health(cmd, sizeof(cmd), backend, node->name) == -1)
@@ -264,6 +267,9 @@ int ctl_hap_apply(struct hap_conn *c, const char *backend, const struct rec_acti
 		break;
 	case REC_ENABLE_AGENT:
 		rc = hap_cmd_enable_agent(cmd, sizeof(cmd), backend, a->name);
+		break;
+	case REC_DISABLE_AGENT:
+		rc = hap_cmd_disable_agent(cmd, sizeof(cmd), backend, a->name);
 		break;
 	case REC_AGENT_PORT:
 		rc = opts->agent ? hap_cmd_set_agent_addr(cmd, sizeof(cmd), backend, a->name, opts->agent->addr,

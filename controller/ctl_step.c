@@ -100,8 +100,12 @@ static int ctl_poll_redis(struct ctl *ctl)
 	ctl_track_error(ctl->redis_error, sizeof(ctl->redis_error), "redis", NULL);
 	long long expiry = redis_src_next_expiry_ms(ctl->redis);
 	ctl->expiry_at_ms = expiry >= 0 ? ctl_now_ms() + (uint64_t)expiry + 1 : 0;
-	if (ctl_nodes_update(&ctl->nodes, ctl->live.nodes, ctl->live.n_nodes, ctl_now_ms()) == -1)
+	/* The nodes of the first poll are the pool as it stands, not newcomers: no warm-up for them. */
+	if (ctl_nodes_update(&ctl->nodes, ctl->live.nodes, ctl->live.n_nodes, ctl->nodes_seeded ? ctl_now_ms() : 0) ==
+	    -1)
 		log_warn("out of memory: agent warm-up times not updated");
+	else
+		ctl->nodes_seeded = 1;
 	ctl_read_overrides(ctl);
 	ctl_log_rejects(ctl);
 	return 0;
@@ -232,17 +236,46 @@ static void ctl_write_servers_file(struct ctl *ctl, const struct rec_server *ser
 	ctl->servers_file_text = text;
 }
 
-/* FNV-1a over the sorted live names: a cheap "has anything changed" test. */
-static uint64_t ctl_live_hash(const struct node_list *l)
+static uint64_t ctl_hash_bytes(uint64_t h, const void *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ull;
+	return h;
+}
+
+/* FNV-1a over the sorted live names and the agent overrides: a cheap "has anything changed". */
+static uint64_t ctl_live_hash(const struct ctl *ctl)
 {
 	uint64_t h = 14695981039346656037ull;
-	for (size_t i = 0; i < l->n_nodes; i++)
-		for (const char *p = l->nodes[i].name; ; p++) {
-			h = (h ^ (unsigned char)*p) * 1099511628211ull;
-			if (*p == '\0')
-				break;
+	for (size_t i = 0; i < ctl->live.n_nodes; i++)
+		h = ctl_hash_bytes(h, ctl->live.nodes[i].name, strlen(ctl->live.nodes[i].name) + 1);
+	for (size_t i = 0; i < ctl->nodes.n; i++) {
+		const struct ctl_node *n = &ctl->nodes.v[i];
+		if (n->override.kind != AGENT_OVERRIDE_NONE) {
+			h = ctl_hash_bytes(h, n->name, strlen(n->name) + 1);
+			h = ctl_hash_bytes(h, &n->override, sizeof(n->override));
 		}
+	}
 	return h;
+}
+
+/* Which live nodes' agents have something to say now (warm-up, an override): the others are
+ * stopped (reconcile). Returns a malloc'd array parallel to ctl->live.nodes with their count in
+ * *n_wanted, or NULL without an agent (or out of memory: then every agent runs). */
+static unsigned char *ctl_agent_wanted(const struct ctl *ctl, size_t *n_wanted)
+{
+	*n_wanted = 0;
+	unsigned char *v = ctl->agent ? calloc(ctl->live.n_nodes + 1, 1) : NULL;
+	uint64_t now = ctl_now_ms();
+	for (size_t i = 0; v != NULL && i < ctl->live.n_nodes; i++) {
+		const struct ctl_node *node = ctl_nodes_find(&ctl->nodes, ctl->live.nodes[i].name);
+		struct agent_view view = {0, node ? node->first_seen_ms : now, {AGENT_OVERRIDE_NONE, 0}};
+		if (node != NULL)
+			view.override = node->override;
+		v[i] = (unsigned char)agent_policy_has_news(&view, now, conf.warmup_s * 1000u, (unsigned)conf.warmup_start_pct);
+		*n_wanted += v[i];
+	}
+	return v;
 }
 
 /* With the same live set, the same worker, and nothing pending after the last full step,
@@ -261,7 +294,9 @@ static int ctl_sync_haproxy(struct ctl *ctl, char *err, size_t errlen)
 	struct rec_plan plan = {0};
 	int rc = -1;
 	long pid_before = ctl->hap_pid;
-	uint64_t hash = ctl_live_hash(&ctl->live);
+	uint64_t hash = ctl_live_hash(ctl);
+	size_t n_wanted = 0;
+	unsigned char *wanted = NULL;
 	if (ctl_check_worker(ctl, err, errlen) == -1)
 		goto done;
 	if (ctl->hap_pid == pid_before && ctl_can_skip(ctl, hash))
@@ -290,6 +325,7 @@ static int ctl_sync_haproxy(struct ctl *ctl, char *err, size_t errlen)
 		.mass_removal_confirmed = confirmed,
 		.agent_port = ctl->agent ? ctl->agent_opts.port : 0,
 	};
+	in.agent_wanted = wanted = ctl_agent_wanted(ctl, &n_wanted);
 	/* Session counts cost a `show stat`: read them only while a node is leaving. */
 	if (reconcile_needs_scur(&in) && ctl_hap_read_scur(ctl->hap, CTL_BACKEND, servers, n, err, errlen) == -1)
 		goto done;
@@ -299,14 +335,16 @@ static int ctl_sync_haproxy(struct ctl *ctl, char *err, size_t errlen)
 	rc = ctl_apply_plan(ctl, &plan, err, errlen);
 	if (rc == 0)
 		ctl_write_servers_file(ctl, servers, n, &plan);
+	/* Not quiet while an agent has something to say: its end (warm-up over) stops the agent. */
 	ctl->quiet = rc == 0 && plan.n == 0 && plan.leaving == 0 && plan.needs_scur == 0 && plan.removal_held == 0 &&
-		     !plan.kept_on_empty;
+		     !plan.kept_on_empty && n_wanted == 0;
 	ctl->live_hash = hash;
 	goto done;
 oom:
 	snprintf(err, errlen, "out of memory while planning");
 done:
 	rec_plan_clear(&plan);
+	free(wanted);
 	free(servers);
 	return rc;
 }

@@ -23,6 +23,8 @@ struct rec_server {
 	unsigned check_state;   /* srv_check_state bits */
 	unsigned agent_state;   /* srv_agent_state bits (REC_CHECK_*) */
 	unsigned agent_port;    /* srv_agent_port */
+	unsigned uweight;       /* srv_uweight: the weight now */
+	unsigned iweight;       /* srv_iweight: the weight it was added with */
 	long long scur;         /* current sessions, -1 when not read */
 };
 
@@ -45,6 +47,7 @@ enum rec_kind {
 	REC_ENABLE_HEALTH, /* finish an add interrupted before its checks were enabled */
 	REC_ENABLE_AGENT,  /* a live node's agent check is configured but stopped */
 	REC_AGENT_PORT,    /* a live node's agent points at another port (the controller restarted) */
+	REC_DISABLE_AGENT, /* a live node's agent has nothing to say: full weight, no warm-up, no override */
 	REC_DRAIN,         /* the node left: no new clients */
 	REC_SHED,          /* drain timed out: maint, then shut `shed` of its sessions */
 	REC_REMOVE,        /* drained and empty (or shedding over): maint, shutdown sessions, del */
@@ -55,6 +58,7 @@ struct rec_action {
 	char name[128];
 	const struct node_addr *node; /* REC_ADD only: points into the desired array */
 	unsigned id;                  /* REC_ADD only: a free server id */
+	int agent_on;                 /* REC_ADD only: start the agent (and the warm-up weight) */
 	unsigned long long shed;      /* REC_SHED only: how many sessions to shut this step */
 };
 
@@ -81,6 +85,9 @@ struct rec_input {
 	uint64_t mass_removal_hold_ms; /* ... until it has been seen this long */
 	int mass_removal_confirmed; /* an operator confirmed the held removal: go ahead now */
 	unsigned agent_port;        /* where the controller's agent listens (0: no agent) */
+	const unsigned char *agent_wanted; /* per desired node: 1 while its agent must answer (warm-up,
+					    * an override); NULL: always. A server below the weight it was
+					    * added with keeps its agent too, until the agent restores it. */
 };
 
 /* 1 when a server whose node left is in drain or maintenance with an unknown session

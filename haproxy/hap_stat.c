@@ -243,6 +243,7 @@ static const struct hap_ss_col {
 	{"srv_op_state", HAP_SS_UINT, offsetof(struct hap_server_state, op_state), 0},
 	{"srv_admin_state", HAP_SS_UINT, offsetof(struct hap_server_state, admin_state), 0},
 	{"srv_uweight", HAP_SS_UINT, offsetof(struct hap_server_state, uweight), 0},
+	{"srv_iweight", HAP_SS_UINT_OPT, offsetof(struct hap_server_state, iweight), 0},
 	{"srv_check_state", HAP_SS_UINT, offsetof(struct hap_server_state, check_state), 0},
 	{"srv_agent_state", HAP_SS_UINT, offsetof(struct hap_server_state, agent_state), 0},
 	{"srv_agent_port", HAP_SS_UINT_OPT, offsetof(struct hap_server_state, agent_port), 0},

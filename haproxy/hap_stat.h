@@ -70,6 +70,7 @@ struct hap_server_state {
 	unsigned op_state;    /* srv_op_state: HAP_SRV_ST_* */
 	unsigned admin_state; /* srv_admin_state: HAP_ADMF_* bits */
 	unsigned uweight;     /* srv_uweight */
+	unsigned iweight;     /* srv_iweight: the weight it was added with; 0 without the column */
 	unsigned check_state; /* srv_check_state: HAP_CHK_ST_* bits */
 	unsigned agent_state; /* srv_agent_state: HAP_CHK_ST_* bits */
 	unsigned agent_port;  /* srv_agent_port: 0 without an agent check */

@@ -874,7 +874,7 @@ static int h_col(char **hdr, int n, const char *name)
 int h_servers(const char *sock, struct h_srv *v, int max)
 {
 	char *reply = h_hap_cmd(sock, "show servers state mcs"), *hdr[64], *f[64];
-	int nh = 0, count = 0, c[6];
+	int nh = 0, count = 0, c[7];
 	if (reply == NULL)
 		return -1;
 	for (char *line = reply, *next; line != NULL && *line != '\0'; line = next) {
@@ -884,8 +884,8 @@ int h_servers(const char *sock, struct h_srv *v, int max)
 		if (strncmp(line, "# ", 2) == 0) {
 			nh = h_split(line + 2, ' ', hdr, 64);
 			static const char *const names[] = {"srv_name", "srv_addr", "srv_port", "srv_op_state",
-							    "srv_admin_state", "srv_uweight"};
-			for (int i = 0; i < 6; i++)
+							    "srv_admin_state", "srv_uweight", "srv_agent_state"};
+			for (int i = 0; i < 7; i++)
 				c[i] = h_col(hdr, nh, names[i]);
 			continue;
 		}
@@ -899,6 +899,7 @@ int h_servers(const char *sock, struct h_srv *v, int max)
 		s->op_state = atoi(f[c[3]]);
 		s->admin_state = atoi(f[c[4]]);
 		s->uweight = c[5] >= 0 ? atoi(f[c[5]]) : -1;
+		s->agent_state = c[6] >= 0 ? atoi(f[c[6]]) : -1;
 	}
 	int ok = nh > 0 || strstr(reply, "Can't find") == NULL;
 	if (!ok)

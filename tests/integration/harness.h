@@ -200,6 +200,7 @@ struct h_srv {
 	int op_state;    /* 0 stopped (down), 1 starting, 2 running, 3 stopping */
 	int admin_state; /* flags: 0x01 forced maint, 0x08 forced drain, ... */
 	int uweight;
+	int agent_state; /* flags: 0x02 configured, 0x04 enabled, 0x10 an agent; -1 unknown */
 };
 
 /* Reads `show servers state mcs` from sock. Returns the number of rows (at most max), or -1. */

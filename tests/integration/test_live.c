@@ -36,6 +36,21 @@ static int uweight(const char *name)
 	return s ? s->uweight : -1;
 }
 
+static int agent_state(const char *name)
+{
+	struct h_srv v[H_MAX_SERVERS];
+	int n = h_servers(H.stats_sock, v, H_MAX_SERVERS);
+	const struct h_srv *s = n >= 0 ? h_srv_find(v, n, name) : NULL;
+	return s ? s->agent_state : -1;
+}
+
+/* Configured (0x02) but not enabled (0x04): HAProxy runs no agent check on it. */
+static int agent_stopped(const char *name)
+{
+	int st = agent_state(name);
+	return st >= 0 && (st & 0x02) && !(st & 0x04);
+}
+
 static struct h_client *hold(void)
 {
 	char err[512];
@@ -76,6 +91,10 @@ START_TEST(test_instant_discovery_and_warmup)
 	int w = uweight(fresh.name);
 	ck_assert_msg(w >= 1 && w <= 40, "a fresh node's weight is %d, not its warm-up start", w);
 	ck_assert_msg(H_WAIT(6000, uweight(fresh.name) == 100), "warm-up never reached 100 (at %d)", uweight(fresh.name));
+	/* Warm-up over: its agent has nothing more to say and is stopped (a steady pool costs no
+	 * agent checks); it stays configured, so an override can start it again (test_override). */
+	ck_assert_msg(H_WAIT(POLL_MS + 3000, agent_stopped(fresh.name)), "agent of %s not stopped (state %d)",
+		      fresh.name, agent_state(fresh.name));
 	h_client_close(first);
 	h_client_close(held);
 	h_hb_remove(fresh.name);
@@ -89,6 +108,8 @@ START_TEST(test_override)
 	struct h_node n[2];
 	ck_assert_msg(h_nodes_up(n, 2, 12000) == 0, "%s", h_error());
 	ck_assert_msg(H_WAIT(6000, uweight(n[0].name) == 100 && uweight(n[1].name) == 100), "warm-up did not end");
+	ck_assert_msg(H_WAIT(POLL_MS + 3000, agent_stopped(n[0].name)), "agent of %s still running after warm-up",
+		      n[0].name);
 	struct h_client *on_a = NULL;
 	while (on_a == NULL) {
 		struct h_client *c = hold();

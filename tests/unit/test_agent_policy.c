@@ -64,6 +64,9 @@ START_TEST(test_answer)
 	char out[32];
 	agent_policy_answer(&answers[_i].v, answers[_i].now, 10000, 10, out, sizeof(out));
 	ck_assert_str_eq(out, answers[_i].want);
+	/* The agent has news exactly when the answer is not the steady "up 100%". */
+	ck_assert_int_eq(agent_policy_has_news(&answers[_i].v, answers[_i].now, 10000, 10),
+			 strcmp(answers[_i].want, "up 100%\n") != 0);
 }
 END_TEST
 
@@ -78,6 +81,8 @@ START_TEST(test_answer_no_warmup)
 	ck_assert_str_eq(out, "up 1%\n");
 	agent_policy_answer(&v, 5000, 10000, 100, out, sizeof(out));
 	ck_assert_str_eq(out, "up 100%\n");
+	ck_assert_int_eq(agent_policy_has_news(&v, 5000, 0, 10), 0);
+	ck_assert_int_eq(agent_policy_has_news(&v, 5000, 10000, 0), 1);
 }
 END_TEST
 

@@ -498,6 +498,82 @@ START_TEST(test_drain_spread)
 }
 END_TEST
 
+/* The agent runs only while it has something to say: one live server per case, agent on 5555. */
+#define AG_CONF REC_CHECK_CONFIGURED
+#define AG_ON (REC_CHECK_CONFIGURED | REC_CHECK_ENABLED)
+static const struct {
+	const char *title;
+	int wanted;                   /* agent_wanted of the node */
+	unsigned agent_state, agent_port, uweight, iweight;
+	enum rec_kind want;           /* the one action expected; REC_ADD (never planned here): none */
+} agent_cases[] = {
+	{"steady, running: stopped", 0, AG_ON, 5555, 100, 100, REC_DISABLE_AGENT},
+	{"steady, stopped: left alone", 0, AG_CONF, 5555, 100, 100, REC_ADD},
+	{"steady on an old port, stopped: left alone", 0, AG_CONF, 4444, 100, 100, REC_ADD},
+	{"warming or overridden, stopped: started", 1, AG_CONF, 5555, 100, 100, REC_ENABLE_AGENT},
+	{"wanted, running on an old port: re-pointed", 1, AG_ON, 4444, 10, 100, REC_AGENT_PORT},
+	{"wanted, running: left alone", 1, AG_ON, 5555, 10, 100, REC_ADD},
+	{"weight not back yet, running: kept running", 0, AG_ON, 5555, 0, 100, REC_ADD},
+	{"weight not back yet, stopped: started to restore it", 0, AG_CONF, 5555, 0, 100, REC_ENABLE_AGENT},
+	{"no iweight column (0): kept running", 0, AG_ON, 5555, 100, 0, REC_ADD},
+	{"no agent configured: nothing", 1, 0, 0, 100, 100, REC_ADD},
+};
+
+START_TEST(test_agent_plan)
+{
+	struct node_list live = {0};
+	const char *members[] = {A, NULL};
+	live_load(members, &live);
+	struct rec_server srv = {.id = 1, .check_state = REC_CHECK_ENABLED, .scur = -1};
+	snprintf(srv.name, sizeof(srv.name), "%s", A);
+	srv.agent_state = agent_cases[_i].agent_state;
+	srv.agent_port = agent_cases[_i].agent_port;
+	srv.uweight = agent_cases[_i].uweight;
+	srv.iweight = agent_cases[_i].iweight;
+	unsigned char wanted[1] = {(unsigned char)agent_cases[_i].wanted};
+	struct rec_input in = {.desired = live.nodes, .n_desired = 1, .actual = &srv, .n_actual = 1, .now_ms = 5,
+			       .drain_timeout_ms = 1000, .mass_removal_pct = 100, .agent_port = 5555, .agent_wanted = wanted};
+	struct rec_memory mem = {0};
+	struct rec_plan plan = {0};
+	ck_assert_int_eq(reconcile_plan(&in, &mem, &plan), 0);
+	if (agent_cases[_i].want == REC_ADD) {
+		ck_assert_msg(plan.n == 0, "%s: %zu action(s), first %s", agent_cases[_i].title, plan.n,
+			      plan.n ? rec_kind_name(plan.v[0].kind) : "");
+	} else {
+		ck_assert_msg(plan.n == 1 && plan.v[0].kind == agent_cases[_i].want && strcmp(plan.v[0].name, A) == 0,
+			      "%s: %zu action(s), first %s, want %s", agent_cases[_i].title, plan.n,
+			      plan.n ? rec_kind_name(plan.v[0].kind) : "", rec_kind_name(agent_cases[_i].want));
+	}
+	rec_plan_clear(&plan);
+	rec_memory_clear(&mem);
+	node_list_clear(&live);
+}
+END_TEST
+
+/* A new node starts its agent (and warm-up weight) only when it has something to say. */
+START_TEST(test_agent_add)
+{
+	struct node_list live = {0};
+	const char *members[] = {A, B, NULL};
+	live_load(members, &live);
+	unsigned char wanted[2] = {0, 1};
+	struct rec_input in = {.desired = live.nodes, .n_desired = 2, .now_ms = 5, .drain_timeout_ms = 1000,
+			       .mass_removal_pct = 100, .agent_port = 5555, .agent_wanted = wanted};
+	struct rec_memory mem = {0};
+	struct rec_plan plan = {0};
+	ck_assert_int_eq(reconcile_plan(&in, &mem, &plan), 0);
+	ck_assert_uint_eq(plan.n, 2);
+	ck_assert_msg(plan.v[0].kind == REC_ADD && !plan.v[0].agent_on, "%s agent_on %d", A, plan.v[0].agent_on);
+	ck_assert_msg(plan.v[1].kind == REC_ADD && plan.v[1].agent_on, "%s agent_on %d", B, plan.v[1].agent_on);
+	in.agent_wanted = NULL; /* unknown: every agent runs, as before */
+	ck_assert_int_eq(reconcile_plan(&in, &mem, &plan), 0);
+	ck_assert_msg(plan.v[0].agent_on && plan.v[1].agent_on, "agent_wanted NULL must start every agent");
+	rec_plan_clear(&plan);
+	rec_memory_clear(&mem);
+	node_list_clear(&live);
+}
+END_TEST
+
 START_TEST(test_kind_names)
 {
 	static const struct {
@@ -505,7 +581,7 @@ START_TEST(test_kind_names)
 		const char *name;
 	} names[] = {
 		{REC_ADD, "add"},   {REC_READY, "ready"},   {REC_ENABLE_HEALTH, "enable-health"},
-		{REC_DRAIN, "drain"}, {REC_REMOVE, "remove"},
+		{REC_DRAIN, "drain"}, {REC_REMOVE, "remove"}, {REC_DISABLE_AGENT, "disable-agent"}, {REC_SHED, "shed"},
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		ck_assert_str_eq(rec_kind_name(names[i].kind), names[i].name);
@@ -524,6 +600,8 @@ static Suite *reconcile_suite(void)
 	tcase_add_test(tc, test_kind_names);
 	tcase_add_test(tc, test_mass_removal_hold);
 	tcase_add_test(tc, test_drain_spread);
+	tcase_add_loop_test(tc, test_agent_plan, 0, sizeof(agent_cases) / sizeof(agent_cases[0]));
+	tcase_add_test(tc, test_agent_add);
 	suite_add_tcase(s, tc);
 	return s;
 }
