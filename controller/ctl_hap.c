@@ -191,29 +191,6 @@ static int ctl_hap_apply_remove(struct hap_conn *c, const char *backend, const c
 	return ctl_hap_send(c, cmd, err, errlen);
 }
 
-/* Collects up to max session ids ("0x…") of backend/server from a `show sess` reply.
- * The ids come from HAProxy and go back into a command: only hex digits pass. */
-static size_t ctl_hap_sess_ids(const char *text, const char *backend, const char *server, char (*ids)[24],
-			       size_t max)
-{
-	char want[300];
-	snprintf(want, sizeof(want), " be=%s srv=%s ", backend, server);
-	size_t n = 0;
-	for (const char *line = text; line && *line && n < max; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-		const char *eol = strchr(line, '\n');
-		size_t len = eol ? (size_t)(eol - line) : strlen(line);
-		size_t id_len = strspn(line + 2, "0123456789abcdefABCDEF");
-		if (strncmp(line, "0x", 2) != 0 || id_len == 0 || id_len > 20 || line[2 + id_len] != ':')
-			continue;
-		const char *hit = memmem(line, len, want, strlen(want));
-		if (hit == NULL)
-			continue;
-		memcpy(ids[n], line, 2 + id_len);
-		ids[n++][2 + id_len] = '\0';
-	}
-	return n;
-}
-
 /* Maintenance, then shuts `shed` sessions of the server: a batch of the spread shutdown. */
 static int ctl_hap_apply_shed(struct hap_conn *c, const char *backend, const struct rec_action *a, char *err,
 			      size_t errlen)
@@ -229,14 +206,14 @@ static int ctl_hap_apply_shed(struct hap_conn *c, const char *backend, const str
 		return -1;
 	}
 	size_t max = a->shed < 4096 ? (size_t)a->shed : 4096;
-	char (*ids)[24] = calloc(max ? max : 1, sizeof(*ids));
-	size_t n = ids ? ctl_hap_sess_ids(reply, backend, a->name, ids, max) : 0;
+	char (*ids)[HAP_SESS_ID_SIZE] = calloc(max ? max : 1, sizeof(*ids));
+	size_t n = ids ? hap_sess_ids(reply, backend, a->name, ids, max) : 0;
 	free(reply);
 	int rc = ids ? 0 : -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		snprintf(cmd, sizeof(cmd), "shutdown session %s", ids[i]);
 		/* A session that ended meanwhile is refused: not an error worth stopping for. */
-		if (ctl_hap_send(c, cmd, err, errlen) == -1 && hap_conn_err(c) != HAP_ERR_REJECTED)
+		if (hap_cmd_shutdown_session(cmd, sizeof(cmd), ids[i]) == 0 && ctl_hap_send(c, cmd, err, errlen) == -1 &&
+		    hap_conn_err(c) != HAP_ERR_REJECTED)
 			rc = -1;
 	}
 	free(ids);

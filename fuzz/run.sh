@@ -22,6 +22,7 @@ declare -A SRCS=(
 	[hap_csv_parse]="haproxy/hap_stat.c"
 	[hap_servers_state_parse]="haproxy/hap_stat.c"
 	[hap_info_get]="haproxy/hap_stat.c"
+	[hap_sess_ids]="haproxy/hap_stat.c haproxy/hap_cmd.c"
 	[agent_request_parse]="controller/agent.c haproxy/hap_cmd.c common/log.c"
 	[agent_override_parse]="controller/agent_policy.c controller/agent.c haproxy/hap_cmd.c common/log.c"
 	[bridge_ctl_parse]="metrics-bridge/bridge_ctl.c"
@@ -32,7 +33,7 @@ declare -A LIBS=(
 	[redis_url_parse]="libcurl" [bridge_ctl_parse]="jansson" [redis_watch_parse]="hiredis libcurl"
 	[cfg_set]="libcurl"
 )
-ALL=(member_parse redis_url_parse hap_csv_parse hap_servers_state_parse hap_info_get agent_request_parse
+ALL=(member_parse redis_url_parse hap_csv_parse hap_servers_state_parse hap_info_get hap_sess_ids agent_request_parse
 	agent_override_parse bridge_ctl_parse redis_watch_parse cfg_set)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL[@]}")

@@ -238,3 +238,11 @@ int hap_cmd_show_stat_servers(char *buf, size_t len, const char *backend)
 		return hap_cmd_refuse(buf, len);
 	return hap_cmd_format(buf, len, "show stat %s 4 -1", backend);
 }
+
+int hap_cmd_shutdown_session(char *buf, size_t len, const char *id)
+{
+	size_t digits = id != NULL && strncmp(id, "0x", 2) == 0 ? strspn(id + 2, "0123456789abcdefABCDEF") : 0;
+	if (digits == 0 || digits > 20 || id[2 + digits] != '\0')
+		return hap_cmd_refuse(buf, len);
+	return hap_cmd_format(buf, len, "shutdown session %s", id);
+}

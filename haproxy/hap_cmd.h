@@ -96,6 +96,9 @@ int hap_cmd_enable_health(char *buf, size_t len, const char *backend, const char
 int hap_cmd_shutdown_sessions(char *buf, size_t len, const char *backend, const char *server)
 	__attribute__((warn_unused_result));
 
+/* "shutdown session <id>", id as hap_sess_ids gives it: "0x" and 1..20 hex digits. */
+int hap_cmd_shutdown_session(char *buf, size_t len, const char *id) __attribute__((warn_unused_result));
+
 /* "del server <backend>/<server>" (HAProxy requires maintenance and no connections). */
 int hap_cmd_del_server(char *buf, size_t len, const char *backend, const char *server)
 	__attribute__((warn_unused_result));

@@ -1,6 +1,7 @@
 /* Parsers of `show stat` CSV, `show servers state` and `show info` replies. Columns are found
  * by header name; anything malformed or cut short is refused whole, with one line saying where. */
 #include "hap_stat.h"
+#include "hap_cmd.h"
 
 #include <limits.h>
 #include <stddef.h>
@@ -480,4 +481,26 @@ int hap_table_get_gpc0(const char *text, const char *key, unsigned long long *ou
 		line = eol ? eol + 1 : NULL;
 	}
 	return -1;
+}
+
+size_t hap_sess_ids(const char *text, const char *backend, const char *server, char (*ids)[HAP_SESS_ID_SIZE],
+		    size_t max)
+{
+	char want[2 * HAP_NAME_MAX + 16];
+	size_t n = 0;
+	if (snprintf(want, sizeof(want), " be=%s srv=%s ", backend, server) >= (int)sizeof(want))
+		return 0;
+	for (const char *line = text; line != NULL && *line != '\0' && n < max;) {
+		const char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+		/* Checked before anything past the first two bytes is read: a short last line is safe. */
+		size_t id_len = len > 2 && line[0] == '0' && line[1] == 'x' ? strspn(line + 2, "0123456789abcdefABCDEF") : 0;
+		if (id_len > 0 && id_len <= HAP_SESS_ID_SIZE - 4 && 2 + id_len < len && line[2 + id_len] == ':' &&
+		    memmem(line, len, want, strlen(want)) != NULL) {
+			memcpy(ids[n], line, 2 + id_len);
+			ids[n++][2 + id_len] = '\0';
+		}
+		line = eol ? eol + 1 : NULL;
+	}
+	return n;
 }

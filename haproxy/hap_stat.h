@@ -99,4 +99,16 @@ int hap_info_get(const char *text, const char *key, char *out, size_t outlen) __
  * no such entry (or its gpc0 is not a number). Pure. */
 int hap_table_get_gpc0(const char *text, const char *key, unsigned long long *out) __attribute__((warn_unused_result));
 
+/* ---- show sess ---------------------------------------------------------------------------- */
+
+#define HAP_SESS_ID_SIZE 24 /* "0x" + at most 20 hex digits + NUL */
+
+/* From a `show sess` reply (lines like "0x55d0c1a0f0e0: proto=tcpv4 ... be=mcs srv=10.0.0.5:7000
+ * ..."), copies into ids the ids ("0x" and 1..20 hex digits) of at most max sessions of
+ * backend/server, in reply order. A line is taken only when it starts with a well-formed id and a
+ * ':' and holds " be=<backend> srv=<server> ": the ids go back into `shutdown session`, so nothing
+ * else passes. Returns how many were copied. Pure. */
+size_t hap_sess_ids(const char *text, const char *backend, const char *server, char (*ids)[HAP_SESS_ID_SIZE],
+		    size_t max);
+
 #endif

@@ -418,6 +418,23 @@ START_TEST(test_set_weight_pct)
 }
 END_TEST
 
+/* Session ids go back into a command: only "0x" and 1..20 hex digits. */
+START_TEST(test_shutdown_session)
+{
+	char buf[64];
+	ck_assert_int_eq(hap_cmd_shutdown_session(buf, sizeof(buf), "0x55d0c1a0f0e0"), 0);
+	ck_assert_str_eq(buf, "shutdown session 0x55d0c1a0f0e0");
+	static const char *const bad[] = {NULL, "", "0x", "55d0", "0x55d0;show info", "0x55 d0", "0xg1",
+					  "0x123456789012345678901", "0X55"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(buf, 'x', sizeof(buf));
+		ck_assert_int_eq(hap_cmd_shutdown_session(buf, sizeof(buf), bad[i]), -1);
+		ck_assert_str_eq(buf, "");
+	}
+	ck_assert_int_eq(hap_cmd_shutdown_session(buf, 20, "0x55d0c1a0f0e0"), -1); /* does not fit */
+}
+END_TEST
+
 static Suite *hap_cmd_suite(void)
 {
 	Suite *s = suite_create("hap_cmd");
@@ -433,6 +450,7 @@ static Suite *hap_cmd_suite(void)
 	tcase_add_loop_test(tc, test_add_server_agent, 0, (int)N_ELEMS(agent_adds));
 	tcase_add_test(tc, test_add_server_agent_same);
 	tcase_add_test(tc, test_cfg_server_line);
+	tcase_add_test(tc, test_shutdown_session);
 	tcase_add_test(tc, test_set_weight_pct);
 	tcase_add_loop_test(tc, test_agent_commands, 0, (int)N_ELEMS(agent_cmds));
 	suite_add_tcase(s, tc);
