@@ -253,6 +253,14 @@ END_TEST
 
 /* ---------------------------------------------------------------- a node dies, HAProxy reloads */
 
+/* 1 when HAProxy's health counter of server is at its top, rise + fall - 1: passing checks
+ * have filled it. */
+static int health_full(const char *server)
+{
+	long rise = h_stat_num("mcs", server, "check_rise"), fall = h_stat_num("mcs", server, "check_fall");
+	return rise > 0 && fall > 0 && h_stat_num("mcs", server, "check_health") == rise + fall - 1;
+}
+
 START_TEST(test_dead_node_and_reload)
 {
 	struct h_node nodes[2];
@@ -266,10 +274,12 @@ START_TEST(test_dead_node_and_reload)
 	ck_assert_double_eq(metric(fail0), 0);
 	/* A fresh server is UP before its first check ran (check_status INI); a first check that
 	 * fails then marks it DOWN at once without counting a failure. Wait for checks to pass
-	 * (lb_backend_last_check_ok 1), then a few more intervals so its health is full. */
+	 * (lb_backend_last_check_ok 1), then until its health is full (rise + fall - 1 in HAProxy's
+	 * check_health): only from there do CHECK_FALL failures take it down. */
 	snprintf(ok0, sizeof(ok0), "lb_backend_last_check_ok{backend=\"%s\"}", nodes[0].name);
 	ck_assert_msg(H_WAIT(10000, metric(ok0) == 1), "%s never 1", ok0);
-	h_sleep_ms(4 * 500);
+	ck_assert_msg(H_WAIT(10000, health_full(nodes[0].name)), "the health of %s stays below full (check_health %ld)",
+		      nodes[0].name, h_stat_num("mcs", nodes[0].name, "check_health"));
 
 	/* Kill node 0; it keeps heartbeating (its job is alive, the process is not). */
 	h_proc_stop(nodes[0].proc, 5000);
@@ -288,7 +298,9 @@ START_TEST(test_dead_node_and_reload)
 	 * counters restart at 0 in HAProxy. The exported counters must not go down. */
 	double total = metric("lb_total_connections");
 	double uptime = metric("lb_haproxy_uptime_seconds");
-	h_sleep_ms(1100); /* a new worker must look new by its start time too */
+	/* A new worker must look new by its start time too: from now the old one's uptime is past it. */
+	ck_assert_msg(H_WAIT(5000, metric("lb_haproxy_uptime_seconds") >= uptime + 1), "uptime stays below %g",
+		      uptime + 1);
 	ck_assert_int_eq(kill(H.haproxy->pid, SIGUSR2), 0);
 	ck_assert_msg(H_WAIT(15000, metric("lb_haproxy_uptime_seconds") < uptime + 1 && metric(up1) == 1),
 		      "no new worker with node 1 up in /metrics");
