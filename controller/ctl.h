@@ -68,6 +68,8 @@ struct ctl {
 	uint64_t live_hash;    /* of the live set the last quiet step saw */
 	uint64_t last_full_ms; /* when HAProxy's servers were last read */
 	uint64_t expiry_at_ms; /* when the oldest live heartbeat turns stale (0: none live) */
+	uint64_t settle_until_ms; /* no drain starts before this: the live set may be incomplete */
+	size_t n_drains_deferred; /* drains the last step deferred while settling */
 	int quiet;             /* the last full step had nothing to do and nothing pending */
 };
 

@@ -97,6 +97,10 @@ static int ctl_poll_redis(struct ctl *ctl)
 		ctl_track_error(ctl->redis_error, sizeof(ctl->redis_error), "redis", redis_src_errstr(ctl->redis));
 		return -1;
 	}
+	/* Back after an error: Redis may have restarted empty, the nodes re-register within one
+	 * heartbeat. Until they had one TTL to, a missing node is not taken for a departed one. */
+	if (ctl->redis_error[0] != '\0')
+		ctl->settle_until_ms = ctl_now_ms() + conf.ttl_ms;
 	ctl_track_error(ctl->redis_error, sizeof(ctl->redis_error), "redis", NULL);
 	long long expiry = redis_src_next_expiry_ms(ctl->redis);
 	ctl->expiry_at_ms = expiry >= 0 ? ctl_now_ms() + (uint64_t)expiry + 1 : 0;
@@ -156,6 +160,11 @@ static void ctl_log_plan(struct ctl *ctl, const struct rec_plan *plan)
 			log_info("mass removal no longer held");
 	}
 	ctl->n_removal_held = plan->removal_held;
+	if (plan->drains_deferred > 0 && ctl->n_drains_deferred == 0)
+		log_info("%zu node(s) missing from %s right after Redis came back or the set was empty: not drained "
+			 "before they had %lu ms to heartbeat again",
+			 plan->drains_deferred, conf.node_key, conf.ttl_ms);
+	ctl->n_drains_deferred = plan->drains_deferred;
 }
 
 /* Runs the plan; stops at a connection failure, goes on past a refused command. */
@@ -324,6 +333,7 @@ static int ctl_sync_haproxy(struct ctl *ctl, char *err, size_t errlen)
 		.mass_removal_hold_ms = conf.mass_removal_hold_s * 1000u,
 		.mass_removal_confirmed = confirmed,
 		.agent_port = ctl->agent ? ctl->agent_opts.port : 0,
+		.settling = ctl_now_ms() < ctl->settle_until_ms,
 	};
 	in.agent_wanted = wanted = ctl_agent_wanted(ctl, &n_wanted);
 	/* Session counts cost a `show stat`: read them only while a node is leaving. */
@@ -331,13 +341,16 @@ static int ctl_sync_haproxy(struct ctl *ctl, char *err, size_t errlen)
 		goto done;
 	if (reconcile_plan(&in, &ctl->leaving, &plan) == -1)
 		goto oom;
+	/* An empty set that fills again is the same case as Redis coming back empty. */
+	if (plan.kept_on_empty)
+		ctl->settle_until_ms = ctl_now_ms() + conf.ttl_ms;
 	ctl_log_plan(ctl, &plan);
 	rc = ctl_apply_plan(ctl, &plan, err, errlen);
 	if (rc == 0)
 		ctl_write_servers_file(ctl, servers, n, &plan);
 	/* Not quiet while an agent has something to say: its end (warm-up over) stops the agent. */
 	ctl->quiet = rc == 0 && plan.n == 0 && plan.leaving == 0 && plan.needs_scur == 0 && plan.removal_held == 0 &&
-		     !plan.kept_on_empty && n_wanted == 0;
+		     !plan.kept_on_empty && plan.drains_deferred == 0 && n_wanted == 0;
 	ctl->live_hash = hash;
 	goto done;
 oom:

@@ -145,6 +145,10 @@ static int rec_plan_gone(const struct rec_input *in, const struct rec_server *s,
 {
 	struct rec_leaving *l = rec_memory_find(mem, s->name);
 	if (!(s->admin_state & (REC_ADMIN_FMAINT | REC_ADMIN_FDRAIN))) {
+		if (in->settling) {
+			plan->drains_deferred++;
+			return 0;
+		}
 		if (hold_drains) {
 			plan->removal_held++;
 			return 0;
@@ -260,7 +264,7 @@ int reconcile_plan(const struct rec_input *in, struct rec_memory *mem, struct re
 	/* An empty live set is far likelier a broken heartbeat path than every node gone at
 	 * once: keep serving and let the health checks judge the nodes. */
 	plan->kept_on_empty = in->n_desired == 0 && in->n_actual > 0;
-	int hold_drains = !plan->kept_on_empty && rec_hold_mass_removal(in, mem);
+	int hold_drains = !plan->kept_on_empty && !in->settling && rec_hold_mass_removal(in, mem);
 	size_t d = 0, a = 0;
 	int rc = 0;
 	while (rc == 0 && (d < in->n_desired || a < in->n_actual)) {

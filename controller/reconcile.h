@@ -70,6 +70,7 @@ struct rec_plan {
 	size_t leaving;      /* servers draining towards removal */
 	size_t needs_scur;   /* leaving servers whose session count was not read (scur -1) */
 	size_t removal_held; /* drains held back: too large a share of the nodes at once */
+	size_t drains_deferred; /* drains not started: the live set is settling (in->settling) */
 };
 
 struct rec_input {
@@ -85,6 +86,9 @@ struct rec_input {
 	uint64_t mass_removal_hold_ms; /* ... until it has been seen this long */
 	int mass_removal_confirmed; /* an operator confirmed the held removal: go ahead now */
 	unsigned agent_port;        /* where the controller's agent listens (0: no agent) */
+	int settling;               /* the live set may be incomplete (Redis just came back, perhaps
+				     * emptied, or the set was empty): start no drain; drains under
+				     * way go on, adds happen at once */
 	const unsigned char *agent_wanted; /* per desired node: 1 while its agent must answer (warm-up,
 					    * an override); NULL: always. A server below the weight it was
 					    * added with keeps its agent too, until the agent restores it. */

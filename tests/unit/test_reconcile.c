@@ -550,6 +550,45 @@ START_TEST(test_agent_plan)
 }
 END_TEST
 
+/* Settling (Redis just came back, perhaps emptied): a missing node is not drained, a drain
+ * under way goes on, a new node is added at once; once settled the missing node is drained. */
+START_TEST(test_settling)
+{
+	struct node_list live = {0};
+	const char *members[] = {A, C, NULL};
+	live_load(members, &live);
+	struct rec_server srv[3] = {{.id = 1, .check_state = REC_CHECK_ENABLED, .scur = -1},
+				    {.id = 2, .check_state = REC_CHECK_ENABLED, .scur = -1},
+				    {.id = 4, .admin_state = REC_ADMIN_FDRAIN, .check_state = REC_CHECK_ENABLED, .scur = 0}};
+	snprintf(srv[0].name, sizeof(srv[0].name), "%s", A);
+	snprintf(srv[1].name, sizeof(srv[1].name), "%s", B); /* missing: not re-registered yet */
+	snprintf(srv[2].name, sizeof(srv[2].name), "%s", D); /* drained by us before Redis went */
+	struct rec_memory mem = {0};
+	ck_assert_int_eq(rec_memory_restore(&mem, D, 0), 0);
+	struct rec_input in = {.desired = live.nodes, .n_desired = 2, .actual = srv, .n_actual = 3, .now_ms = 5000,
+			       .drain_timeout_ms = 1000, .mass_removal_pct = 100, .settling = 1};
+	struct rec_plan plan = {0};
+	ck_assert_int_eq(reconcile_plan(&in, &mem, &plan), 0);
+	ck_assert_uint_eq(plan.drains_deferred, 1);
+	ck_assert_uint_eq(plan.n, 2);
+	ck_assert_msg(plan.v[0].kind == REC_ADD && strcmp(plan.v[0].name, C) == 0, "first %s %s",
+		      rec_kind_name(plan.v[0].kind), plan.v[0].name);
+	ck_assert_msg(plan.v[1].kind == REC_REMOVE && strcmp(plan.v[1].name, D) == 0, "second %s %s",
+		      rec_kind_name(plan.v[1].kind), plan.v[1].name);
+	ck_assert_int_eq(rec_memory_has(&mem, B), 0);
+	in.settling = 0;
+	ck_assert_int_eq(reconcile_plan(&in, &mem, &plan), 0);
+	ck_assert_uint_eq(plan.drains_deferred, 0);
+	int drained_b = 0;
+	for (size_t i = 0; i < plan.n; i++)
+		drained_b |= plan.v[i].kind == REC_DRAIN && strcmp(plan.v[i].name, B) == 0;
+	ck_assert_msg(drained_b, "the missing node is not drained once settled");
+	rec_plan_clear(&plan);
+	rec_memory_clear(&mem);
+	node_list_clear(&live);
+}
+END_TEST
+
 /* A new node starts its agent (and warm-up weight) only when it has something to say. */
 START_TEST(test_agent_add)
 {
@@ -602,6 +641,7 @@ static Suite *reconcile_suite(void)
 	tcase_add_test(tc, test_drain_spread);
 	tcase_add_loop_test(tc, test_agent_plan, 0, sizeof(agent_cases) / sizeof(agent_cases[0]));
 	tcase_add_test(tc, test_agent_add);
+	tcase_add_test(tc, test_settling);
 	suite_add_tcase(s, tc);
 	return s;
 }
