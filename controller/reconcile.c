@@ -226,7 +226,7 @@ static void rec_memory_prune(struct rec_memory *mem, const struct rec_input *in)
 	for (size_t i = 0; i < mem->n;) {
 		struct rec_server key;
 		snprintf(key.name, sizeof(key.name), "%s", mem->v[i].name);
-		if (bsearch(&key, in->actual, in->n_actual, sizeof(key), rec_server_cmp) == NULL)
+		if (in->n_actual == 0 || bsearch(&key, in->actual, in->n_actual, sizeof(key), rec_server_cmp) == NULL)
 			mem->v[i] = mem->v[--mem->n];
 		else
 			i++;
@@ -255,7 +255,8 @@ int reconcile_needs_scur(const struct rec_input *in)
 int reconcile_plan(const struct rec_input *in, struct rec_memory *mem, struct rec_plan *plan)
 {
 	rec_plan_clear(plan);
-	qsort(in->actual, in->n_actual, sizeof(*in->actual), rec_server_cmp);
+	if (in->n_actual > 0) /* qsort wants a valid pointer even for 0 elements */
+		qsort(in->actual, in->n_actual, sizeof(*in->actual), rec_server_cmp);
 	rec_memory_prune(mem, in);
 	unsigned next_id = 1;
 	for (size_t i = 0; i < in->n_actual; i++)
