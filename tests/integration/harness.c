@@ -499,11 +499,28 @@ static long long h_time_reply(redisReply *r)
 
 long long h_redis_time(void) { return h_time_reply(h_redis_cmd("TIME")); }
 
+/* Redis TIME as a score with microseconds ("1700000000.123456"), as a careful chat node sends
+ * it: whole seconds would age a score by up to one more second, and with the short TTLs of the
+ * tests every node would drop out of the live set for a moment each second. 0, or -1. */
+static int h_time_score(redisReply *r, char *out, size_t outlen)
+{
+	int ok = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+		 r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING;
+	if (ok)
+		snprintf(out, outlen, "%s.%06ld", r->element[0]->str, strtol(r->element[1]->str, NULL, 10));
+	if (r != NULL)
+		freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
 int h_zadd(const char *member, size_t len, long long score)
 {
-	if (score == 0 && (score = h_redis_time()) == -1)
+	char text[48];
+	if (score != 0)
+		snprintf(text, sizeof(text), "%lld", score);
+	else if (h_time_score(h_redis_cmd("TIME"), text, sizeof(text)) == -1)
 		return -1;
-	redisReply *r = h_redis_cmd("ZADD %s %lld %b", H_NODE_KEY, score, member, len);
+	redisReply *r = h_redis_cmd("ZADD %s %s %b", H_NODE_KEY, text, member, len);
 	int ok = r != NULL && r->type == REDIS_REPLY_INTEGER;
 	if (r != NULL && !ok)
 		h_fail("ZADD: %s", r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
@@ -533,17 +550,18 @@ static void h_hb_round(redisContext **c)
 {
 	if (*c == NULL && (*c = h_redis_connect(500)) == NULL)
 		return;
-	long long now = h_time_reply(redisCommand(*c, "TIME"));
-	for (int i = 0; i < h_hb.n && now != -1; i++) {
-		redisReply *r = redisCommand(*c, "ZADD %s %lld %s", H_NODE_KEY, now, h_hb.member[i]);
+	char now[48];
+	int ok = h_time_score(redisCommand(*c, "TIME"), now, sizeof(now)) == 0;
+	for (int i = 0; i < h_hb.n && ok; i++) {
+		redisReply *r = redisCommand(*c, "ZADD %s %s %s", H_NODE_KEY, now, h_hb.member[i]);
 		if (r != NULL && r->type == REDIS_REPLY_INTEGER)
 			h_hb.last_ok[i] = h_now_ms();
 		if (r != NULL)
 			freeReplyObject(r);
 		else
-			now = -1;
+			ok = 0;
 	}
-	if (now == -1 || (*c)->err != 0) {
+	if (!ok || (*c)->err != 0) {
 		redisFree(*c);
 		*c = NULL;
 	}
@@ -1006,11 +1024,14 @@ void h_gateway_start(const struct h_opts *opts)
 	ck_assert_msg(rc == 0, "mcs-lb-tls-check refused the dev certificate (%d): %s%s", rc, msg,
 		      rc == -1 ? h_error() : "");
 	H.mcs_port = h_free_port();
-	/* A new gateway: no servers file left by the previous test's controller. */
-	char servers[H_PATH_MAX + 16];
-	snprintf(servers, sizeof(servers), "%s/servers.cfg", H.run_dir);
-	if (unlink(servers) == -1 && errno != ENOENT)
-		ck_abort_msg("unlink %s: %s", servers, strerror(errno));
+	/* A new gateway: no servers file or drain list left by the previous test's controller. */
+	static const char *const leftovers[] = {"servers.cfg", "controller.json"};
+	for (size_t i = 0; i < sizeof(leftovers) / sizeof(leftovers[0]); i++) {
+		char path[H_PATH_MAX + 32];
+		snprintf(path, sizeof(path), "%s/%s", H.run_dir, leftovers[i]);
+		if (unlink(path) == -1 && errno != ENOENT)
+			ck_abort_msg("unlink %s: %s", path, strerror(errno));
+	}
 	if ((H.haproxy = h_haproxy_start("haproxy", H.run_dir, H.mcs_port)) == NULL)
 		ck_abort_msg("%s", h_error());
 	if (!opts->without_controller && (H.controller = h_controller_start(opts)) == NULL)

@@ -133,7 +133,7 @@ redisReply *h_redis_cmd(const char *fmt, ...);
 /* Redis TIME in seconds, or -1. */
 long long h_redis_time(void);
 
-/* ZADD mcs:node <score> member (binary-safe). Score 0 means Redis TIME. 0, or -1. */
+/* ZADD mcs:node <score> member (binary-safe). Score 0 means Redis TIME, with microseconds. 0, or -1. */
 int h_zadd(const char *member, size_t len, long long score);
 
 /* ---- heartbeats (a background thread of the calling test process) ---- */
