@@ -190,6 +190,9 @@ static int ctl_apply_plan(struct ctl *ctl, const struct rec_plan *plan, char *er
 	return 0;
 }
 
+/* Where the servers file is: beside the sockets, where haproxy.sh looks for it. */
+static void ctl_servers_path(char *out, size_t len) { snprintf(out, len, "%s/servers.cfg", conf.run_dir); }
+
 /* Writes the servers file when what HAProxy should hold changed: every server it has that is not
  * on its way out, plus those added this step. A failed write is logged once and retried at the
  * next change; HAProxy goes on serving either way. */
@@ -231,7 +234,7 @@ static void ctl_write_servers_file(struct ctl *ctl, const struct rec_server *ser
 		return;
 	}
 	char path[512];
-	snprintf(path, sizeof(path), "%s/servers.cfg", conf.run_dir);
+	ctl_servers_path(path, sizeof(path));
 	if (servers_file_write(path, text, err, sizeof(err)) == -1) {
 		ctl_track_error(ctl->servers_file_error, sizeof(ctl->servers_file_error), "servers file", err);
 		free(text);
@@ -498,7 +501,7 @@ int ctl_step(struct ctl *ctl)
 	/* The file's age tells haproxy.sh whether a cold start may trust it (30 s). */
 	if (ctl->servers_file_text != NULL) {
 		char path[512];
-		snprintf(path, sizeof(path), "%s/servers.cfg", conf.run_dir);
+		ctl_servers_path(path, sizeof(path));
 		if (utimensat(AT_FDCWD, path, NULL, 0) == -1)
 			log_debug("servers file: touch %s: %s", path, strerror(errno));
 	}

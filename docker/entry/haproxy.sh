@@ -29,18 +29,22 @@ export MCS_SERVERS_FILE=$servers
 prepare() {
 	mkdir -p -- "$MCS_RUN_DIR"
 	mcs-lb-tls-check "$MCS_TLS_DIR/server.cert" "$MCS_TLS_DIR/server.key" "$MCS_RUN_DIR/server.pem"
-	[ -s "$servers" ] || printf 'backend mcs\n' >"$servers"
-	[ -s "$state" ] || printf '1\n' >"$state"
+	[ -s "$servers" ] || empty_servers
+	[ -s "$state" ] || no_state
 }
+
+# An empty backend mcs (the controller adds every node at its next step); no saved state.
+empty_servers() { printf 'backend mcs\n' >"$servers"; }
+no_state() { printf '1\n' >"$state"; }
 
 # A cold start carries no server state over (an old drain or DOWN must not come back), and a
 # servers file the controller has not confirmed for a while may list nodes long gone: start
 # without it then, the controller adds every live node at its first step.
 cold_start() {
-	printf '1\n' >"$state"
+	no_state
 	if [ -n "$(find "$servers" -mmin +0.5 2>/dev/null)" ]; then
 		mv -f -- "$servers" "$servers.stale"
-		printf 'backend mcs\n' >"$servers"
+		empty_servers
 		say "$servers not confirmed by the controller for over 30 s: moved to $servers.stale, starting with an empty backend"
 	fi
 }
@@ -55,7 +59,7 @@ save_state() {
 		mv -f -- "$state.tmp" "$state"
 	else
 		rm -f -- "$state.tmp"
-		printf '1\n' >"$state"
+		no_state
 		say "could not read the server states on $MCS_RUN_DIR/admin.sock: the new worker starts every server afresh"
 	fi
 }
@@ -66,7 +70,7 @@ check_cfg() {
 		# (empty backend, the controller adds every node again) and keep it for a look.
 		if env -u MCS_SERVERS_FILE haproxy -c -q -f "$cfg" >/dev/null 2>&1; then
 			mv -f -- "$servers" "$servers.bad"
-			printf 'backend mcs\n' >"$servers"
+			empty_servers
 			say "$servers refused ($(grep -m1 ALERT <<<"$out" || printf '%s' "$out")): moved to $servers.bad; starting with an empty backend, the controller adds every node again"
 			return 0
 		fi
@@ -123,7 +127,7 @@ reload)
 		[ -n "$now" ] && [ "$now" != "$old" ] && break
 		sleep 0.1
 	done
-	printf '1\n' >"$state"
+	no_state
 	say "HAProxy (master $pid) reloads with $MCS_TLS_DIR/server.cert and the $(grep -c "^    server " "$servers" || true) servers of $servers"
 	;;
 *)
