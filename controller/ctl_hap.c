@@ -74,6 +74,7 @@ int ctl_hap_read_servers(struct hap_conn *c, const char *backend, struct rec_ser
 		servers[i].check_state = states[i].check_state;
 		servers[i].agent_state = states[i].agent_state;
 		servers[i].agent_port = states[i].agent_port;
+		snprintf(servers[i].agent_addr, sizeof(servers[i].agent_addr), "%s", states[i].agent_addr);
 		servers[i].uweight = states[i].uweight;
 		servers[i].iweight = states[i].iweight;
 		servers[i].scur = -1;

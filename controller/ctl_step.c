@@ -336,6 +336,7 @@ static int ctl_sync_haproxy(struct ctl *ctl, char *err, size_t errlen)
 		.mass_removal_hold_ms = conf.mass_removal_hold_s * 1000u,
 		.mass_removal_confirmed = confirmed,
 		.agent_port = ctl->agent ? ctl->agent_opts.port : 0,
+		.agent_addr = ctl->agent ? ctl->agent_opts.addr : NULL,
 		.settling = ctl_now_ms() < ctl->settle_until_ms,
 	};
 	in.agent_wanted = wanted = ctl_agent_wanted(ctl, &n_wanted);

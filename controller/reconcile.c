@@ -1,6 +1,7 @@
 /* Reconcile plan: merge-join the sorted live nodes with HAProxy's sorted servers. */
 #include "reconcile.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,19 @@ void rec_memory_forget(struct rec_memory *mem, const char *name)
 		*l = mem->v[--mem->n];
 }
 
+/* 1 when HAProxy's agent address a is the controller's b, or either is not known (HAProxy
+ * shows "-"): compared as addresses, so "::1" and "0:0::1" are the same. */
+static int rec_same_addr(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+	if (b == NULL || a[0] == '\0')
+		return 1;
+	int fam = strchr(b, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(fam, a, x) != 1 || inet_pton(fam, b, y) != 1)
+		return strcmp(a, b) == 0;
+	return memcmp(x, y, fam == AF_INET6 ? 16 : 4) == 0;
+}
+
 /* A live node's agent check: running and asking this controller while it has something to
  * say (warm-up, an override, a weight not yet back); stopped otherwise, so a steady pool of
  * 10,000 nodes does not cost 10,000 agent connections a second. */
@@ -91,7 +105,7 @@ static int rec_plan_agent(const struct rec_input *in, const struct rec_server *s
 	if (!enabled)
 		return rec_plan_push(plan, REC_ENABLE_AGENT, s->name);
 	/* Re-pointed only while enabled: HAProxy refuses it otherwise. */
-	if (s->agent_port != in->agent_port)
+	if (s->agent_port != in->agent_port || !rec_same_addr(s->agent_addr, in->agent_addr))
 		return rec_plan_push(plan, REC_AGENT_PORT, s->name);
 	return 0;
 }

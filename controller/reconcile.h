@@ -23,6 +23,7 @@ struct rec_server {
 	unsigned check_state;   /* srv_check_state bits */
 	unsigned agent_state;   /* srv_agent_state bits (REC_CHECK_*) */
 	unsigned agent_port;    /* srv_agent_port */
+	char agent_addr[64];    /* srv_agent_addr ("" when HAProxy shows none) */
 	unsigned uweight;       /* srv_uweight: the weight now */
 	unsigned iweight;       /* srv_iweight: the weight it was added with */
 	long long scur;         /* current sessions, -1 when not read */
@@ -86,6 +87,8 @@ struct rec_input {
 	uint64_t mass_removal_hold_ms; /* ... until it has been seen this long */
 	int mass_removal_confirmed; /* an operator confirmed the held removal: go ahead now */
 	unsigned agent_port;        /* where the controller's agent listens (0: no agent) */
+	const char *agent_addr;     /* ... on this address (NULL: not compared); a controller that
+				     * restarts elsewhere (a container's new address) re-points them */
 	int settling;               /* the live set may be incomplete (Redis just came back, perhaps
 				     * emptied, or the set was empty): start no drain; drains under
 				     * way go on, adds happen at once */

@@ -228,6 +228,7 @@ enum hap_ss_kind {
 	HAP_SS_ADDR, /* copied, "-" becomes "" */
 	HAP_SS_UINT, /* decimal within unsigned */
 	HAP_SS_UINT_OPT, /* the same, 0 when the header has no such column */
+	HAP_SS_ADDR_OPT, /* an address, "" when "-" or when the header has no such column */
 };
 
 /* The columns we keep, found by name in the header. */
@@ -247,6 +248,8 @@ static const struct hap_ss_col {
 	{"srv_iweight", HAP_SS_UINT_OPT, offsetof(struct hap_server_state, iweight), 0},
 	{"srv_check_state", HAP_SS_UINT, offsetof(struct hap_server_state, check_state), 0},
 	{"srv_agent_state", HAP_SS_UINT, offsetof(struct hap_server_state, agent_state), 0},
+	{"srv_agent_addr", HAP_SS_ADDR_OPT, offsetof(struct hap_server_state, agent_addr),
+	 sizeof(((struct hap_server_state *)0)->agent_addr)},
 	{"srv_agent_port", HAP_SS_UINT_OPT, offsetof(struct hap_server_state, agent_port), 0},
 };
 #define HAP_SS_NCOLS (sizeof(hap_ss_cols) / sizeof(hap_ss_cols[0]))
@@ -332,7 +335,7 @@ static int hap_ss_header(struct hap_ss_parser *ps)
 		ps->idx[c] = -1;
 		for (int i = 0; i < nf && ps->idx[c] == -1; i++)
 			ps->idx[c] = strcmp(f[i], hap_ss_cols[c].name) == 0 ? i : -1;
-		if (ps->idx[c] == -1 && hap_ss_cols[c].kind != HAP_SS_UINT_OPT) {
+		if (ps->idx[c] == -1 && hap_ss_cols[c].kind != HAP_SS_UINT_OPT && hap_ss_cols[c].kind != HAP_SS_ADDR_OPT) {
 			snprintf(ps->err, ps->errlen, "show servers state: the header lacks column %s", hap_ss_cols[c].name);
 			return -1;
 		}
@@ -347,9 +350,10 @@ static int hap_ss_store(struct hap_ss_parser *ps, const struct hap_ss_col *c, co
 	char *dst = (char *)srv + c->off;
 	char shown[HAP_SHOWN + 1];
 	unsigned long long v;
-	if (c->kind == HAP_SS_ADDR && strcmp(s, "-") == 0)
+	int is_addr = c->kind == HAP_SS_ADDR || c->kind == HAP_SS_ADDR_OPT;
+	if (is_addr && strcmp(s, "-") == 0)
 		s = "";
-	if (c->kind == HAP_SS_NAME || c->kind == HAP_SS_ADDR) {
+	if (c->kind == HAP_SS_NAME || is_addr) {
 		size_t len = strlen(s);
 		if (len >= c->size) {
 			snprintf(ps->err, ps->errlen, "show servers state: line %zu: %s of %zu bytes exceeds %zu", ps->line,

@@ -74,6 +74,7 @@ struct hap_server_state {
 	unsigned check_state; /* srv_check_state: HAP_CHK_ST_* bits */
 	unsigned agent_state; /* srv_agent_state: HAP_CHK_ST_* bits */
 	unsigned agent_port;  /* srv_agent_port: 0 without an agent check */
+	char agent_addr[64];  /* srv_agent_addr: "" without an agent address (or column) */
 };
 
 /* Parses a `show servers state [<backend>]` reply: the format version "1", a "# be_id ..."

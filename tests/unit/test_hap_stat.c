@@ -255,13 +255,13 @@ END_TEST
 
 static const struct hap_server_state state_servers[] = {
 	/* name, addr, port, id, op, admin, uweight, iweight, check, agent, agent port */
-	{"127.0.0.1:47101", "127.0.0.1", 47101, 1, HAP_SRV_ST_RUNNING, 0, 100, 100, 6, 0, 0},
-	{"127.0.0.1:47102", "127.0.0.1", 47102, 2, HAP_SRV_ST_RUNNING, HAP_ADMF_FDRAIN, 100, 100, 6, 0, 0},
-	{"127.0.0.1:47104", "127.0.0.1", 47104, 3, HAP_SRV_ST_STOPPED, 0, 100, 100, 6, 0, 0},
-	{"127.0.0.1:47105", "127.0.0.1", 47105, 4, HAP_SRV_ST_STOPPED, HAP_ADMF_FMAINT, 100, 100, 6, 0, 0},
-	{"::1:47103", "::1", 47103, 5, HAP_SRV_ST_RUNNING, 0, 100, 100, 6, 0, 0},
-	{"2001:db8::1:7000", "2001:db8::1", 7000, 6, HAP_SRV_ST_STOPPED, HAP_ADMF_FMAINT, 1, 1, 0, 0, 0},
-	{"agent-1", "127.0.0.1", 47101, 7, HAP_SRV_ST_RUNNING, 0, 1, 1, 0, 22, 47110},
+	{"127.0.0.1:47101", "127.0.0.1", 47101, 1, HAP_SRV_ST_RUNNING, 0, 100, 100, 6, 0, 0, ""},
+	{"127.0.0.1:47102", "127.0.0.1", 47102, 2, HAP_SRV_ST_RUNNING, HAP_ADMF_FDRAIN, 100, 100, 6, 0, 0, ""},
+	{"127.0.0.1:47104", "127.0.0.1", 47104, 3, HAP_SRV_ST_STOPPED, 0, 100, 100, 6, 0, 0, ""},
+	{"127.0.0.1:47105", "127.0.0.1", 47105, 4, HAP_SRV_ST_STOPPED, HAP_ADMF_FMAINT, 100, 100, 6, 0, 0, ""},
+	{"::1:47103", "::1", 47103, 5, HAP_SRV_ST_RUNNING, 0, 100, 100, 6, 0, 0, ""},
+	{"2001:db8::1:7000", "2001:db8::1", 7000, 6, HAP_SRV_ST_STOPPED, HAP_ADMF_FMAINT, 1, 1, 0, 0, 0, ""},
+	{"agent-1", "127.0.0.1", 47101, 7, HAP_SRV_ST_RUNNING, 0, 1, 1, 0, 22, 47110, "127.0.0.1"},
 };
 
 START_TEST(test_state_servers)
@@ -283,6 +283,7 @@ START_TEST(test_state_servers)
 	ck_assert_uint_eq(got->check_state, want->check_state);
 	ck_assert_uint_eq(got->agent_state, want->agent_state);
 	ck_assert_uint_eq(got->agent_port, want->agent_port);
+	ck_assert_str_eq(got->agent_addr, want->agent_addr);
 	free(s);
 	free(text);
 }

@@ -506,17 +506,21 @@ static const struct {
 	int wanted;                   /* agent_wanted of the node */
 	unsigned agent_state, agent_port, uweight, iweight;
 	enum rec_kind want;           /* the one action expected; REC_ADD (never planned here): none */
+	const char *agent_addr;       /* HAProxy's srv_agent_addr; NULL: the controller's, 127.0.0.1 */
 } agent_cases[] = {
-	{"steady, running: stopped", 0, AG_ON, 5555, 100, 100, REC_DISABLE_AGENT},
-	{"steady, stopped: left alone", 0, AG_CONF, 5555, 100, 100, REC_ADD},
-	{"steady on an old port, stopped: left alone", 0, AG_CONF, 4444, 100, 100, REC_ADD},
-	{"warming or overridden, stopped: started", 1, AG_CONF, 5555, 100, 100, REC_ENABLE_AGENT},
-	{"wanted, running on an old port: re-pointed", 1, AG_ON, 4444, 10, 100, REC_AGENT_PORT},
-	{"wanted, running: left alone", 1, AG_ON, 5555, 10, 100, REC_ADD},
-	{"weight not back yet, running: kept running", 0, AG_ON, 5555, 0, 100, REC_ADD},
-	{"weight not back yet, stopped: started to restore it", 0, AG_CONF, 5555, 0, 100, REC_ENABLE_AGENT},
-	{"no iweight column (0): kept running", 0, AG_ON, 5555, 100, 0, REC_ADD},
-	{"no agent configured: nothing", 1, 0, 0, 100, 100, REC_ADD},
+	{"steady, running: stopped", 0, AG_ON, 5555, 100, 100, REC_DISABLE_AGENT, NULL},
+	{"steady, stopped: left alone", 0, AG_CONF, 5555, 100, 100, REC_ADD, NULL},
+	{"steady on an old port, stopped: left alone", 0, AG_CONF, 4444, 100, 100, REC_ADD, NULL},
+	{"warming or overridden, stopped: started", 1, AG_CONF, 5555, 100, 100, REC_ENABLE_AGENT, NULL},
+	{"wanted, running on an old port: re-pointed", 1, AG_ON, 4444, 10, 100, REC_AGENT_PORT, NULL},
+	{"wanted, running: left alone", 1, AG_ON, 5555, 10, 100, REC_ADD, NULL},
+	{"weight not back yet, running: kept running", 0, AG_ON, 5555, 0, 100, REC_ADD, NULL},
+	{"weight not back yet, stopped: started to restore it", 0, AG_CONF, 5555, 0, 100, REC_ENABLE_AGENT, NULL},
+	{"no iweight column (0): kept running", 0, AG_ON, 5555, 100, 0, REC_ADD, NULL},
+	{"no agent configured: nothing", 1, 0, 0, 100, 100, REC_ADD, NULL},
+	{"wanted, running on an old address: re-pointed", 1, AG_ON, 5555, 10, 100, REC_AGENT_PORT, "172.18.0.4"},
+	{"wanted, running, address not shown: left alone", 1, AG_ON, 5555, 10, 100, REC_ADD, ""},
+	{"steady on an old address, stopped: left alone", 0, AG_CONF, 5555, 100, 100, REC_ADD, "172.18.0.4"},
 };
 
 START_TEST(test_agent_plan)
@@ -530,9 +534,11 @@ START_TEST(test_agent_plan)
 	srv.agent_port = agent_cases[_i].agent_port;
 	srv.uweight = agent_cases[_i].uweight;
 	srv.iweight = agent_cases[_i].iweight;
+	snprintf(srv.agent_addr, sizeof(srv.agent_addr), "%s", agent_cases[_i].agent_addr ? agent_cases[_i].agent_addr : "127.0.0.1");
 	unsigned char wanted[1] = {(unsigned char)agent_cases[_i].wanted};
 	struct rec_input in = {.desired = live.nodes, .n_desired = 1, .actual = &srv, .n_actual = 1, .now_ms = 5,
-			       .drain_timeout_ms = 1000, .mass_removal_pct = 100, .agent_port = 5555, .agent_wanted = wanted};
+			       .drain_timeout_ms = 1000, .mass_removal_pct = 100, .agent_port = 5555,
+			       .agent_addr = "127.0.0.1", .agent_wanted = wanted};
 	struct rec_memory mem = {0};
 	struct rec_plan plan = {0};
 	ck_assert_int_eq(reconcile_plan(&in, &mem, &plan), 0);
