@@ -210,6 +210,11 @@ int hap_cmd_set_weight_pct(char *buf, size_t len, const char *backend, const cha
 	return hap_cmd_server(buf, len, "set server", backend, server, tail);
 }
 
+int hap_cmd_set_health_up(char *buf, size_t len, const char *backend, const char *server)
+{
+	return hap_cmd_server(buf, len, "set server", backend, server, " health up");
+}
+
 int hap_cmd_enable_health(char *buf, size_t len, const char *backend, const char *server)
 {
 	return hap_cmd_server(buf, len, "enable health", backend, server, "");

@@ -88,6 +88,13 @@ int hap_cmd_set_state(char *buf, size_t len, const char *backend, const char *se
 int hap_cmd_set_weight_pct(char *buf, size_t len, const char *backend, const char *server, unsigned pct)
 	__attribute__((warn_unused_result));
 
+/* "set server <backend>/<server> health up": the check's health counter at its top (rise + fall - 1)
+ * and the server UP. HAProxy 2.6 leaves a server added at run time at health 0, where its first
+ * failed check takes it DOWN without counting in chkfail; from the top every failure counts and
+ * it takes `fall` of them. Accepted while the checks are still off (verified on 2.6.12). */
+int hap_cmd_set_health_up(char *buf, size_t len, const char *backend, const char *server)
+	__attribute__((warn_unused_result));
+
 /* "enable health <backend>/<server>" (starts the checks of a server added with check opts). */
 int hap_cmd_enable_health(char *buf, size_t len, const char *backend, const char *server)
 	__attribute__((warn_unused_result));

@@ -164,13 +164,15 @@ START_TEST(test_set_state)
 }
 END_TEST
 
-enum one_kind { K_HEALTH, K_SHUTDOWN, K_DEL, K_STATE, K_STAT };
+enum one_kind { K_HEALTH, K_HEALTH_UP, K_SHUTDOWN, K_DEL, K_STATE, K_STAT };
 
 static int build(enum one_kind k, char *buf, size_t len, const char *backend, const char *server)
 {
 	switch (k) {
 	case K_HEALTH:
 		return hap_cmd_enable_health(buf, len, backend, server);
+	case K_HEALTH_UP:
+		return hap_cmd_set_health_up(buf, len, backend, server);
 	case K_SHUTDOWN:
 		return hap_cmd_shutdown_sessions(buf, len, backend, server);
 	case K_DEL:
@@ -189,12 +191,15 @@ static const struct {
 	const char *want; /* NULL: refused */
 } ones[] = {
 	{K_HEALTH, "mcs", "2001:db8::1:7000", "enable health mcs/2001:db8::1:7000"},
+	{K_HEALTH_UP, "mcs", "10.0.0.5:7000", "set server mcs/10.0.0.5:7000 health up"},
 	{K_SHUTDOWN, "mcs", "10.0.0.5:7000", "shutdown sessions server mcs/10.0.0.5:7000"},
 	{K_DEL, "mcs", "10.0.0.5:7000", "del server mcs/10.0.0.5:7000"},
 	{K_STATE, "mcs", NULL, "show servers state mcs"},
 	{K_STAT, "mcs", NULL, "show stat mcs 4 -1"},
 	{K_STAT, "be-2", NULL, "show stat be-2 4 -1"},
 	{K_HEALTH, "mcs", "a b", NULL},
+	{K_HEALTH_UP, "mcs", "x health down", NULL},
+	{K_HEALTH_UP, "mcs;", "x", NULL},
 	{K_SHUTDOWN, "mcs", "x;shutdown sessions server mcs/y", NULL},
 	{K_DEL, "mcs", "", NULL},
 	{K_DEL, "mcs", "-x", NULL},
