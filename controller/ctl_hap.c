@@ -122,6 +122,21 @@ int ctl_hap_read_scur(struct hap_conn *c, const char *backend, struct rec_server
 	return rc;
 }
 
+/* Starts a server's checks from health "up": HAProxy 2.6 leaves a server added at run time at
+ * health 0, where its first failed check takes it DOWN uncounted (chkfail stays 0). From the top
+ * it needs MCS_CHECK_FALL failures in a row, each counted: the original gateway trusted a node
+ * until its checks failed. Only ever for a server whose checks are off, so no check result is
+ * overruled (HAProxy treats an unchecked server as UP anyway). */
+static int ctl_hap_start_checks(struct hap_conn *c, const char *backend, const char *name, char *err, size_t errlen)
+{
+	char cmd[512];
+	if (hap_cmd_set_health_up(cmd, sizeof(cmd), backend, name) == -1 || ctl_hap_send(c, cmd, err, errlen) == -1)
+		return -1;
+	if (hap_cmd_enable_health(cmd, sizeof(cmd), backend, name) == -1)
+		return -1;
+	return ctl_hap_send(c, cmd, err, errlen);
+}
+
 /* add server (with the agent when there is one), ready, agent, and health checks last:
  * an add cut short is finished on the next step (its health checks are still off). */
 static int ctl_hap_apply_add(struct hap_conn *c, const char *backend, const struct rec_action *a,
@@ -159,9 +174,7 @@ static int ctl_hap_apply_add(struct hap_conn *c, const char *backend, const stru
 	if (opts->agent != NULL && a->agent_on && (hap_cmd_enable_agent(cmd, sizeof(cmd), backend, node->name) == -1 ||
 				    ctl_hap_send(c, cmd, err, errlen) == -1))
 		return -1;
-	if (hap_cmd_enable_health(cmd, sizeof(cmd), backend, node->name) == -1)
-		return -1;
-	return ctl_hap_send(c, cmd, err, errlen);
+	return ctl_hap_start_checks(c, backend, node->name, err, errlen);
 }
 
 /* Stops the agent before a server leaves for good, so no answer changes it meanwhile.
@@ -241,8 +254,7 @@ int ctl_hap_apply(struct hap_conn *c, const char *backend, const struct rec_acti
 		rc = hap_cmd_set_state(cmd, sizeof(cmd), backend, a->name, "drain");
 		break;
 	case REC_ENABLE_HEALTH:
-		rc = hap_cmd_enable_health(cmd, sizeof(cmd), backend, a->name);
-		break;
+		return ctl_hap_start_checks(c, backend, a->name, err, errlen);
 	case REC_ENABLE_AGENT:
 		rc = hap_cmd_enable_agent(cmd, sizeof(cmd), backend, a->name);
 		break;

@@ -43,9 +43,10 @@ struct rec_memory {
 };
 
 enum rec_kind {
-	REC_ADD,           /* add server, ready, enable health */
+	REC_ADD,           /* add server, ready, health up, enable health */
 	REC_READY,         /* set state ready: finish an add, or a node that came back */
-	REC_ENABLE_HEALTH, /* finish an add interrupted before its checks were enabled */
+	REC_ENABLE_HEALTH, /* finish an add interrupted before its checks were enabled: health up, enable
+			    * health (MCS_CHECK_FALL failures take it down, as for any add) */
 	REC_ENABLE_AGENT,  /* a live node's agent check is configured but stopped */
 	REC_AGENT_PORT,    /* a live node's agent points at another port (the controller restarted) */
 	REC_DISABLE_AGENT, /* a live node's agent has nothing to say: full weight, no warm-up, no override */

@@ -83,6 +83,18 @@ static const struct scenario scenarios[] = {
 	   .live = {A, B},
 	   .servers = {{A, 1, ADDED, -1}, {B, 2, ADDED_READY, -1}},
 	   .actions = {{REC_READY, A, 0}, {REC_ENABLE_HEALTH, A, 0}, {REC_ENABLE_HEALTH, B, 0}}}}},
+	/* The executor sends health up right before enable health (ctl_hap_start_checks): while the
+	 * checks are off the add is not finished, and finishing it sends both again; once they are
+	 * on, nothing is sent, so no check result (a node already DOWN, or restored DOWN by a reload)
+	 * is ever overruled by health up. */
+	{"an add cut anywhere is finished step by step, then left to its checks",
+	 1000,
+	 {{.now = 5, .live = {A}, .actions = {{REC_ADD, A, 1}}},
+	  {.now = 6, .live = {A}, .servers = {{A, 1, ADDED, -1}},
+	   .actions = {{REC_READY, A, 0}, {REC_ENABLE_HEALTH, A, 0}}},
+	  {.now = 7, .live = {A}, .servers = {{A, 1, ADDED_READY, -1}}, .actions = {{REC_ENABLE_HEALTH, A, 0}}},
+	  {.now = 8, .live = {A}, .servers = {{A, 1, UP, -1}}},
+	  {.now = 9, .live = {A}, .servers = {{A, 1, UP, -1}}}}},
 	{"an operator's drain or maintenance of a live node is respected",
 	 1000,
 	 {{.now = 5,
