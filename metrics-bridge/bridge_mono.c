@@ -185,10 +185,10 @@ int bridge_mono_apply(struct bridge_mono *fe, struct bridge_mono *be, struct bri
 	bridge_mono_begin(be, worker);
 	if (s->fe_found) {
 		/* A table of fewer counters leaves the later ones raw. */
-		raw[0] = s->fe_stot, raw[1] = s->fe_ssl_fail, raw[2] = s->fe_dcon;
-		memcpy(out, raw, 3 * sizeof(*raw));
+		raw[0] = s->fe_stot, raw[1] = s->fe_ssl_fail, raw[2] = s->fe_dcon, raw[3] = s->bw_throttled;
+		memcpy(out, raw, 4 * sizeof(*raw));
 		rc |= bridge_mono_update(fe, "FRONTEND", 0, raw, out) == -1;
-		s->fe_stot = out[0], s->fe_ssl_fail = out[1], s->fe_dcon = out[2];
+		s->fe_stot = out[0], s->fe_ssl_fail = out[1], s->fe_dcon = out[2], s->bw_throttled = out[3];
 	}
 	for (size_t i = 0; i < s->n_nodes; i++) {
 		struct bridge_node *n = &s->nodes[i];

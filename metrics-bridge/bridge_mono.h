@@ -42,9 +42,10 @@ void bridge_mono_end(struct bridge_mono *m, time_t now, unsigned long forget_s);
 /* Number of series kept. */
 size_t bridge_mono_size(const struct bridge_mono *m);
 
-/* Applies fe (1 series, 3 counters: stot, ssl failures, refused connections; made with fewer,
- * the later ones stay raw) and be (one series per node label, 4 counters: chkfail, stot, econ,
- * chkdown) to s in place: its raw counters become the exported ones.
+/* Applies fe (1 series, 4 counters: stot, ssl failures, refused connections, bytes held back by
+ * the bandwidth limit; made with fewer, the later ones stay raw) and be (one series per node
+ * label, 4 counters: chkfail, stot, econ, chkdown) to s in place: its raw counters become the
+ * exported ones.
  * worker as for bridge_mono_begin. Returns 0, or -1 on OOM (values then raw). */
 int bridge_mono_apply(struct bridge_mono *fe, struct bridge_mono *be, struct bridge_snapshot *s,
 		      unsigned long long worker, time_t now, unsigned long forget_s) __attribute__((warn_unused_result));

@@ -119,6 +119,10 @@ static struct br_value br_fe_dcon(const struct bridge_snapshot *s)
 {
 	return s->fe_found && s->fe_has_dcon ? BR_U(s->fe_dcon) : BR_NO;
 }
+static struct br_value br_bw_throttled(const struct bridge_snapshot *s)
+{
+	return s->bw_found ? BR_U(s->bw_throttled) : BR_NO;
+}
 static struct br_value br_table_used(const struct bridge_snapshot *s)
 {
 	return s->table_found ? BR_U(s->table_used) : BR_NO;
@@ -158,6 +162,10 @@ static const struct br_single_family br_haproxy_families[] = {
 	 "Capacity of the per-address limit table (MCS_LIMIT_TABLE_SIZE); when full, the oldest idle addresses "
 	 "are evicted early and, with none idle, new addresses go unlimited.",
 	 br_table_size},
+	{"lb_limit_throttled_bytes_total", "counter",
+	 "Bytes, both directions, that had to wait because their source address was over MCS_LIMIT_BYTES_PER_S "
+	 "(counted when they pass; the Lua filter of HAProxy 2.6, absent when the limit is off), monotonic.",
+	 br_bw_throttled},
 };
 
 static void br_render_haproxy(const struct bridge_snapshot *s, struct expo_buf *b)

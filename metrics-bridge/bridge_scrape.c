@@ -1,5 +1,6 @@
 /* Scrape I/O: one persistent prompt-mode connection to the stats socket, guarded by a mutex;
- * `show info`, `show servers state <backend>`, `show stat`, `show table`, then controller.json. */
+ * `show info`, `show servers state <backend>`, `show stat`, `show table`, `show mcs bwlim`, then
+ * controller.json. */
 #include "bridge_scrape.h"
 
 #include <pthread.h>
@@ -43,7 +44,7 @@ struct bridge_scrape *bridge_scrape_new(const struct bridge_scrape_opts *o)
 		return NULL;
 	pthread_mutex_init(&s->lock, NULL);
 	s->hap = hap_conn_new(o->stats_socket, (int)o->timeout_ms);
-	s->mono_fe = bridge_mono_new(3);
+	s->mono_fe = bridge_mono_new(4);
 	s->mono_be = bridge_mono_new(4);
 	s->ctl_path = strdup(o->controller_json);
 	s->frontend = strdup(o->frontend);
@@ -143,6 +144,19 @@ static int bs_read_table(struct bridge_scrape *s, struct bridge_snapshot *snap, 
 	return 0;
 }
 
+/* Bytes held back by the Lua bandwidth limit (haproxy/bwlim.lua's `show mcs bwlim`, allowed at
+ * level user). A reply that does not parse costs that series, not the scrape. */
+static int bs_read_bwlim(struct bridge_scrape *s, struct bridge_snapshot *snap, char *err, size_t errlen)
+{
+	char *reply, why[192];
+	if (bs_cmd(s, "show mcs bwlim", &reply, err, errlen) == -1)
+		return -1;
+	if (bridge_stats_parse_bwlim(reply, snap, why, sizeof(why)) == -1)
+		log_debug("haproxy: %s (no bandwidth-limit series)", why);
+	free(reply);
+	return 0;
+}
+
 /* Reads HAProxy into snap. Returns 0, or -1 with the reason in err. States are read before
  * the stats, so a server added in between is skipped this time rather than mislabelled. */
 static int bs_read_haproxy(struct bridge_scrape *s, struct bridge_snapshot *snap, char *err, size_t errlen)
@@ -157,6 +171,8 @@ static int bs_read_haproxy(struct bridge_scrape *s, struct bridge_snapshot *snap
 	rc = bridge_stats_parse_stat(csv, s->frontend, s->backend, states, n_states, snap, err, errlen);
 	if (rc == 0)
 		rc = bs_read_table(s, snap, err, errlen);
+	if (rc == 0)
+		rc = bs_read_bwlim(s, snap, err, errlen);
 done:
 	free(states);
 	free(csv);

@@ -12,7 +12,7 @@ struct bridge_scrape_opts {
 	const char *controller_json; /* the controller's status file (copied) */
 	const char *frontend;        /* the TLS frontend's name (copied) */
 	const char *backend;         /* the chat backend's name (copied) */
-	unsigned timeout_ms;         /* per command sent to HAProxy (four per scrape) */
+	unsigned timeout_ms;         /* per command sent to HAProxy (five per scrape) */
 	unsigned long stale_s;       /* an older status file means the controller is not up */
 	unsigned long forget_s;      /* counter offsets of a node gone this long are dropped */
 };

@@ -44,6 +44,8 @@ struct bridge_snapshot {
 	int table_found;                    /* 1: `show table` listed the frontend's stick table */
 	unsigned long long table_size;      /* its capacity in entries (stick-table size) */
 	unsigned long long table_used;      /* entries in it now (tracked source addresses) */
+	int bw_found;                       /* 1: `show mcs bwlim` answered (the Lua bandwidth limit runs) */
+	unsigned long long bw_throttled;    /* bytes that waited for their address's bucket (raw, then monotonic) */
 	int be_found;                       /* 1: the backend row was present */
 	struct bridge_node *nodes;          /* malloc'd array, in `show stat` order */
 	size_t n_nodes;
@@ -74,6 +76,14 @@ int bridge_stats_parse_stat(const char *csv, const char *frontend, const char *b
  * the table's line is malformed or the reply is cut short (table_found is then 0). */
 int bridge_stats_parse_table(const char *text, const char *table, struct bridge_snapshot *s, char *err,
 			     size_t errlen) __attribute__((warn_unused_result));
+
+/* Reads "throttled_bytes: <n>" from the reply to `show mcs bwlim` (haproxy/bwlim.lua's command,
+ * known only while the Lua bandwidth limit is loaded). Sets s->bw_found (0 when HAProxy does not
+ * know the command: the limit is off or HAProxy's own bwlim filter applies it) and bw_throttled;
+ * leaves the rest of s alone. Returns 0, or -1 with a one-line reason in err when the command is
+ * known but its reply is malformed or cut short (bw_found is then 0). */
+int bridge_stats_parse_bwlim(const char *text, struct bridge_snapshot *s, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 /* Formats the label of an address and port: "1.2.3.4:80", "[::1]:80". Returns 0, or -1 when
  * addr is empty or the result does not fit in outlen. */

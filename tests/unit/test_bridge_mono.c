@@ -237,6 +237,32 @@ START_TEST(test_apply_refused_counter)
 }
 END_TEST
 
+/* The frontend's fourth counter (bytes held back by the Lua bandwidth limit) across a reload;
+ * a table of three counters leaves it raw. */
+START_TEST(test_apply_throttled_counter)
+{
+	struct bridge_mono *fe = bridge_mono_new(4), *be = bridge_mono_new(4), *fe3 = bridge_mono_new(3);
+	struct bridge_snapshot s = {0};
+	snap_fill(&s, 10, 0, 1);
+	s.bw_throttled = 5000;
+	ck_assert_int_eq(bridge_mono_apply(fe, be, &s, 1, 0, 60), 0);
+	ck_assert_uint_eq(s.bw_throttled, 5000);
+	snap_fill(&s, 11, 0, 1);
+	s.bw_throttled = 700; /* new worker: the Lua state starts again from 0 */
+	ck_assert_int_eq(bridge_mono_apply(fe, be, &s, 2, 1, 60), 0);
+	ck_assert_uint_eq(s.bw_throttled, 5700);
+	ck_assert_uint_eq(s.fe_stot, 21);
+	snap_fill(&s, 5, 0, 1);
+	s.bw_throttled = 3;
+	ck_assert_int_eq(bridge_mono_apply(fe3, be, &s, 3, 2, 60), 0);
+	ck_assert_uint_eq(s.bw_throttled, 3);
+	bridge_snapshot_clear(&s);
+	bridge_mono_free(fe);
+	bridge_mono_free(fe3);
+	bridge_mono_free(be);
+}
+END_TEST
+
 static Suite *bridge_mono_suite(void)
 {
 	Suite *s = suite_create("bridge_mono");
@@ -253,6 +279,7 @@ static Suite *bridge_mono_suite(void)
 	tcase_add_loop_test(tc, test_worker_id_table, 0, N_ELEMS(workers));
 	tcase_add_test(tc, test_apply_across_restart);
 	tcase_add_test(tc, test_apply_refused_counter);
+	tcase_add_test(tc, test_apply_throttled_counter);
 	suite_add_tcase(s, tc);
 	return s;
 }

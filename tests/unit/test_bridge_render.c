@@ -272,10 +272,19 @@ START_TEST(test_limit_series)
 	assert_line(text, "lb_limit_table_size 100000");
 	assert_line(text, "# TYPE lb_limit_table_entries gauge");
 	assert_line(text, "# TYPE lb_limit_table_size gauge");
+	assert_no(text, "lb_limit_throttled_bytes_total");
 	free(text);
-	/* No dcon column, no table listed: no series rather than a made-up 0. */
+	s.bw_found = 1;
+	s.bw_throttled = 1011000;
+	text = render(&s, &c);
+	assert_well_formed(text);
+	assert_line(text, "lb_limit_throttled_bytes_total 1011000");
+	assert_line(text, "# TYPE lb_limit_throttled_bytes_total counter");
+	free(text);
+	/* No dcon column, no table listed, no Lua limit: no series rather than a made-up 0. */
 	s.fe_has_dcon = 0;
 	s.table_found = 0;
+	s.bw_found = 0;
 	text = render(&s, &c);
 	assert_well_formed(text);
 	assert_no(text, "lb_limit_");
