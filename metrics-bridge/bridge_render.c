@@ -50,7 +50,8 @@ static const struct br_node_family br_node_families[] = {
 	{"lb_backend_active_connections", "gauge", "Client connections currently routed to the chat node (HAProxy scur).", br_scur},
 	{"lb_backend_health_check_failures", "counter",
 	 "Failed health checks of the chat node (HAProxy chkfail). HAProxy counts a failure only while the node is up, "
-	 "the one that takes it down included: a node that stays down, or whose very first check fails, adds nothing; "
+	 "the one that takes it down included (the controller starts a new node's checks from health up, so that is "
+	 "MCS_CHECK_FALL of them even right after it joined); a node that stays down adds nothing more; "
 	 "see lb_backend_up and lb_backend_down_transitions_total. Kept monotonic by the bridge across HAProxy reloads "
 	 "and the node being deleted and added again.",
 	 br_chkfail},
