@@ -145,12 +145,14 @@ static int bs_read_table(struct bridge_scrape *s, struct bridge_snapshot *snap, 
 }
 
 /* Bytes held back by the Lua bandwidth limit (haproxy/bwlim.lua's `show mcs bwlim`, allowed at
- * level user). A reply that does not parse costs that series, not the scrape. */
+ * level user). HAProxy refuses the command when the limit is off: no series then. A reply that
+ * does not parse costs that series, not the scrape. */
 static int bs_read_bwlim(struct bridge_scrape *s, struct bridge_snapshot *snap, char *err, size_t errlen)
 {
 	char *reply, why[192];
+	snap->bw_found = 0;
 	if (bs_cmd(s, "show mcs bwlim", &reply, err, errlen) == -1)
-		return -1;
+		return hap_conn_err(s->hap) == HAP_ERR_REJECTED ? 0 : -1;
 	if (bridge_stats_parse_bwlim(reply, snap, why, sizeof(why)) == -1)
 		log_debug("haproxy: %s (no bandwidth-limit series)", why);
 	free(reply);

@@ -838,11 +838,17 @@ static int h_write_file(const char *path, const char *text)
 	return 0;
 }
 
+const char *h_haproxy_cfg(void) { return H_HAPROXY_CFG; }
+
 struct h_proc *h_haproxy_start(const char *name, const char *run_dir, int port)
 {
 	char e_run[H_PATH_MAX + 16], e_port[32], sock[H_PATH_MAX + 16], servers[H_PATH_MAX + 16];
-	char e_servers[H_PATH_MAX + 40], state[H_PATH_MAX + 16];
+	char e_servers[H_PATH_MAX + 40], state[H_PATH_MAX + 16], e_dir[H_PATH_MAX + 16], e_bind[H_NAME_MAX + 16];
 	snprintf(e_run, sizeof(e_run), "MCS_RUN_DIR=%s", run_dir);
+	/* haproxy/bwlim.lua beside haproxy.cfg, as docker/entry/haproxy.sh exports it. */
+	snprintf(e_dir, sizeof(e_dir), "MCS_HAPROXY_DIR=%.*s", (int)(strrchr(H_HAPROXY_CFG, '/') - H_HAPROXY_CFG),
+		 H_HAPROXY_CFG);
+	snprintf(e_bind, sizeof(e_bind), "MCS_BIND_ADDR=%s", H.opts.bind_addr ? H.opts.bind_addr : "127.0.0.1");
 	snprintf(e_port, sizeof(e_port), "MCS_PORT=%d", port);
 	snprintf(sock, sizeof(sock), "%s/admin.sock", run_dir);
 	/* As docker/entry/haproxy.sh does: the controller's servers file as a second -f. */
@@ -852,7 +858,7 @@ struct h_proc *h_haproxy_start(const char *name, const char *run_dir, int port)
 	if ((access(servers, F_OK) == -1 && h_write_file(servers, "backend mcs\n") == -1) ||
 	    h_write_file(state, "1\n") == -1) /* a cold start: no server state carried over */
 		return NULL;
-	const char *env[] = {e_run, e_port, e_servers, "MCS_BIND_ADDR=127.0.0.1", "MCS_MAXCONN=8000",
+	const char *env[] = {e_run, e_port, e_servers, e_dir, e_bind, "MCS_MAXCONN=8000",
 			     "MCS_CHECK_TIMEOUT_MS=500", "MCS_IDLE_TIMEOUT_S=21600", NULL};
 	const char *argv[] = {"haproxy", "-W", "-db", "-f", H_HAPROXY_CFG, "-f", servers, NULL};
 	struct h_proc *p = h_spawn(name, argv, env);

@@ -34,6 +34,7 @@ struct h_opts {
 	unsigned check_inter_ms; /* MCS_CHECK_INTER_MS, default 500 */
 	int without_controller;  /* 1: redis and haproxy only (tests add servers themselves) */
 	const char *const *controller_env; /* extra "NAME=value" for the controller, NULL-terminated; later wins */
+	const char *bind_addr;   /* MCS_BIND_ADDR of haproxy, default 127.0.0.1 (e.g. "::1" for IPv6 clients) */
 };
 
 /* The suite's world: one per test executable. */
@@ -184,9 +185,13 @@ int h_tls_check(const char *cert, const char *key, const char *out, char *msg, s
 
 /* Starts `haproxy -W -db -f haproxy.cfg -f <run_dir>/servers.cfg` as docker/entry/haproxy.sh does
  * (the controller's servers file; an empty `backend mcs` is written when there is none) with
- * MCS_RUN_DIR=run_dir, MCS_PORT=port and the test settings; run_dir must hold server.pem. Ready
+ * MCS_RUN_DIR=run_dir, MCS_PORT=port, MCS_HAPROXY_DIR (haproxy.cfg's directory),
+ * MCS_BIND_ADDR=H.opts.bind_addr and the test settings; run_dir must hold server.pem. Ready
  * when `show info` answers on admin.sock. */
 struct h_proc *h_haproxy_start(const char *name, const char *run_dir, int port);
+
+/* The haproxy.cfg h_haproxy_start runs (the project's haproxy/haproxy.cfg). */
+const char *h_haproxy_cfg(void);
 
 /* Sends one command on a runtime socket and reads the whole reply (until HAProxy closes).
  * Returns a malloc'd reply (caller frees), or NULL (h_error). */

@@ -2,7 +2,9 @@
  * chat nodes, TLS clients bound to their own 127.0.0.x source addresses, the stick table read
  * over both runtime sockets and the refused count through a real mcs-lb-metrics. Per-address
  * connection-rate and concurrent-connection limits, lifting them for one address at run time,
- * the limits turned off, and the bound on a TLS handshake. */
+ * the limits turned off, and the bound on a TLS handshake. Per-address bandwidth (the Lua filter
+ * of haproxy/bwlim.lua) against a node that streams: shared by an address's connections, each
+ * direction, other and exempt addresses, a reload, a full table, IPv6, bad values. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -10,10 +12,15 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -39,20 +46,24 @@ static int ssl_wait(struct h_client *c, int ret, uint64_t end)
 	return poll(&pfd, 1, (int)left) == 1 ? 0 : -1;
 }
 
-/* A TCP connection from src (an address of 127.0.0.0/8) to the gateway, non-blocking. */
+/* A TCP connection from src (an address of 127.0.0.0/8, or ::1) to the gateway on the loopback
+ * address of src's family, non-blocking. */
 static int tcp_from(const char *src, char *err, size_t errlen)
 {
-	struct sockaddr_in from = {.sin_family = AF_INET}, to = {.sin_family = AF_INET};
-	to.sin_port = htons((uint16_t)H.mcs_port);
-	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), soerr = 0;
-	socklen_t len = sizeof(soerr);
-	struct pollfd pfd = {fd, POLLOUT, 0};
-	if (fd == -1 || inet_pton(AF_INET, src, &from.sin_addr) != 1 ||
-	    bind(fd, (struct sockaddr *)&from, sizeof(from)) == -1 ||
-	    (connect(fd, (struct sockaddr *)&to, sizeof(to)) == -1 && errno != EINPROGRESS) ||
-	    poll(&pfd, 1, 5000) != 1 ||
-	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1 || soerr != 0) {
+	int v6 = strchr(src, ':') != NULL, fd = -1, soerr = 0;
+	struct sockaddr_in from4 = {.sin_family = AF_INET}, to4 = {.sin_family = AF_INET};
+	struct sockaddr_in6 from6 = {.sin6_family = AF_INET6}, to6 = {.sin6_family = AF_INET6};
+	to4.sin_port = to6.sin6_port = htons((uint16_t)H.mcs_port);
+	to4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	to6.sin6_addr = in6addr_loopback;
+	struct sockaddr *from = v6 ? (struct sockaddr *)&from6 : (struct sockaddr *)&from4;
+	struct sockaddr *to = v6 ? (struct sockaddr *)&to6 : (struct sockaddr *)&to4;
+	socklen_t alen = v6 ? sizeof(from6) : sizeof(from4), len = sizeof(soerr);
+	struct pollfd pfd = {-1, POLLOUT, 0};
+	if ((pfd.fd = fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1 ||
+	    inet_pton(v6 ? AF_INET6 : AF_INET, src, v6 ? (void *)&from6.sin6_addr : (void *)&from4.sin_addr) != 1 ||
+	    bind(fd, from, alen) == -1 || (connect(fd, to, alen) == -1 && errno != EINPROGRESS) ||
+	    poll(&pfd, 1, 5000) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1 || soerr != 0) {
 		snprintf(err, errlen, "connect from %s: %s", src, strerror(soerr ? soerr : errno));
 		if (fd != -1)
 			close(fd);
@@ -61,10 +72,10 @@ static int tcp_from(const char *src, char *err, size_t errlen)
 	return fd;
 }
 
-/* Connects from src and completes the TLS handshake and the node's greeting. Returns the client
- * (h_client_close frees it), or NULL with the reason in err: a refused client sees its
- * connection reset or closed before any TLS byte. */
-static struct h_client *open_from(const char *src, char *err, size_t errlen)
+/* Connects from src and completes the TLS handshake. Returns the client (h_client_close frees
+ * it), or NULL with the reason in err: a refused client sees its connection reset or closed
+ * before any TLS byte. */
+static struct h_client *tls_from(const char *src, char *err, size_t errlen)
 {
 	uint64_t end = h_now_ms() + 5000;
 	struct h_client *c = calloc(1, sizeof(*c));
@@ -84,12 +95,21 @@ static struct h_client *open_from(const char *src, char *err, size_t errlen)
 			goto fail;
 		}
 	}
-	if (h_client_hello(c, 5000, err, errlen) == -1)
-		goto fail;
 	return c;
 fail:
 	h_client_close(c);
 	return NULL;
+}
+
+/* tls_from, then the node's greeting. */
+static struct h_client *open_from(const char *src, char *err, size_t errlen)
+{
+	struct h_client *c = tls_from(src, err, errlen);
+	if (c != NULL && h_client_hello(c, 5000, err, errlen) == -1) {
+		h_client_close(c);
+		c = NULL;
+	}
+	return c;
 }
 
 /* One short visit from src: connect, greeting, close. 1 when served, 0 when refused. */
@@ -163,6 +183,7 @@ static void setenv_all(const char *rate, const char *concurrent)
 	ck_assert_int_eq(setenv("MCS_LIMIT_EXPIRE_S", "300", 1), 0);
 	snprintf(v, sizeof(v), "%d", HANDSHAKE_S);
 	ck_assert_int_eq(setenv("MCS_HANDSHAKE_TIMEOUT_S", v, 1), 0);
+	ck_assert_int_eq(unsetenv("MCS_LIMIT_BYTES_PER_S"), 0);
 }
 
 /* The harness passes its own environment on to haproxy: the settings go there. */
@@ -357,8 +378,9 @@ static double sample(const char *page, const char *series)
 	return -1;
 }
 
-/* Starts mcs-lb-metrics on a port of its choosing (PROMETHEUS_PORT=0), read from its log. */
-static int bridge_start(void)
+/* Starts mcs-lb-metrics on a port of its choosing (PROMETHEUS_PORT=0), read from its log
+ * <name>.log (one name per bridge: a log is appended to). */
+static int bridge_start(const char *name)
 {
 	char bin[PATH_MAX], run[H_PATH_MAX + 16];
 	static const char mark[] = "started: http://127.0.0.1:";
@@ -367,7 +389,7 @@ static int bridge_start(void)
 	snprintf(run, sizeof(run), "MCS_RUN_DIR=%s", H.run_dir);
 	const char *env[] = {"PROMETHEUS_PORT=0", run, "MCS_METRICS_BIND_ADDR=127.0.0.1", "MCS_LOG_LEVEL=debug", NULL};
 	const char *argv[] = {bin, NULL};
-	struct h_proc *p = h_spawn("bridge-limits", argv, env);
+	struct h_proc *p = h_spawn(name, argv, env);
 	ck_assert_msg(p != NULL, "%s", h_error());
 	for (uint64_t end = h_now_ms() + 10000; port == 0 && h_now_ms() < end && h_proc_running(p);) {
 		char *log = h_read_file(p->log, NULL);
@@ -402,7 +424,7 @@ START_TEST(test_refused_count_in_metrics)
 {
 	const char *e = "127.0.0.6";
 	node_up();
-	int port = bridge_start();
+	int port = bridge_start("bridge-limits");
 	for (int i = 0; i < RATE + 2; i++)
 		visit(e);
 	double refused = -1, entries = -1, size = -1;
@@ -522,6 +544,381 @@ START_TEST(test_limits_off_nobody_refused)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- bandwidth */
+
+/* MCS_LIMIT_BYTES_PER_S in the bandwidth cases (each direction, per address; burst: one
+ * second's worth). Rates are measured from BW_FROM_MS, when the burst is long spent, to
+ * BW_TO_MS, and must be within BW_TOLERANCE of the limit. */
+#define BW_LIMIT 100000
+#define BW_FROM_MS 1000
+#define BW_TO_MS 4000
+#define BW_TOLERANCE 0.15
+#define BW_EXEMPT_BYTES (3 << 20) /* an exempt client reads this much, then stops: 10x the limit */
+
+/* A chat node that streams, in threads of the test process: a client that says "D\n" gets bytes
+ * as fast as HAProxy takes them; every byte one that says "U\n" sends is counted. */
+static atomic_ullong node_uploaded;
+
+static void *node_conn(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	static const char zeros[16384];
+	char cmd[2] = {0}, buf[16384];
+	ssize_t r;
+	if (recv(fd, cmd, 2, MSG_WAITALL) == 2 && cmd[0] == 'D') {
+		for (uint64_t end = h_now_ms() + 60000; h_now_ms() < end;)
+			if (send(fd, zeros, sizeof(zeros), MSG_NOSIGNAL) <= 0)
+				break;
+	} else if (cmd[0] == 'U') {
+		while ((r = recv(fd, buf, sizeof(buf), 0)) > 0)
+			atomic_fetch_add(&node_uploaded, (unsigned long long)r);
+	}
+	close(fd);
+	return NULL;
+}
+
+static void *node_accept(void *arg)
+{
+	int lfd = (int)(intptr_t)arg;
+	for (;;) {
+		pthread_t t;
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd == -1 && errno != EINTR && errno != ECONNABORTED)
+			return NULL;
+		if (fd != -1 && pthread_create(&t, NULL, node_conn, (void *)(intptr_t)fd) != 0)
+			close(fd);
+		else if (fd != -1)
+			pthread_detach(t);
+	}
+}
+
+/* Starts the streaming node, heartbeats it and waits until HAProxy serves it; its member name
+ * goes to name (for stream_node_down). */
+static void stream_node_up(char *name, size_t len)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t alen = sizeof(a);
+	pthread_t t;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert(fd != -1 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(fd, 64) == 0 &&
+		  getsockname(fd, (struct sockaddr *)&a, &alen) == 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, node_accept, (void *)(intptr_t)fd), 0);
+	pthread_detach(t);
+	snprintf(name, len, "127.0.0.1:%d", ntohs(a.sin_port));
+	ck_assert_msg(h_hb_add(name) == 0, "%s", h_error());
+	ck_assert_msg(H_WAIT(10000, h_srv_ready(name)), "node %s is not served by HAProxy", name);
+}
+
+/* The node leaves Redis now, so that the next test's clients do not meet it once it is gone. */
+static void stream_node_down(const char *name)
+{
+	h_hb_remove(name);
+	redisReply *r = h_redis_cmd("ZREM mcs:node %s", name);
+	ck_assert_ptr_nonnull(r);
+	freeReplyObject(r);
+}
+
+/* One client of a bandwidth case. */
+struct bw_client {
+	const char *src;        /* source address */
+	int upload;             /* 1: sends as fast as it may (the node counts); 0: reads the stream */
+	unsigned long long cap; /* stops reading there (0: never) */
+	struct h_client *c;
+	unsigned long long bytes, at_from, at_to; /* read so far; at BW_FROM_MS and BW_TO_MS */
+	int closed;             /* the connection ended (it must not) */
+};
+
+static void bw_open(struct bw_client *v, int n)
+{
+	char err[256];
+	for (int i = 0; i < n; i++) {
+		uint64_t end = h_now_ms() + 5000;
+		int r;
+		ck_assert_msg((v[i].c = tls_from(v[i].src, err, sizeof(err))) != NULL, "%s", err);
+		while ((r = SSL_write(v[i].c->ssl, v[i].upload ? "U\n" : "D\n", 2)) <= 0)
+			ck_assert_msg(ssl_wait(v[i].c, r, end) == 0, "%s: cannot send its request", v[i].src);
+	}
+}
+
+/* Reads or writes what it may without waiting. */
+static void bw_step(struct bw_client *v)
+{
+	static const char zeros[16384];
+	static char buf[16384];
+	int r;
+	for (int rounds = 0; rounds < 64 && (v->cap == 0 || v->bytes < v->cap); rounds++) {
+		r = v->upload ? SSL_write(v->c->ssl, zeros, sizeof(zeros)) : SSL_read(v->c->ssl, buf, sizeof(buf));
+		if (r <= 0) {
+			int e = SSL_get_error(v->c->ssl, r);
+			v->closed = e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE;
+			ERR_clear_error();
+			return;
+		}
+		v->bytes += (unsigned long long)r;
+	}
+}
+
+/* Runs the clients for BW_TO_MS, each as fast as its limit lets it; uploaded bytes are read
+ * from the node at the same two moments (up[0], up[1]). */
+static void bw_run(struct bw_client *v, int n, unsigned long long up[2])
+{
+	struct pollfd p[8];
+	int marked = 0;
+	ck_assert_int_le(n, 8);
+	uint64_t t0 = h_now_ms();
+	for (uint64_t now = t0; now - t0 < BW_TO_MS; now = h_now_ms()) {
+		if (!marked && now - t0 >= BW_FROM_MS) {
+			for (int i = 0; i < n; i++)
+				v[i].at_from = v[i].bytes;
+			up[0] = atomic_load(&node_uploaded);
+			marked = 1;
+		}
+		for (int i = 0; i < n; i++) {
+			int done = v[i].closed || (v[i].cap != 0 && v[i].bytes >= v[i].cap);
+			p[i] = (struct pollfd){done ? -1 : v[i].c->fd, v[i].upload ? POLLOUT : POLLIN, 0};
+		}
+		ck_assert_int_ge(poll(p, (nfds_t)n, 10), 0);
+		for (int i = 0; i < n; i++)
+			if (p[i].revents != 0)
+				bw_step(&v[i]);
+	}
+	for (int i = 0; i < n; i++)
+		v[i].at_to = v[i].bytes;
+	up[1] = atomic_load(&node_uploaded);
+}
+
+/* Bytes per second of one or more clients of an address over the measured window. */
+static double bw_rate(const struct bw_client *v, int n)
+{
+	unsigned long long bytes = 0;
+	for (int i = 0; i < n; i++)
+		bytes += v[i].at_to - v[i].at_from;
+	return (double)bytes * 1000.0 / (BW_TO_MS - BW_FROM_MS);
+}
+
+static void bw_assert_limited(const char *what, double rate, double limit)
+{
+	printf("bandwidth: %s %.0f bytes/s (limit %.0f)\n", what, rate, limit);
+	ck_assert_msg(rate >= limit * (1 - BW_TOLERANCE) && rate <= limit * (1 + BW_TOLERANCE),
+		      "%s: %.0f bytes/s, not within %.0f%% of %.0f", what, rate, BW_TOLERANCE * 100, limit);
+}
+
+static void bw_close(struct bw_client *v, int n)
+{
+	for (int i = 0; i < n; i++) {
+		ck_assert_msg(!v[i].closed, "the connection from %s was cut", v[i].src);
+		h_client_close(v[i].c);
+	}
+}
+
+/* The Lua limit's counters on the read-only socket: field "<name>: <n>", -1 when absent. */
+static long long bwlim_field(const char *name)
+{
+	char *reply = hap(H.stats_sock, "show mcs bwlim"), want[64];
+	snprintf(want, sizeof(want), "%s: ", name);
+	const char *p = strstr(reply, want);
+	long long v = p != NULL ? strtoll(p + strlen(want), NULL, 10) : -1;
+	free(reply);
+	return v;
+}
+
+/* lb_limit_throttled_bytes_total on the bridge's page (also in *out), -1 when absent or the
+ * family is not declared a counter. */
+static double throttled_in_metrics(int port, double *out)
+{
+	char *page = get_metrics(port);
+	*out = page != NULL && strstr(page, "# TYPE lb_limit_throttled_bytes_total counter\n") != NULL
+		       ? sample(page, "lb_limit_throttled_bytes_total")
+		       : -1;
+	free(page);
+	return *out;
+}
+
+static void setup_bw(const char *table_size, const char *expire_s, const char *bind_addr)
+{
+	char rate[16], conc[16], limit[16];
+	snprintf(rate, sizeof(rate), "%d", RATE);
+	snprintf(conc, sizeof(conc), "%d", CONCURRENT);
+	snprintf(limit, sizeof(limit), "%d", BW_LIMIT);
+	setenv_all(rate, conc);
+	ck_assert_int_eq(setenv("MCS_LIMIT_BYTES_PER_S", limit, 1), 0);
+	ck_assert_int_eq(setenv("MCS_LIMIT_TABLE_SIZE", table_size, 1), 0);
+	ck_assert_int_eq(setenv("MCS_LIMIT_EXPIRE_S", expire_s, 1), 0);
+	h_gateway_start(&(struct h_opts){.poll_ms = 250, .bind_addr = bind_addr});
+}
+
+static void setup_bandwidth(void) { setup_bw("1000", "300", NULL); }
+static void setup_bandwidth_table(void) { setup_bw("1", "1", NULL); }
+static void setup_bandwidth_ipv6(void) { setup_bw("1000", "300", "::1"); }
+
+/* One address with two connections, a second address, an uploading address and an exempt one,
+ * all at once: each address (each direction) gets the limit whatever the others do, the exempt
+ * one is not limited, and the bytes that waited are in /metrics. */
+START_TEST(test_bw_per_address)
+{
+	char node[H_NAME_MAX], cmd[128];
+	stream_node_up(node, sizeof(node));
+	snprintf(cmd, sizeof(cmd), "set table mcs_tls key ::ffff:127.0.0.4 data.gpt0 1");
+	free(hap(H.admin_sock, cmd));
+	struct bw_client v[] = {{.src = "127.0.0.2"}, {.src = "127.0.0.2"}, {.src = "127.0.0.3"},
+				{.src = "127.0.0.5", .upload = 1}, {.src = "127.0.0.4", .cap = BW_EXEMPT_BYTES}};
+	unsigned long long up[2];
+	bw_open(v, 5);
+	uint64_t t0 = h_now_ms();
+	bw_run(v, 5, up);
+	printf("bandwidth: 127.0.0.2's two connections %.0f + %.0f bytes/s\n", bw_rate(&v[0], 1), bw_rate(&v[1], 1));
+	bw_assert_limited("127.0.0.2, two connections together", bw_rate(v, 2), BW_LIMIT);
+	for (int i = 0; i < 2; i++) /* they take turns: neither starves */
+		ck_assert_msg(bw_rate(&v[i], 1) >= BW_LIMIT / 4, "connection %d of 127.0.0.2 starved", i + 1);
+	bw_assert_limited("127.0.0.3, at the same time", bw_rate(&v[2], 1), BW_LIMIT);
+	bw_assert_limited("127.0.0.5 uploading, at the same time",
+			  (double)(up[1] - up[0]) * 1000.0 / (BW_TO_MS - BW_FROM_MS), BW_LIMIT);
+	printf("bandwidth: exempt 127.0.0.4 read %llu bytes in %llu ms\n", v[4].bytes,
+	       (unsigned long long)(h_now_ms() - t0));
+	ck_assert_msg(v[4].bytes >= BW_EXEMPT_BYTES, "exempt 127.0.0.4 read only %llu bytes", v[4].bytes);
+	bw_close(v, 5);
+
+	/* The bytes that waited: on the read-only socket, and in /metrics. */
+	long long throttled = bwlim_field("throttled_bytes");
+	printf("bandwidth: show mcs bwlim: throttled_bytes %lld, addresses %lld\n", throttled, bwlim_field("addresses"));
+	ck_assert_int_gt(throttled, 3 * (BW_TO_MS - BW_FROM_MS) * BW_LIMIT / 1000);
+	ck_assert_int_eq(bwlim_field("addresses"), 3); /* 127.0.0.2, .3, .5: the exempt one has none */
+	int port = bridge_start("bridge-bandwidth");
+	double exported = -1;
+	ck_assert_msg(H_WAIT(10000, throttled_in_metrics(port, &exported) >= (double)throttled),
+		      "/metrics: lb_limit_throttled_bytes_total %g, HAProxy %lld", exported, throttled);
+	stream_node_down(node);
+}
+END_TEST
+
+/* The pid of the worker answering the stats socket, or -1. */
+static long worker_pid(void)
+{
+	char *info = h_hap_cmd(H.stats_sock, "show info");
+	const char *p = info ? strstr(info, "\nPid: ") : NULL;
+	long pid = p != NULL ? strtol(p + 6, NULL, 10) : -1;
+	free(info);
+	return pid;
+}
+
+/* A reload starts a new worker whose buckets start afresh, full: the limit holds again. */
+START_TEST(test_bw_reload)
+{
+	char node[H_NAME_MAX];
+	stream_node_up(node, sizeof(node));
+	long old_pid = worker_pid(), new_pid = old_pid;
+	ck_assert_int_gt(old_pid, 0);
+	ck_assert_int_eq(kill(H.haproxy->pid, SIGUSR2), 0);
+	ck_assert_msg(H_WAIT(10000, (new_pid = worker_pid()) > 0 && new_pid != old_pid), "no new worker after the reload");
+	printf("bandwidth: reloaded (worker %ld -> %ld), throttled_bytes %lld\n", old_pid, new_pid,
+	       bwlim_field("throttled_bytes"));
+	struct bw_client v[] = {{.src = "127.0.0.6"}, {.src = "127.0.0.6"}};
+	unsigned long long up[2];
+	bw_open(v, 2);
+	bw_run(v, 2, up);
+	bw_assert_limited("127.0.0.6 after a reload, two connections together", bw_rate(v, 2), BW_LIMIT);
+	bw_close(v, 2);
+	stream_node_down(node);
+}
+END_TEST
+
+/* HAProxy refuses to start on a bad value, with one line naming the variable. */
+static void bw_refused(const char *name, const char *value, const char *want)
+{
+	char dir[H_PATH_MAX + 32], pem[H_PATH_MAX + 48], port[16], out[8192];
+	snprintf(dir, sizeof(dir), "%s/run-refused", H.dir);
+	snprintf(pem, sizeof(pem), "%s/server.pem", H.run_dir);
+	char *cert = h_read_file(pem, NULL);
+	ck_assert_ptr_nonnull(cert);
+	ck_assert(mkdir(dir, 0700) == 0 || errno == EEXIST);
+	snprintf(pem, sizeof(pem), "%s/server.pem", dir);
+	FILE *f = fopen(pem, "w");
+	ck_assert(f != NULL && fputs(cert, f) >= 0 && fclose(f) == 0);
+	free(cert);
+	snprintf(port, sizeof(port), "%d", h_free_port());
+	ck_assert(setenv("MCS_RUN_DIR", dir, 1) == 0 && setenv("MCS_PORT", port, 1) == 0 &&
+		  setenv("MCS_BIND_ADDR", "127.0.0.1", 1) == 0 && setenv("MCS_LIMIT_BYTES_PER_S", "1000", 1) == 0);
+	ck_assert_int_eq(value ? setenv(name, value, 1) : unsetenv(name), 0);
+	const char *argv[] = {"haproxy", "-db", "-f", h_haproxy_cfg(), NULL};
+	int rc = h_run(argv, out, sizeof(out), 10000);
+	char *line = strstr(out, want);
+	printf("bandwidth: %s=%s%s%s: haproxy exits %d: %.*s\n", name, value ? "\"" : "(unset)", value ? value : "",
+	       value ? "\"" : "", rc, line ? (int)strcspn(line, "\n") : 0, line ? line : "");
+	ck_assert_msg(rc > 0 && line != NULL, "haproxy exited %d without \"%s\":\n%s", rc, want, out);
+}
+
+START_TEST(test_bw_bad_values_refused)
+{
+	ck_assert_int_eq(setenv("MCS_HAPROXY_DIR", "/nonexistent", 1), 0);
+	bw_refused("MCS_HAPROXY_DIR", NULL, "MCS_HAPROXY_DIR");
+	char cfg_dir[H_PATH_MAX];
+	snprintf(cfg_dir, sizeof(cfg_dir), "%.*s", (int)(strrchr(h_haproxy_cfg(), '/') - h_haproxy_cfg()),
+		 h_haproxy_cfg());
+	ck_assert_int_eq(setenv("MCS_HAPROXY_DIR", cfg_dir, 1), 0);
+	bw_refused("MCS_LIMIT_BYTES_PER_S", "abc", "MCS_LIMIT_BYTES_PER_S: \"abc\" is not a number of bytes per second");
+	bw_refused("MCS_LIMIT_BYTES_PER_S", "4294967296", "MCS_LIMIT_BYTES_PER_S: \"4294967296\" is not");
+	bw_refused("MCS_LIMIT_BURST_BYTES", "-1", "MCS_LIMIT_BURST_BYTES: \"-1\" is not a number of bytes");
+}
+END_TEST
+
+/* MCS_LIMIT_TABLE_SIZE 1: the first address has the only bucket, the next two share one, never
+ * unlimited; MCS_LIMIT_EXPIRE_S 1: idle addresses are forgotten and a new one has a bucket. */
+START_TEST(test_bw_table_full_and_expiry)
+{
+	char node[H_NAME_MAX];
+	stream_node_up(node, sizeof(node));
+	struct bw_client v[] = {{.src = "127.0.0.2"}, {.src = "127.0.0.3"}, {.src = "127.0.0.4"}};
+	unsigned long long up[2];
+	bw_open(v, 3);
+	bw_run(v, 3, up);
+	ck_assert_int_eq(bwlim_field("addresses"), 1);
+	bw_assert_limited("127.0.0.2, the table's one address", bw_rate(&v[0], 1), BW_LIMIT);
+	printf("bandwidth: beyond the table, 127.0.0.3 %.0f + 127.0.0.4 %.0f bytes/s\n", bw_rate(&v[1], 1),
+	       bw_rate(&v[2], 1));
+	bw_assert_limited("127.0.0.3 and 127.0.0.4, beyond the table, together", bw_rate(&v[1], 2), BW_LIMIT);
+	bw_close(v, 3);
+	uint64_t t0 = h_now_ms();
+	ck_assert_msg(H_WAIT(5000, bwlim_field("addresses") == 0), "idle addresses are still in the table");
+	printf("bandwidth: idle addresses forgotten %llu ms after the last byte (expire 1 s)\n",
+	       (unsigned long long)(h_now_ms() - t0));
+	struct bw_client w[] = {{.src = "127.0.0.7"}, {.src = "127.0.0.8"}};
+	bw_open(w, 2);
+	bw_run(w, 2, up);
+	bw_assert_limited("127.0.0.7, the table's one address now", bw_rate(&w[0], 1), BW_LIMIT);
+	bw_assert_limited("127.0.0.8, beyond the table", bw_rate(&w[1], 1), BW_LIMIT);
+	bw_close(w, 2);
+	stream_node_down(node);
+}
+END_TEST
+
+/* IPv6: two connections from ::1 share its limit. */
+START_TEST(test_bw_ipv6)
+{
+	char node[H_NAME_MAX];
+	stream_node_up(node, sizeof(node));
+	struct bw_client v[] = {{.src = "::1"}, {.src = "::1"}};
+	unsigned long long up[2];
+	bw_open(v, 2);
+	bw_run(v, 2, up);
+	bw_assert_limited("::1, two connections together", bw_rate(v, 2), BW_LIMIT);
+	bw_close(v, 2);
+	char *reply = hap(H.stats_sock, "show mcs bwlim");
+	ck_assert_msg(strstr(reply, "addresses: 1\n") != NULL, "show mcs bwlim: %s", reply);
+	free(reply);
+	stream_node_down(node);
+}
+END_TEST
+
+/* Off (the default): the Lua filter is not even loaded. */
+START_TEST(test_bw_off_not_loaded)
+{
+	char *reply = hap(H.stats_sock, "show mcs bwlim");
+	ck_assert_msg(strncmp(reply, "Unknown command", 15) == 0, "show mcs bwlim: %s", reply);
+	free(reply);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("limits");
@@ -534,7 +931,18 @@ int main(void)
 	tcase_add_test(on, test_refused_count_in_metrics);
 	tcase_add_test(on, test_stalled_handshake_is_cut);
 	tcase_add_test(off, test_limits_off_nobody_refused);
-	TCase *all[] = {on, off};
+	tcase_add_test(off, test_bw_off_not_loaded);
+	TCase *bw = tcase_create("bandwidth"), *bw_table = tcase_create("bandwidth_table");
+	TCase *bw_ipv6 = tcase_create("bandwidth_ipv6");
+	tcase_add_unchecked_fixture(bw, setup_bandwidth, teardown);
+	tcase_add_unchecked_fixture(bw_table, setup_bandwidth_table, teardown);
+	tcase_add_unchecked_fixture(bw_ipv6, setup_bandwidth_ipv6, teardown);
+	tcase_add_test(bw, test_bw_per_address);
+	tcase_add_test(bw, test_bw_reload);
+	tcase_add_test(bw, test_bw_bad_values_refused);
+	tcase_add_test(bw_table, test_bw_table_full_and_expiry);
+	tcase_add_test(bw_ipv6, test_bw_ipv6);
+	TCase *all[] = {on, off, bw, bw_table, bw_ipv6};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		tcase_set_timeout(all[i], 60);
 		suite_add_tcase(s, all[i]);
