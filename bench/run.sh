@@ -50,6 +50,7 @@ if [ "$quick" -eq 1 ]; then
 	reload=(20 2)
 	dp_args=(--quick)
 	dp_limit=240
+	bw_args=(--quick)
 else
 	mode="full"
 	discovery=(50 1000)
@@ -59,6 +60,7 @@ else
 	reload=(100 5)
 	dp_args=()
 	dp_limit=900
+	bw_args=()
 fi
 settings="ZADD->routed: ${discovery[0]} samples per mode, poll ${discovery[1]} ms; heartbeat stop: ${failover[0]} samples, TTL ${failover[1]} ms, poll ${failover[2]} ms; port dies: check inter ${failover[3]} ms, fall 3; cold start: 1,000 and 10,000 nodes; steady state: ${steady} s at 10,000 nodes; scrape: ${scrape[0]} nodes, median of ${scrape[1]}; reload: ${reload[0]} nodes, ${reload[1]} reloads"
 
@@ -88,6 +90,7 @@ else
 	printf '\n==== data plane\nbench: bench/dataplane/run.sh is not there: the data-plane benchmark is skipped\n'
 	results+=("data plane: SKIPPED (bench/dataplane/run.sh is not there)")
 fi
+step "bandwidth limit on vs off (bench_bwlim.sh ${bw_args[*]})" 180 "$b/bench_bwlim.sh" "${bw_args[@]}"
 step "ZADD -> first client routed (bench_discovery.sh ${discovery[*]})" 300 "$b/bench_discovery.sh" "${discovery[@]}"
 step "heartbeat stops / port dies (bench_failover.sh ${failover[*]})" 300 "$b/bench_failover.sh" "${failover[@]}"
 step "cold start, 1,000 nodes (bench_controller.sh 1000 0)" 120 "$b/bench_controller.sh" 1000 0
