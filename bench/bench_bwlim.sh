@@ -4,7 +4,9 @@
 # the same echo backends, interleaved rounds, medians. Every client comes from 127.0.0.1, so all
 # of a step's connections share one address's limit.
 #   latency  64 TLS connections, 2,000 messages/s of 64 bytes in all (128 KB/s each way) through
-#            a limit of 1 MB/s (never reached): p50 and p99 round trip; goal within 10% of off
+#            a limit of 1 MB/s (never reached): p50 and p99 round trip; goal within 10% of off.
+#            And one connection, 64-byte messages back to back (about 0.6 MB/s each way): the
+#            filter's own cost per message, without queueing behind the other connections
 #   CPU/MB   16 connections each keeping 64 KiB of 16 KiB writes in flight, limit 4294967295 B/s
 #            (the most, never reached: every byte goes through the filter, none waits): HAProxy's
 #            CPU (master + worker, /proc) per MB echoed
@@ -13,7 +15,7 @@ set -euo pipefail
 # shellcheck source=bench/bench_lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/bench_lib.sh"
 if [ "${1:-}" = --quick ]; then
-	rounds=3 d_lat=1.5 d_tput=1 warm=0.3
+	rounds=3 d_lat=1.2 d_tput=1 warm=0.3
 else
 	rounds=5 d_lat=3 d_tput=3 warm=0.5
 fi
@@ -60,6 +62,7 @@ step() {
 	local args
 	case "$2" in
 	lat) args=(--mode lat --conns 64 --rate 2000 --msg 64 --duration "$d_lat") ;;
+	lat1) args=(--mode lat --conns 1 --rate 0 --msg 64 --duration "$d_tput") ;;
 	tput) args=(--mode tput --conns 16 --block 16384 --window 65536 --duration "$d_tput") ;;
 	esac
 	timeout 60 "$load" "${args[@]}" --warmup "$warm" --port "${port[$1]}" --cpu "${pid[$1]}" \
@@ -70,6 +73,8 @@ for r in $(seq "$rounds"); do
 	if [ $((r % 2)) = 1 ]; then order=(off lat off max); else order=(lat off max off); fi
 	step "${order[0]}" lat "$r"
 	step "${order[1]}" lat "$r"
+	step "${order[0]}" lat1 "$r"
+	step "${order[1]}" lat1 "$r"
 	step "${order[2]}" tput "$r"
 	step "${order[3]}" tput "$r"
 done
@@ -91,6 +96,7 @@ f = {}
 for name in ("off", "lat"):
     for q in ("p50", "p99"):
         f[f"bwlim_{name}_{q}_us"] = med(name, "lat", f"{q}_us")
+        f[f"bwlim_{name}_1conn_{q}_us"] = med(name, "lat1", f"{q}_us")
 for name in ("off", "max"):
     f[f"bwlim_{name}_mb_per_s"] = med(name, "tput", "mb_per_s")
     f[f"bwlim_{name}_cpu_ms_per_mb"] = 1000 / med(name, "tput", "mb_per_cpu_s")
@@ -101,6 +107,10 @@ for q in ("p50", "p99"):
     print(f"{k}={f[f'bwlim_lat_{q}_us'] / f[f'bwlim_off_{q}_us']:.3f}")
     print(f"{k}.goal=<=1.10")
     print(f"{k}.label=bandwidth limit on (1 MB/s, 128 KB/s sent): {q} latency / off")
+    print(f"{k}.unit=x")
+    k = f"bwlim_1conn_{q}_ratio"
+    print(f"{k}={f[f'bwlim_lat_1conn_{q}_us'] / f[f'bwlim_off_1conn_{q}_us']:.3f}")
+    print(f"{k}.label=bandwidth limit on, one connection back to back: {q} latency / off")
     print(f"{k}.unit=x")
 k = "bwlim_cpu_per_mb_ratio"
 print(f"{k}={f['bwlim_max_cpu_ms_per_mb'] / f['bwlim_off_cpu_ms_per_mb']:.3f}")
