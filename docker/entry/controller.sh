@@ -4,7 +4,17 @@
 #   controller.sh check  validate every variable it reads (one line naming a bad one), start nothing
 # Reads REDIS_URL and MCS_RUN_DIR (admin.sock, controller.json); the controller reads the rest of
 # its variables itself (mcs-lb-controller --help). mcs-lb-controller is found on PATH.
+# MCS_AGENT_ADDR set and empty (the container) means this host's own IPv4 address: HAProxy, in
+# another container, reaches the agent there.
 set -eu
+
+if [ "${MCS_AGENT_ADDR-unset}" = "" ]; then
+	for addr in $(hostname -i); do
+		case "$addr" in *.*.*.*) MCS_AGENT_ADDR=$addr && break ;; esac
+	done
+	[ -n "$MCS_AGENT_ADDR" ] || { echo "controller.sh: MCS_AGENT_ADDR is empty and this host has no IPv4 address for the agent" >&2; exit 1; }
+	export MCS_AGENT_ADDR
+fi
 
 case "${1:-run}" in
 run)

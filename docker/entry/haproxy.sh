@@ -17,6 +17,8 @@ say() { printf 'mcs-lb: %s\n' "$*" >&2; }
 # The configuration sits where it sits in the repository: <root>/haproxy/haproxy.cfg.
 root=$(CDPATH='' cd -- "$(dirname -- "$0")/../.." && pwd)
 cfg=$root/haproxy/haproxy.cfg
+# haproxy.cfg finds the files shipped beside it (lua-load) through this.
+export MCS_HAPROXY_DIR=$root/haproxy
 pidfile=$MCS_RUN_DIR/haproxy.pid
 # The controller's servers file (backend mcs with every node it serves): loaded as a second
 # configuration file, so a reload or a restart starts with every node. MCS_SERVERS_FILE tells
@@ -25,8 +27,44 @@ servers=$MCS_RUN_DIR/servers.cfg
 state=$MCS_RUN_DIR/servers.state
 export MCS_SERVERS_FILE=$servers
 
-# Refuses a missing, expired, mismatched or encrypted pair with one line naming the file.
+# need_uint NAME MIN MAX UNIT: a variable haproxy.cfg reads, when set, is a plain decimal in range,
+# or start-up stops with one line naming it (unset: haproxy.cfg's own default applies).
+need_uint() {
+	[ -n "${!1+set}" ] || return 0
+	local value="${!1}"
+	# No leading zero: haproxy.cfg tells "off" by the text "0", so "00" must not pass as 0.
+	if ! [[ "$value" =~ ^(0|[1-9][0-9]{0,9})$ ]]; then
+		say "$1: \"$value\" is not a number of $4"
+		exit 1
+	fi
+	if [ "$value" -lt "$2" ] || [ "$value" -gt "$3" ]; then
+		say "$1: $value is out of range ($2 to $3 $4)"
+		exit 1
+	fi
+}
+
+# The same checks under ./mcs-lb up and in the container: this script is both paths.
+check_vars() {
+	need_uint MCS_PORT 1 65535 "port"
+	need_uint MCS_MAXCONN 1 1000000 "connections"
+	need_uint MCS_CHECK_TIMEOUT_MS 1 60000 "milliseconds"
+	need_uint MCS_IDLE_TIMEOUT_S 1 604800 "seconds"
+	need_uint MCS_RELOAD_GRACE_S 1 604800 "seconds"
+	need_uint MCS_FRONTEND_MAXCONN 1 "${MCS_MAXCONN:-8000}" "connections (at most MCS_MAXCONN)"
+	need_uint MCS_HANDSHAKE_TIMEOUT_S 1 300 "seconds"
+	need_uint MCS_LIMIT_CONN_RATE 0 100000000 "connections"
+	need_uint MCS_LIMIT_CONN_RATE_PERIOD_S 1 86400 "seconds"
+	need_uint MCS_LIMIT_CONCURRENT 0 1000000 "connections"
+	need_uint MCS_LIMIT_TABLE_SIZE 100 10000000 "addresses"
+	need_uint MCS_LIMIT_EXPIRE_S "${MCS_LIMIT_CONN_RATE_PERIOD_S:-10}" 604800 "seconds (at least MCS_LIMIT_CONN_RATE_PERIOD_S)"
+	need_uint MCS_LIMIT_BYTES_PER_S 0 1000000000 "bytes per second"
+	need_uint MCS_LIMIT_BURST_BYTES 0 1000000000 "bytes"
+}
+
+# Refuses a bad variable, or a missing, expired, mismatched or encrypted pair, with one line
+# naming it.
 prepare() {
+	check_vars
 	mkdir -p -- "$MCS_RUN_DIR"
 	mcs-lb-tls-check "$MCS_TLS_DIR/server.cert" "$MCS_TLS_DIR/server.key" "$MCS_RUN_DIR/server.pem"
 	[ -s "$servers" ] || empty_servers

@@ -1,7 +1,7 @@
 """docker-compose.yml has the production shape, and starts the gateway exactly as ./mcs-lb up does.
 
-Shape: redis, haproxy (publishes MCS_PORT), controller in haproxy's network namespace sharing its
-runtime-socket volume, user and tls/ (when it watches MCS_TLS_DIR), metrics-bridge (publishes PROMETHEUS_PORT, the volume read-only,
+Shape: redis, haproxy (publishes MCS_PORT), controller in a network namespace of its own (none
+shares another container's: it would die with it) sharing haproxy's runtime-socket volume, user and tls/ (when it watches MCS_TLS_DIR), metrics-bridge (publishes PROMETHEUS_PORT, the volume read-only,
 a user that cannot open the 0600 admin socket), tls/ read-only, a healthcheck and a restart policy
 everywhere, the seed's defaults, profiles demo and monitoring (Prometheus loading alerts.yml).
 
@@ -38,7 +38,8 @@ COMPOSE_ONLY = {"redis": None, "prometheus": "prometheus.sh"}
 PROFILES = {"demo-node": ["demo"], "prometheus": ["monitoring"]}
 # Fixed inside the containers: paths of the image, and bind addresses (inside a container every
 # address; the host side is the `ports` mapping, which reads the operator's variable).
-FIXED = {"MCS_RUN_DIR", "MCS_TLS_DIR", "MCS_BIND_ADDR", "MCS_METRICS_BIND_ADDR", "MCS_DEMO_LISTEN"}
+FIXED = {"MCS_RUN_DIR", "MCS_TLS_DIR", "MCS_BIND_ADDR", "MCS_METRICS_BIND_ADDR", "MCS_DEMO_LISTEN",
+         "MCS_AGENT_ADDR"}
 SEED = {"REDIS_URL": "redis://redis:6379", "MCS_PORT": "64400", "PROMETHEUS_PORT": "9000"}
 VAR = r"(?:MCS_[A-Z0-9_]+|REDIS_URL|PROMETHEUS_PORT)"
 
@@ -134,10 +135,13 @@ def check_shape(compose, stages, root, helps):
         fail("haproxy does not publish ${MCS_PORT:-64400} on the same port")
     if not any(p.endswith("${PROMETHEUS_PORT:-9000}:${PROMETHEUS_PORT:-9000}") for p in ports(bridge)):
         fail("metrics-bridge does not publish ${PROMETHEUS_PORT:-9000} on the same port")
-    if ctl.get("network_mode") != "service:haproxy":
-        fail("controller: network_mode is not service:haproxy")
+    for name, svc in services.items():
+        if str(svc.get("network_mode", "")).startswith(("service:", "container:")):
+            fail(f"{name}: network_mode {svc['network_mode']}: it would stay in a dead namespace when that container restarts")
     if ports(ctl):
-        fail("controller publishes ports (it lives in haproxy's network namespace)")
+        fail("controller publishes ports (only HAProxy's agent checks reach it, on the compose network)")
+    if (ctl.get("environment") or {}).get("MCS_AGENT_ADDR") != "":
+        fail("controller: MCS_AGENT_ADDR must be empty (controller.sh uses the container's own address)")
     run_dirs = {n: (services.get(n, {}).get("environment") or {}).get("MCS_RUN_DIR") for n in ("haproxy", "controller", "metrics-bridge")}
     if len(set(run_dirs.values())) != 1:
         fail(f"MCS_RUN_DIR differs: {run_dirs}")
@@ -212,9 +216,11 @@ def check_parity(compose, stages, root, runner, helps):
         required, reads = script_vars(os.path.join(entry_dir, script))
         known, local_required = set(reads), set(required)
         if script == "haproxy.sh":
-            required |= set(cfg)
+            # haproxy.cfg's variables, less those haproxy.sh sets itself (export VAR=...).
+            own = set(re.findall(r"^\s*export (" + VAR + r")=", code_of(os.path.join(entry_dir, script)), re.MULTILINE))
+            required |= set(cfg) - own
             known |= set(cfg)
-            local_required |= {v for v, d in cfg.items() if d is None}
+            local_required |= {v for v, d in cfg.items() if d is None} - own
         daemon = {"controller.sh": helps["controller"], "metrics.sh": helps["metrics"]}.get(script, {})
         known |= set(daemon)
         for var in sorted(required - set(env)):
@@ -243,7 +249,8 @@ def check_parity(compose, stages, root, runner, helps):
         print(f"{name}: {IMAGE_ENTRY}{script} with {', '.join(sorted(env))}")
     for script in sorted(set(runs) - used_by_compose):
         fail(f"mcs-lb runs {script}, which no compose service runs")
-    for var in sorted(cfg):
+    own = set(re.findall(r"^\s*export (" + VAR + r")=", code_of(os.path.join(entry_dir, "haproxy.sh")), re.MULTILINE))
+    for var in sorted(set(cfg) - own):
         if var not in runner["defaults"] and cfg[var] is None:
             fail(f"haproxy.cfg reads {var} without a default, and export_defaults in mcs-lb does not give it")
 
@@ -254,7 +261,7 @@ def check_defaults(service, env, runner_defaults, cfg, daemon):
         if var in FIXED:
             if kind != "fixed":
                 fail(f"{service}: {var} is a container path or address, fixed in the image's terms")
-            elif var.endswith("BIND_ADDR") and default != "":
+            elif (var.endswith("BIND_ADDR") or var == "MCS_AGENT_ADDR") and default != "":
                 fail(f"{service}: {var} must be empty in the container (the ports mapping binds the host side)")
             continue
         if kind != "default" or named != var:
