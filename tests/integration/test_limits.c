@@ -870,7 +870,9 @@ START_TEST(test_bw_table_full_and_expiry)
 	stream_node_up(node, sizeof(node));
 	struct bw_client v[] = {{.src = "127.0.0.2"}, {.src = "127.0.0.3"}, {.src = "127.0.0.4"}};
 	unsigned long long up[2];
-	bw_open(v, 3);
+	bw_open(v, 1); /* the first address to send has the bucket: 127.0.0.2, then the others */
+	ck_assert_msg(H_WAIT(3000, bwlim_field("addresses") == 1), "127.0.0.2 has no bucket");
+	bw_open(&v[1], 2);
 	bw_run(v, 3, up);
 	ck_assert_int_eq(bwlim_field("addresses"), 1);
 	bw_assert_limited("127.0.0.2, the table's one address", bw_rate(&v[0], 1), BW_LIMIT);
@@ -883,7 +885,9 @@ START_TEST(test_bw_table_full_and_expiry)
 	printf("bandwidth: idle addresses forgotten %llu ms after the last byte (expire 1 s)\n",
 	       (unsigned long long)(h_now_ms() - t0));
 	struct bw_client w[] = {{.src = "127.0.0.7"}, {.src = "127.0.0.8"}};
-	bw_open(w, 2);
+	bw_open(w, 1);
+	ck_assert_msg(H_WAIT(3000, bwlim_field("addresses") == 1), "127.0.0.7 has no bucket");
+	bw_open(&w[1], 1);
 	bw_run(w, 2, up);
 	bw_assert_limited("127.0.0.7, the table's one address now", bw_rate(&w[0], 1), BW_LIMIT);
 	bw_assert_limited("127.0.0.8, beyond the table", bw_rate(&w[1], 1), BW_LIMIT);
