@@ -784,6 +784,10 @@ START_TEST(test_bw_per_address)
 	printf("bandwidth: show mcs bwlim: throttled_bytes %lld, addresses %lld\n", throttled, bwlim_field("addresses"));
 	ck_assert_int_gt(throttled, 3 * (BW_TO_MS - BW_FROM_MS) * BW_LIMIT / 1000);
 	ck_assert_int_eq(bwlim_field("addresses"), 3); /* 127.0.0.2, .3, .5: the exempt one has none */
+	/* One thread with the Lua filter (haproxy.cfg says why). */
+	char *info = hap(H.stats_sock, "show info");
+	ck_assert_msg(strstr(info, "\nNbthread: 1\n") != NULL, "show info: %.300s", info);
+	free(info);
 	int port = bridge_start("bridge-bandwidth");
 	double exported = -1;
 	ck_assert_msg(H_WAIT(10000, throttled_in_metrics(port, &exported) >= (double)throttled),
