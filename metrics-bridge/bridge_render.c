@@ -49,12 +49,7 @@ struct br_node_family {
 static const struct br_node_family br_node_families[] = {
 	{"lb_backend_active_connections", "gauge", "Client connections currently routed to the chat node (HAProxy scur).", br_scur},
 	{"lb_backend_health_check_failures", "counter",
-	 "Failed health checks of the chat node (HAProxy chkfail). HAProxy counts a failure only while the node is up, "
-	 "the one that takes it down included (the controller starts a new node's checks from health up, so that is "
-	 "MCS_CHECK_FALL of them even right after it joined); a node that stays down adds nothing more; "
-	 "see lb_backend_up and lb_backend_down_transitions_total. Kept monotonic by the bridge across HAProxy reloads "
-	 "and the node being deleted and added again.",
-	 br_chkfail},
+	 "Failed health checks of the chat node while it was up (HAProxy chkfail), monotonic.", br_chkfail},
 	{"lb_backend_down_transitions_total", "counter",
 	 "Times the chat node went from up to down (HAProxy chkdown), monotonic; counts a node that failed at once too.",
 	 br_chkdown},
@@ -144,28 +139,21 @@ static const struct br_single_family br_haproxy_families[] = {
 	{"lb_active_connections", "gauge",
 	 "Client connections currently open on the TLS listener (HAProxy frontend scur).", br_fe_scur},
 	{"lb_total_connections", "counter",
-	 "Client connections accepted since start-up, TLS handshake completed (HAProxy frontend stot); kept "
-	 "monotonic by the bridge across HAProxy reloads.",
-	 br_fe_stot},
+	 "Client connections accepted, TLS handshake completed (HAProxy frontend stot), monotonic.", br_fe_stot},
 	{"lb_connection_rate", "gauge", "New client connections per second over the last second.", br_fe_rate},
 	{"lb_max_connections", "gauge", "Connection limit of the TLS listener (maxconn).", br_fe_slim},
 	{"lb_tls_handshake_failures_total", "counter",
 	 "Client connections whose TLS handshake failed (bad client, wrong protocol, scanner), monotonic.",
 	 br_fe_sslfail},
 	{"lb_limit_refused_connections_total", "counter",
-	 "Client connections refused before the TLS handshake because their source address was over its "
-	 "connection-rate or concurrent-connection limit (HAProxy frontend dcon), monotonic. The reason per "
-	 "address is in the stick table (show table on the admin socket: gpc0 rate, gpc1 concurrency).",
+	 "Client connections refused by the per-address rate or concurrency limit (HAProxy dcon), monotonic.",
 	 br_fe_dcon},
 	{"lb_limit_table_entries", "gauge",
 	 "Source addresses in the per-address limit table now (HAProxy stick table used).", br_table_used},
-	{"lb_limit_table_size", "gauge",
-	 "Capacity of the per-address limit table (MCS_LIMIT_TABLE_SIZE); when full, the oldest idle addresses "
-	 "are evicted early and, with none idle, new addresses go unlimited.",
+	{"lb_limit_table_size", "gauge", "Capacity of the per-address limit table (MCS_LIMIT_TABLE_SIZE).",
 	 br_table_size},
 	{"lb_limit_throttled_bytes_total", "counter",
-	 "Bytes, both directions, that had to wait because their source address was over MCS_LIMIT_BYTES_PER_S "
-	 "(counted when they pass; the Lua filter of HAProxy 2.6, absent when the limit is off), monotonic.",
+	 "Bytes, both directions, delayed by the per-address bandwidth limit (MCS_LIMIT_BYTES_PER_S), monotonic.",
 	 br_bw_throttled},
 };
 
@@ -237,7 +225,7 @@ static void br_render_ctl(const struct bridge_ctl_status *c, struct expo_buf *b)
 	br_single(b, "lb_controller_haproxy_up", "gauge", "1 if the controller's last exchange with HAProxy succeeded.",
 		  BR_U((unsigned)c->haproxy_ok));
 	br_single(b, "lb_controller_kept_on_empty", "gauge",
-		  "1 while mcs:node looks empty and the controller keeps every server rather than emptying the backend.",
+		  "1 while mcs:node looks empty and the controller keeps every server.",
 		  BR_U((unsigned)c->kept_on_empty));
 	for (size_t i = 0; i < sizeof(br_ctl_families) / sizeof(br_ctl_families[0]); i++) {
 		const struct br_ctl_family *f = &br_ctl_families[i];
@@ -245,14 +233,28 @@ static void br_render_ctl(const struct bridge_ctl_status *c, struct expo_buf *b)
 	}
 	if (c->has_refused) {
 		expo_write_family(b, "lb_limit_refused_by_reason_total", "counter",
-				  "Client connections refused by the per-address limits, by reason (HAProxy's table "
-				  "mcs_refused, read by the controller); resets when HAProxy reloads.");
+				  "Client connections refused by the per-address limits, by reason; resets on an HAProxy reload.");
 		expo_write_u64(b, "lb_limit_refused_by_reason_total", "reason", "rate", c->refused_rate_total);
 		expo_write_u64(b, "lb_limit_refused_by_reason_total", "reason", "concurrency", c->refused_concurrency_total);
 	}
 }
 
-void bridge_render(const struct bridge_snapshot *snap, const struct bridge_ctl_status *ctl, struct expo_buf *b)
+/* ---- the bridge's own series ------------------------------------------------------------- */
+
+static void br_render_info(const struct bridge_info *info, struct expo_buf *b)
+{
+	static const char *const names[] = {"version", "haproxy_version", "openssl_version"};
+	const char *const values[] = {info->version, info->haproxy_version, info->openssl_version};
+	expo_write_family(b, "lb_build_info", "gauge", "Versions of the gateway, the HAProxy it reads and OpenSSL; always 1.");
+	expo_write_u64_labels(b, "lb_build_info", names, values, 3, 1);
+	if (info->has_cert)
+		br_single(b, "lb_tls_certificate_expiry_timestamp_seconds", "gauge",
+			  "Unix time the served TLS certificate (the leaf of MCS_TLS_DIR/server.cert) expires.",
+			  BR_U(info->cert_not_after < 0 ? 0 : (unsigned long long)info->cert_not_after));
+}
+
+void bridge_render(const struct bridge_snapshot *snap, const struct bridge_ctl_status *ctl,
+		   const struct bridge_info *info, struct expo_buf *b)
 {
 	br_single(b, "lb_haproxy_up", "gauge",
 		  "1 if the last scrape read HAProxy's stats socket, 0 if it could not (no other HAProxy series then).",
@@ -260,4 +262,5 @@ void bridge_render(const struct bridge_snapshot *snap, const struct bridge_ctl_s
 	if (snap != NULL)
 		br_render_haproxy(snap, b);
 	br_render_ctl(ctl, b);
+	br_render_info(info, b);
 }

@@ -1,14 +1,16 @@
 /* Scrape I/O: one persistent prompt-mode connection to the stats socket, guarded by a mutex;
  * `show info`, `show servers state <backend>`, `show stat`, `show table`, `show mcs bwlim`, then
- * controller.json. */
+ * controller.json and the served certificate file. */
 #include "bridge_scrape.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "bridge_cert.h"
 #include "bridge_ctl.h"
 #include "bridge_mono.h"
 #include "bridge_render.h"
@@ -23,10 +25,14 @@ struct bridge_scrape {
 	struct hap_conn *hap;
 	struct bridge_mono *mono_fe, *mono_be;
 	char *ctl_path, *frontend, *backend;
+	char *cert_path;            /* the served certificate, NULL: no expiry series */
+	char *version, *openssl_version;
+	char hap_version[64];       /* last Version of show info, "" before the first */
 	unsigned long stale_s, forget_s;
 	unsigned long long worker;  /* identity of the HAProxy worker last read */
 	char hap_error[256];        /* last HAProxy problem, "" while healthy (logged on change) */
 	char ctl_error[160];        /* last controller problem, "" while up */
+	char cert_error[160];       /* last certificate problem, "" while readable */
 	size_t n_unlabelled;        /* last count of servers without a known address */
 };
 
@@ -49,10 +55,14 @@ struct bridge_scrape *bridge_scrape_new(const struct bridge_scrape_opts *o)
 	s->ctl_path = strdup(o->controller_json);
 	s->frontend = strdup(o->frontend);
 	s->backend = strdup(o->backend);
+	s->cert_path = o->cert_file != NULL ? strdup(o->cert_file) : NULL;
+	s->version = strdup(o->version);
+	s->openssl_version = strdup(o->openssl_version);
 	s->stale_s = o->stale_s;
 	s->forget_s = o->forget_s;
 	if (s->hap == NULL || s->mono_fe == NULL || s->mono_be == NULL || s->ctl_path == NULL || s->frontend == NULL ||
-	    s->backend == NULL) {
+	    s->backend == NULL || (o->cert_file != NULL && s->cert_path == NULL) || s->version == NULL ||
+	    s->openssl_version == NULL) {
 		bridge_scrape_free(s);
 		return NULL;
 	}
@@ -69,6 +79,9 @@ void bridge_scrape_free(struct bridge_scrape *s)
 	free(s->ctl_path);
 	free(s->frontend);
 	free(s->backend);
+	free(s->cert_path);
+	free(s->version);
+	free(s->openssl_version);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -218,11 +231,51 @@ static struct bridge_snapshot *bs_snapshot(struct bridge_scrape *s, struct bridg
 	return snap;
 }
 
+/* notAfter of the certificate file at path into *out. The file is outside input: at most
+ * BRIDGE_CERT_MAX_BYTES are read. Returns 0, or -1 with the reason in err. */
+static int bs_read_cert(const char *path, long long *out, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		snprintf(err, errlen, "cannot open: %s (no certificate expiry series)", strerror(errno));
+		return -1;
+	}
+	char *buf = malloc(BRIDGE_CERT_MAX_BYTES + 1);
+	size_t len = buf != NULL ? fread(buf, 1, BRIDGE_CERT_MAX_BYTES + 1, f) : 0;
+	fclose(f);
+	char why[128];
+	int rc = -1;
+	if (buf == NULL)
+		snprintf(err, errlen, "out of memory");
+	else if ((rc = bridge_cert_not_after(buf, len, out, why, sizeof(why))) == -1)
+		snprintf(err, errlen, "%s (no certificate expiry series)", why);
+	free(buf);
+	return rc;
+}
+
+/* The bridge's own series: versions, and the certificate's expiry when it can be read. */
+static void bs_info(struct bridge_scrape *s, const struct bridge_snapshot *got, struct bridge_info *info)
+{
+	char err[160];
+	if (got != NULL && got->version[0] != '\0')
+		snprintf(s->hap_version, sizeof(s->hap_version), "%s", got->version);
+	*info = (struct bridge_info){s->version, s->hap_version, s->openssl_version, 0, 0};
+	if (s->cert_path == NULL)
+		return;
+	if (bs_read_cert(s->cert_path, &info->cert_not_after, err, sizeof(err)) == 0) {
+		info->has_cert = 1;
+		bs_track(s->cert_error, sizeof(s->cert_error), s->cert_path, NULL);
+	} else {
+		bs_track(s->cert_error, sizeof(s->cert_error), s->cert_path, err);
+	}
+}
+
 int bridge_scrape_page(void *ctx, char **body, size_t *len)
 {
 	struct bridge_scrape *s = ctx;
 	struct bridge_snapshot snap = {0};
 	struct bridge_ctl_status ctl;
+	struct bridge_info info;
 	struct expo_buf b = EXPO_BUF_INIT;
 	pthread_mutex_lock(&s->lock);
 	const struct bridge_snapshot *got = bs_snapshot(s, &snap);
@@ -230,7 +283,8 @@ int bridge_scrape_page(void *ctx, char **body, size_t *len)
 		bs_track(s->ctl_error, sizeof(s->ctl_error), s->ctl_path, ctl.why);
 	else
 		bs_track(s->ctl_error, sizeof(s->ctl_error), s->ctl_path, NULL);
-	bridge_render(got, &ctl, &b);
+	bs_info(s, got, &info);
+	bridge_render(got, &ctl, &info, &b);
 	pthread_mutex_unlock(&s->lock);
 	bridge_snapshot_clear(&snap);
 	*body = expo_buf_take(&b, len);

@@ -1,5 +1,6 @@
-/* One scrape: reads HAProxy's read-only stats socket and the controller's status file, keeps
- * the counters monotonic and renders the page. The I/O edge of the bridge. */
+/* One scrape: reads HAProxy's read-only stats socket, the controller's status file and the
+ * served certificate file, keeps the counters monotonic and renders the page. The I/O edge of
+ * the bridge. */
 #ifndef MCS_BRIDGE_SCRAPE_H
 #define MCS_BRIDGE_SCRAPE_H
 
@@ -15,6 +16,9 @@ struct bridge_scrape_opts {
 	unsigned timeout_ms;         /* per command sent to HAProxy (five per scrape) */
 	unsigned long stale_s;       /* an older status file means the controller is not up */
 	unsigned long forget_s;      /* counter offsets of a node gone this long are dropped */
+	const char *cert_file;       /* the served certificate (PEM, leaf first; copied), NULL: none */
+	const char *version;         /* the gateway's version, for lb_build_info (copied) */
+	const char *openssl_version; /* for lb_build_info (copied) */
 };
 
 /* Creates the scraper; does not connect yet. Returns NULL on OOM or bad options. Free with

@@ -56,6 +56,8 @@ int bridge_stats_parse_info(const char *text, struct bridge_snapshot *s, char *e
 	s->uptime_s = uptime;
 	/* "Stopping" is absent from older versions: a live worker. */
 	s->stopping = hap_info_get(text, "Stopping", value, sizeof(value)) == 0 && strcmp(value, "1") == 0;
+	if (hap_info_get(text, "Version", s->version, sizeof(s->version)) == -1)
+		s->version[0] = '\0';
 	return 0;
 }
 
@@ -283,8 +285,11 @@ int bridge_stats_parse_stat(const char *csv, const char *frontend, const char *b
 	long pid = s->pid;
 	unsigned long long uptime = s->uptime_s;
 	int stopping = s->stopping;
+	char version[sizeof(s->version)];
+	memcpy(version, s->version, sizeof(version));
 	bridge_snapshot_clear(s);
 	s->pid = pid, s->uptime_s = uptime, s->stopping = stopping;
+	memcpy(s->version, version, sizeof(version));
 	struct hap_server_state *sorted = NULL;
 	struct bs_cols cols;
 	int rc = -1;
@@ -310,6 +315,7 @@ done:
 	if (rc == -1) {
 		bridge_snapshot_clear(s);
 		s->pid = pid, s->uptime_s = uptime, s->stopping = stopping;
+		memcpy(s->version, version, sizeof(version));
 	}
 	free(sorted);
 	hap_csv_free(t);

@@ -32,6 +32,7 @@ struct bridge_snapshot {
 	long pid;                           /* worker pid (show info Pid) */
 	unsigned long long uptime_s;        /* show info Uptime_sec */
 	int stopping;                       /* 1: the worker answering is an old one after a reload */
+	char version[64];                   /* show info Version, "" when absent */
 	int fe_found;                       /* 1: the frontend row was present */
 	unsigned long long fe_scur;         /* frontend current sessions */
 	unsigned long long fe_stot;         /* frontend cumulative sessions (raw, then monotonic) */
@@ -52,7 +53,7 @@ struct bridge_snapshot {
 	size_t n_unlabelled;                /* servers skipped: no address known for them */
 };
 
-/* Reads Pid, Uptime_sec and Stopping of a `show info` reply into s. Returns 0, or -1 with a
+/* Reads Pid, Uptime_sec, Stopping and Version of a `show info` reply into s. Returns 0, or -1 with a
  * one-line reason in err when Pid or Uptime_sec is missing or not a number. */
 int bridge_stats_parse_info(const char *text, struct bridge_snapshot *s, char *err, size_t errlen)
 	__attribute__((warn_unused_result));

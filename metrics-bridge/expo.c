@@ -136,21 +136,24 @@ void expo_write_family(struct expo_buf *b, const char *name, const char *type, c
 	expo_buf_append(b, "\n", 1);
 }
 
-static void expo_write_head(struct expo_buf *b, const char *name, const char *label, const char *value)
+static void expo_write_head(struct expo_buf *b, const char *name, const char *const *labels,
+			    const char *const *values, size_t n)
 {
 	expo_buf_puts(b, name);
-	if (label != NULL) {
-		expo_buf_append(b, "{", 1);
-		expo_buf_puts(b, label);
+	for (size_t i = 0; i < n; i++) {
+		expo_buf_append(b, i == 0 ? "{" : ",", 1);
+		expo_buf_puts(b, labels[i]);
 		expo_buf_append(b, "=\"", 2);
-		expo_buf_escaped(b, value, 1);
-		expo_buf_append(b, "\"}", 2);
+		expo_buf_escaped(b, values[i], 1);
+		expo_buf_append(b, "\"", 1);
 	}
+	if (n > 0)
+		expo_buf_append(b, "}", 1);
 	expo_buf_append(b, " ", 1);
 }
 
-void expo_write_u64(struct expo_buf *b, const char *name, const char *label, const char *value,
-		    unsigned long long v)
+void expo_write_u64_labels(struct expo_buf *b, const char *name, const char *const *labels,
+			   const char *const *values, size_t n, unsigned long long v)
 {
 	char digits[24];
 	size_t i = sizeof(digits);
@@ -159,8 +162,14 @@ void expo_write_u64(struct expo_buf *b, const char *name, const char *label, con
 		digits[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v != 0);
-	expo_write_head(b, name, label, value);
+	expo_write_head(b, name, labels, values, n);
 	expo_buf_append(b, digits + i, sizeof(digits) - i);
+}
+
+void expo_write_u64(struct expo_buf *b, const char *name, const char *label, const char *value,
+		    unsigned long long v)
+{
+	expo_write_u64_labels(b, name, &label, &value, label != NULL, v);
 }
 
 void expo_write_double(struct expo_buf *b, const char *name, const char *label, const char *value, double v)
@@ -172,6 +181,6 @@ void expo_write_double(struct expo_buf *b, const char *name, const char *label, 
 		snprintf(text, sizeof(text), "%sInf\n", v > 0 ? "+" : "-");
 	else
 		snprintf(text, sizeof(text), "%.15g\n", v);
-	expo_write_head(b, name, label, value);
+	expo_write_head(b, name, &label, &value, label != NULL);
 	expo_buf_puts(b, text);
 }

@@ -38,6 +38,10 @@ void expo_write_u64(struct expo_buf *b, const char *name, const char *label, con
 		    unsigned long long v);
 void expo_write_double(struct expo_buf *b, const char *name, const char *label, const char *value, double v);
 
+/* Writes one sample with n labels: "name{l0="v0",l1="v1"} v\n" (values escaped as above). */
+void expo_write_u64_labels(struct expo_buf *b, const char *name, const char *const *labels,
+			   const char *const *values, size_t n, unsigned long long v);
+
 /* Escapes a label value into out (NUL-terminated, cut to outlen - 1 bytes but never inside an
  * escape). Returns the length the whole escaped text needs, NUL not counted. */
 size_t expo_escape_label(const char *in, char *out, size_t outlen);

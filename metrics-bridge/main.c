@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "bridge_http.h"
 #include "bridge_scrape.h"
 #include "cfg.h"
@@ -17,7 +19,7 @@
 #define BRIDGE_MAX_CONNECTIONS 64u
 
 struct bridge_config {
-	char *bind_addr, *run_dir, *log_level;
+	char *bind_addr, *run_dir, *tls_dir, *log_level;
 	unsigned long port, scrape_timeout_ms, http_timeout_s, stale_s, forget_s;
 };
 
@@ -48,10 +50,16 @@ static int bridge_check_dir(const char *value, char *err, size_t errlen)
 	return -1;
 }
 
+static int bridge_check_tls_dir(const char *value, char *err, size_t errlen)
+{
+	return value[0] == '\0' ? 0 : bridge_check_dir(value, err, errlen);
+}
+
 static const struct cfg_var bridge_vars[] = {
 	{"PROMETHEUS_PORT", CFG_UINT, "9000", 0, 65535, "port", "port of GET /metrics (0: any free port, logged)", &conf.port, NULL, NULL},
 	{"MCS_METRICS_BIND_ADDR", CFG_STR, "", 0, 0, NULL, "address /metrics listens on, e.g. 127.0.0.1 or ::1 (empty: all IPv4 addresses)", &conf.bind_addr, bridge_check_addr, NULL},
 	{"MCS_RUN_DIR", CFG_STR, "run", 0, 0, NULL, "directory of HAProxy's stats.sock and the controller's controller.json", &conf.run_dir, bridge_check_dir, NULL},
+	{"MCS_TLS_DIR", CFG_STR, "tls", 0, 0, NULL, "directory of server.cert, whose leaf's expiry is exported (empty: not exported)", &conf.tls_dir, bridge_check_tls_dir, NULL},
 	{"MCS_METRICS_SCRAPE_TIMEOUT_MS", CFG_UINT, "2000", 100, 60000, "milliseconds", "each of a scrape's five commands to HAProxy waits this long, then the page says lb_haproxy_up 0", &conf.scrape_timeout_ms, NULL, NULL},
 	{"MCS_METRICS_HTTP_TIMEOUT_S", CFG_UINT, "10", 1, 3600, "seconds", "an idle or slow HTTP connection is closed after this", &conf.http_timeout_s, NULL, NULL},
 	{"MCS_METRICS_CONTROLLER_STALE_S", CFG_UINT, "30", 1, 86400, "seconds", "an older controller.json means lb_controller_up 0", &conf.stale_s, NULL, NULL},
@@ -64,11 +72,13 @@ static const struct cfg_var bridge_vars[] = {
  * exit status. */
 static int bridge_run(const sigset_t *stop_signals)
 {
-	char stats[512], status[512], err[256];
+	char stats[512], status[512], cert[512], err[256];
 	snprintf(stats, sizeof(stats), "%s/stats.sock", conf.run_dir);
 	snprintf(status, sizeof(status), "%s/controller.json", conf.run_dir);
+	snprintf(cert, sizeof(cert), "%s/server.cert", conf.tls_dir);
 	struct bridge_scrape_opts so = {stats, status, BRIDGE_FRONTEND, BRIDGE_BACKEND, (unsigned)conf.scrape_timeout_ms,
-					conf.stale_s, conf.forget_s};
+					conf.stale_s, conf.forget_s, conf.tls_dir[0] != '\0' ? cert : NULL,
+					MCS_VERSION, OpenSSL_version(OPENSSL_VERSION_STRING)};
 	struct bridge_scrape *scrape = bridge_scrape_new(&so);
 	if (scrape == NULL) {
 		log_err("out of memory at start-up");

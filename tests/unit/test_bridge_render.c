@@ -52,16 +52,25 @@ static void captured_snapshot(struct bridge_snapshot *s)
 	free(csv);
 }
 
-static char *render(const struct bridge_snapshot *s, const struct bridge_ctl_status *c)
+static char *render_info(const struct bridge_snapshot *s, const struct bridge_ctl_status *c,
+			 const struct bridge_info *info)
 {
 	struct expo_buf b = EXPO_BUF_INIT;
-	bridge_render(s, c, &b);
+	bridge_render(s, c, info, &b);
 	size_t len;
 	char *text = expo_buf_take(&b, &len);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_uint_eq(strlen(text), len);
 	return text;
 }
+
+static char *render(const struct bridge_snapshot *s, const struct bridge_ctl_status *c)
+{
+	struct bridge_info info = {"0.1.0", "2.6.12-1+deb12u4", "3.0.11", 1, 1900000000};
+	return render_info(s, c, &info);
+}
+
+#define HELP_MAX 110
 
 /* Checks the page's shape: every sample follows the HELP and TYPE of its own family, each
  * family appears once, names are valid, every line ends with "\n". Returns the sample count. */
@@ -76,6 +85,8 @@ static size_t assert_well_formed(const char *text)
 		if (strncmp(line, "# HELP ", 7) == 0) {
 			ck_assert_int_eq(sscanf(line + 7, "%127s", name), 1);
 			ck_assert_msg(expo_name_valid(name), "bad name %s", name);
+			/* One short line: the details are in metrics-bridge/README.md. */
+			ck_assert_msg(len - 8 - strlen(name) <= HELP_MAX, "HELP of %s over %d characters", name, HELP_MAX);
 			char key[140];
 			snprintf(key, sizeof(key), " %s ", name);
 			ck_assert_msg(strstr(seen, key) == NULL, "family %s appears twice", name);
@@ -166,12 +177,28 @@ START_TEST(test_haproxy_down_no_stale_series)
 {
 	struct bridge_ctl_status c = {0};
 	char *text = render(NULL, &c);
-	ck_assert_uint_eq(assert_well_formed(text), 2);
+	ck_assert_uint_eq(assert_well_formed(text), 4);
 	assert_line(text, "lb_haproxy_up 0");
 	assert_line(text, "lb_controller_up 0");
+	assert_line(text, "lb_build_info{version=\"0.1.0\",haproxy_version=\"2.6.12-1+deb12u4\",openssl_version=\"3.0.11\"} 1");
+	assert_line(text, "# TYPE lb_tls_certificate_expiry_timestamp_seconds gauge");
+	assert_line(text, "lb_tls_certificate_expiry_timestamp_seconds 1900000000");
 	assert_no(text, "lb_backend");
 	assert_no(text, "lb_active_connections");
 	assert_no(text, "lb_total_connections");
+	free(text);
+}
+END_TEST
+
+/* No certificate read: no expiry series; a version HAProxy sent is escaped like any label. */
+START_TEST(test_info_without_cert)
+{
+	struct bridge_ctl_status c = {0};
+	struct bridge_info info = {"0.1.0", "2.6\"x\n", "3.0.11", 0, 0};
+	char *text = render_info(NULL, &c, &info);
+	ck_assert_uint_eq(assert_well_formed(text), 3);
+	assert_line(text, "lb_build_info{version=\"0.1.0\",haproxy_version=\"2.6\\\"x\\n\",openssl_version=\"3.0.11\"} 1");
+	assert_no(text, "lb_tls_certificate");
 	free(text);
 }
 END_TEST
@@ -299,6 +326,7 @@ static Suite *bridge_render_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_captured_values);
 	tcase_add_test(tc, test_haproxy_down_no_stale_series);
+	tcase_add_test(tc, test_info_without_cert);
 	tcase_add_test(tc, test_controller_up_series);
 	tcase_add_test(tc, test_empty_backend_families_still_declared);
 	tcase_add_test(tc, test_label_escaped_and_duplicate_skipped);

@@ -393,6 +393,7 @@ START_TEST(test_info)
 	ck_assert_int_eq(s.pid, 12984);
 	ck_assert_uint_eq(s.uptime_s, 2);
 	ck_assert_int_eq(s.stopping, 0);
+	ck_assert_str_eq(s.version, "2.6.12-1+deb12u4");
 	patch(text, "Stopping: 0", "Stopping: 1");
 	ck_assert_int_eq(bridge_stats_parse_info(text, &s, err, sizeof(err)), 0);
 	ck_assert_int_eq(s.stopping, 1);
