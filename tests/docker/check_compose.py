@@ -40,6 +40,7 @@ PROFILES = {"demo-node": ["demo"], "prometheus": ["monitoring"]}
 # address; the host side is the `ports` mapping, which reads the operator's variable).
 FIXED = {"MCS_RUN_DIR", "MCS_TLS_DIR", "MCS_BIND_ADDR", "MCS_METRICS_BIND_ADDR", "MCS_DEMO_LISTEN",
          "MCS_AGENT_ADDR"}
+SIZED_AT_START = {"MCS_MAXCONN", "MCS_FRONTEND_MAXCONN"}
 SEED = {"REDIS_URL": "redis://redis:6379", "MCS_PORT": "64400", "PROMETHEUS_PORT": "9000"}
 VAR = r"(?:MCS_[A-Z0-9_]+|REDIS_URL|PROMETHEUS_PORT)"
 
@@ -267,7 +268,10 @@ def check_defaults(service, env, runner_defaults, cfg, daemon):
         if kind != "default" or named != var:
             fail(f"{service}: {var}: {value!r} is not ${{{var}:-<default>}}")
             continue
-        sources = {"export_defaults": runner_defaults.get(var), "haproxy.cfg": cfg.get(var),
+        # Sized by haproxy.sh at start-up ("auto"): haproxy.cfg's default only serves a bare
+        # `haproxy -f haproxy.cfg`.
+        cfg_default = None if var in SIZED_AT_START and default == "auto" else cfg.get(var)
+        sources = {"export_defaults": runner_defaults.get(var), "haproxy.cfg": cfg_default,
                    "--help": daemon.get(var), "the seed": SEED.get(var)}
         for where, expected in sources.items():
             if expected is not None and "$" not in expected and expected != default:
