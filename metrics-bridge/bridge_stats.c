@@ -267,6 +267,11 @@ static int bs_read_rows(const struct hap_csv *t, const struct bs_cols *c, const 
 				snprintf(err, errlen, "out of memory");
 				return -1;
 			}
+			/* A drained server whose checks fail shows "DOWN": its admin state still says drain. */
+			const struct hap_server_state *st =
+				bad ? NULL : bs_state_find(sorted, n_sorted, n->sid, hap_csv_get(t, row, c->sv));
+			if (st != NULL && (st->admin_state & HAP_ADMF_DRAIN) && !n->maint)
+				n->drain = 1;
 			s->n_nodes += bad == 0;
 		}
 		if (bad) {

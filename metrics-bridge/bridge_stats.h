@@ -21,7 +21,7 @@ struct bridge_node {
 	unsigned long long lastchg;    /* seconds since the last UP/DOWN transition */
 	int up;                        /* 1: passes its checks (UP, UP going down, DRAIN, NOLB, no check) */
 	int maint;                     /* 1: in maintenance (MAINT, MAINT(via), ...) */
-	int drain;                     /* 1: draining (status DRAIN) */
+	int drain;                     /* 1: drained (status DRAIN, or admin state drain while DOWN) */
 	int check_ok;                  /* last health check: 1 passed, 0 failed, -1 none yet */
 	double check_duration_s;       /* duration of the last check, -1 when unknown */
 	int skip;                      /* 1: a duplicate label, not exported */

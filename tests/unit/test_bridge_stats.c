@@ -272,6 +272,27 @@ static void patch(char *text, const char *from, const char *to)
 	memcpy(p, to, strlen(to));
 }
 
+/* A drained node whose checks fail: HAProxy's status says DOWN, its admin state still drain. */
+START_TEST(test_drained_and_down)
+{
+	char *state = fixture("bridge_state.txt"), *csv = fixture("bridge_stat_user.csv");
+	patch(state, "3 mcs 3 127.0.0.1:48169 127.0.0.1 0 0 ", "3 mcs 3 127.0.0.1:48169 127.0.0.1 0 8 ");
+	struct hap_server_state *states = NULL;
+	size_t n = 0;
+	ck_assert_int_eq(hap_servers_state_parse(state, &states, &n, err, sizeof(err)), 0);
+	struct bridge_snapshot s = {0};
+	ck_assert_msg(bridge_stats_parse_stat(csv, "mcs_tls", "mcs", states, n, &s, err, sizeof(err)) == 0, "%s", err);
+	const struct bridge_node *down = node_of(&s, "127.0.0.1:48169");
+	ck_assert_int_eq(down->up, 0);
+	ck_assert_int_eq(down->drain, 1);
+	ck_assert_int_eq(node_of(&s, "127.0.0.1:46593")->drain, 0);
+	bridge_snapshot_clear(&s);
+	free(states);
+	free(state);
+	free(csv);
+}
+END_TEST
+
 START_TEST(test_missing_column_refused)
 {
 	char *text = fixture("bridge_stat_user.csv");
@@ -541,6 +562,7 @@ static Suite *bridge_stats_suite(void)
 	tcase_add_test(tc, test_duplicate_address_keeps_first);
 	tcase_add_test(tc, test_truncated_never_wrong);
 	tcase_add_test(tc, test_truncated_mid_line_refused);
+	tcase_add_test(tc, test_drained_and_down);
 	tcase_add_test(tc, test_missing_column_refused);
 	tcase_add_test(tc, test_bad_number_refused);
 	tcase_add_test(tc, test_info);
