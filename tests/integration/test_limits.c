@@ -204,9 +204,24 @@ static void setup_off(void)
 
 static void teardown(void) { h_gateway_stop(); }
 
+/* 1 when no server of backend mcs is in rotation. */
+static int none_in_rotation(void)
+{
+	struct h_srv v[H_MAX_SERVERS];
+	int n = h_servers(H.stats_sock, v, H_MAX_SERVERS);
+	for (int i = 0; i < n; i++)
+		if (v[i].op_state == 2 && v[i].admin_state == 0)
+			return 0;
+	return n >= 0;
+}
+
+/* A demo node of this test. The previous test's node died with its process but stays in
+ * rotation until MCS_CHECK_FALL checks have failed (the controller starts checks from health
+ * up): wait for that first, or this test's clients could be sent to it. */
 static void node_up(void)
 {
 	struct h_node node;
+	ck_assert_msg(H_WAIT(5000, none_in_rotation()), "a dead node stays in rotation");
 	ck_assert_msg(h_nodes_up(&node, 1, 10000) == 0, "%s", h_error());
 }
 
