@@ -1,7 +1,8 @@
 -- Per-client-address bandwidth limit for HAProxy 2.6, which has no bwlim filter (2.7+): one
 -- token bucket per source address and direction, shared by all of the address's connections.
--- Loaded by haproxy.cfg only when MCS_LIMIT_BYTES_PER_S is set (docs/limits.md), and only with
--- `lua-load` (one Lua state shared by every thread, so the buckets are too).
+-- Loaded by haproxy.cfg only when MCS_LIMIT_BYTES_PER_S is set (docs/limits.md), with `lua-load`
+-- (one Lua state for every thread, so the buckets are shared) and HAProxy on one thread (its
+-- 2.6.12 races on a filter's shared Lua state: haproxy.cfg).
 --   filter lua.mcs_bwlim <bytes/s> <burst bytes, 0: one second's worth> <max addresses>
 --                        <expire s> <stick table holding the operator's exemptions (gpt0)>
 
@@ -11,15 +12,17 @@ local MAX_U32 = 4294967295
 local CHUNK = 4096
 -- Addresses beyond the table size share this one bucket: limited as a group, never unlimited.
 local OVERFLOW = "overflow"
-local SWEEP_MAX_S = 10
 
-local conf = nil         -- set once by the filter's declaration
--- address -> bucket: {tokens request, tokens response, ms of their last refill (two), ms last
--- seen}, an array: 100,000 of them hold 22 MB (Lua 5.3). Tokens go below zero for reservations.
-local buckets = {}
-local SEEN = 5
-local n_buckets = 0      -- addresses in buckets (the overflow group not counted)
-local throttled = 0      -- bytes that waited for their bucket, since this worker started
+local conf = nil -- set once by the filter's declaration
+-- address -> bucket {tokens request, tokens response, ms of their last refill (two)}: an array,
+-- 100,000 of them hold 20 MB (Lua 5.3). Tokens go below zero for reservations. The addresses
+-- seen in this period are in cur, those of the period before in prev: at the end of a period
+-- prev is dropped whole, so an address idle for a full period is forgotten (after one to two
+-- periods) without a pass over the table (one over 100,000 buckets took 25 ms, HAProxy's only
+-- thread waiting).
+local cur, prev = {}, {}
+local n_cur, n_prev = 0, 0 -- addresses in each (the overflow group not counted)
+local throttled = 0        -- bytes that waited for their bucket, since this worker started
 
 local function now_ms()
 	local t = core.now()
@@ -47,7 +50,7 @@ local function parse_conf(args)
 	c.size = parse_num("MCS_LIMIT_TABLE_SIZE", args[3], 1, MAX_U32, "a number of addresses")
 	c.expire_ms = parse_num("MCS_LIMIT_EXPIRE_S", args[4], 1, MAX_U32, "a number of seconds") * 1000
 	-- An address idle this long has a full bucket again: forgetting it changes nothing.
-	c.forget_ms = math.max(c.expire_ms, math.ceil(c.burst * 1000 / c.rate))
+	c.period_ms = math.max(c.expire_ms, math.ceil(c.burst * 1000 / c.rate))
 	c.table = args[5]
 	if c.table == nil or c.table == "" then
 		error("filter lua.mcs_bwlim: the stick table of exemptions is missing\n", 0)
@@ -56,34 +59,24 @@ local function parse_conf(args)
 end
 
 -- The bucket of key, made full when new; a new address finds the overflow group's bucket when
--- the table is full.
+-- the table is full. A period is MCS_LIMIT_EXPIRE_S, or the time to refill a burst if longer.
 local function bucket(key, now)
-	local b = buckets[key]
-	if b == nil then
-		if key ~= OVERFLOW and n_buckets >= conf.size then
-			return bucket(OVERFLOW, now)
-		end
-		b = {conf.burst, conf.burst, now, now, now}
-		buckets[key] = b
-		if key ~= OVERFLOW then
-			n_buckets = n_buckets + 1
-		end
+	local b = cur[key]
+	if b ~= nil then
+		return b
 	end
-	b[SEEN] = now
+	b = prev[key]
+	if b ~= nil then
+		prev[key] = nil
+		n_prev = n_prev - (key ~= OVERFLOW and 1 or 0)
+	elseif key ~= OVERFLOW and n_cur + n_prev >= conf.size then
+		return bucket(OVERFLOW, now)
+	else
+		b = {conf.burst, conf.burst, now, now}
+	end
+	cur[key] = b
+	n_cur = n_cur + (key ~= OVERFLOW and 1 or 0)
 	return b
-end
-
--- Forgets the addresses idle for MCS_LIMIT_EXPIRE_S (and long enough to have refilled).
-local function sweep()
-	local now = now_ms()
-	for key, b in pairs(buckets) do
-		if now - b[SEEN] >= conf.forget_ms then
-			buckets[key] = nil
-			if key ~= OVERFLOW then
-				n_buckets = n_buckets - 1
-			end
-		end
-	end
 end
 
 local Limit = {}
@@ -148,9 +141,9 @@ end)
 
 core.register_task(function()
 	while true do
-		core.msleep(math.min(SWEEP_MAX_S * 1000, conf and conf.expire_ms or SWEEP_MAX_S * 1000))
+		core.msleep(conf and conf.period_ms or 1000)
 		if conf ~= nil then
-			sweep()
+			prev, cur, n_prev, n_cur = cur, {}, n_cur, 0
 		end
 	end
 end)
@@ -159,5 +152,5 @@ end)
 core.register_cli({"show", "mcs", "bwlim"}, "show mcs bwlim : per-address bandwidth limit counters",
 	function(applet)
 		applet:send(string.format("throttled_bytes: %d\naddresses: %d\nsize: %d\nlua_memory_kb: %d\n", throttled,
-			n_buckets, conf and conf.size or 0, math.floor(collectgarbage("count"))))
+			n_cur + n_prev, conf and conf.size or 0, math.floor(collectgarbage("count"))))
 	end)
