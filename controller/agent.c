@@ -11,8 +11,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "fmt.h"
+#include "mono.h"
 
 #define AGENT_ACCEPT_BATCH 256 /* connections accepted per agent_srv_handle, so one call stays short */
 
@@ -32,13 +34,6 @@ struct agent_srv {
 	size_t n_clients;
 	struct agent_stats stats;
 };
-
-static uint64_t agent_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 enum agent_req agent_request_parse(const char *buf, size_t len, char *name, size_t namelen)
 {
@@ -60,15 +55,12 @@ enum agent_req agent_request_parse(const char *buf, size_t len, char *name, size
 
 int agent_request_format(char *buf, size_t len, const char *server)
 {
-	int n = -1;
-	if (hap_name_valid(server) && len > 0)
-		n = snprintf(buf, len, "%s%c", server, AGENT_REQ_END);
-	if (n < 0 || (size_t)n >= len) {
+	if (!hap_name_valid(server)) {
 		if (len > 0)
 			buf[0] = '\0';
 		return -1;
 	}
-	return 0;
+	return fmt_buf(buf, len, "%s%c", server, AGENT_REQ_END);
 }
 
 int agent_answer_valid(const char *answer)
@@ -147,7 +139,7 @@ int agent_srv_timeout_ms(const struct agent_srv *a)
 {
 	if (a->n_clients == 0)
 		return -1;
-	uint64_t now = agent_now_ms(), first = a->clients[0].deadline_ms;
+	uint64_t now = mono_now_ms(), first = a->clients[0].deadline_ms;
 	for (size_t i = 1; i < a->n_clients; i++)
 		if (a->clients[i].deadline_ms < first)
 			first = a->clients[i].deadline_ms;
@@ -243,7 +235,7 @@ static void agent_accept_batch(struct agent_srv *a, uint64_t now)
 
 void agent_srv_handle(struct agent_srv *a)
 {
-	uint64_t now = agent_now_ms();
+	uint64_t now = mono_now_ms();
 	for (size_t i = 0; i < a->n_clients;) {
 		struct agent_client *cl = &a->clients[i];
 		if (!agent_client_serve(a, cl)) {

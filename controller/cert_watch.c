@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -19,6 +18,7 @@
 #include <openssl/x509.h>
 
 #include "hap_conn.h"
+#include "mono.h"
 #include "tls_check.h"
 
 #define CERT_NAME_MAX 255
@@ -27,13 +27,6 @@ struct cert_watch {
 	char *cert_path, *key_path, *combined_path, *crt_name;
 	struct cert_watch_state st;
 };
-
-static uint64_t cert_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static int cert_sig_eq(const struct cert_pair_sig *a, const struct cert_pair_sig *b)
 {
@@ -269,7 +262,7 @@ int cert_watch_step(struct cert_watch *w, struct hap_conn *c, char *msg, size_t 
 	if (msglen > 0)
 		msg[0] = '\0';
 	cert_pair_stat(w, &now);
-	if (cert_watch_decide(&w->st, &now, cert_now_ms(), CERT_WATCH_SETTLE_MS) != CERT_WATCH_APPLY)
+	if (cert_watch_decide(&w->st, &now, mono_now_ms(), CERT_WATCH_SETTLE_MS) != CERT_WATCH_APPLY)
 		return 0;
 	switch (cert_apply(w, c, msg, msglen)) {
 	case CERT_SWAP_OK:

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vec.h"
+
 static const char *const rec_kind_names[] = {"add",   "ready", "enable-health", "enable-agent", "agent-port",
 					     "disable-agent", "drain", "shed", "remove"};
 
@@ -13,14 +15,10 @@ const char *rec_kind_name(enum rec_kind kind) { return rec_kind_names[kind]; }
 
 static int rec_plan_push(struct rec_plan *plan, enum rec_kind kind, const char *name)
 {
-	if (plan->n == plan->cap) {
-		size_t cap = plan->cap ? plan->cap * 2 : 16;
-		struct rec_action *grown = realloc(plan->v, cap * sizeof(*grown));
-		if (grown == NULL)
-			return -1;
-		plan->v = grown;
-		plan->cap = cap;
-	}
+	struct rec_action *grown = vec_grow(plan->v, &plan->cap, plan->n, sizeof(*grown), 16);
+	if (grown == NULL)
+		return -1;
+	plan->v = grown;
 	struct rec_action *a = &plan->v[plan->n++];
 	memset(a, 0, sizeof(*a));
 	a->kind = kind;
@@ -38,14 +36,10 @@ static struct rec_leaving *rec_memory_find(struct rec_memory *mem, const char *n
 
 static struct rec_leaving *rec_memory_add(struct rec_memory *mem, const char *name, uint64_t now_ms, int ours)
 {
-	if (mem->n == mem->cap) {
-		size_t cap = mem->cap ? mem->cap * 2 : 16;
-		struct rec_leaving *grown = realloc(mem->v, cap * sizeof(*grown));
-		if (grown == NULL)
-			return NULL;
-		mem->v = grown;
-		mem->cap = cap;
-	}
+	struct rec_leaving *grown = vec_grow(mem->v, &mem->cap, mem->n, sizeof(*grown), 16);
+	if (grown == NULL)
+		return NULL;
+	mem->v = grown;
 	struct rec_leaving *l = &mem->v[mem->n++];
 	memset(l, 0, sizeof(*l));
 	snprintf(l->name, sizeof(l->name), "%s", name);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vec.h"
+
 #define NODE_LIST_MAX_REJECTS 64
 
 struct redis_src {
@@ -41,13 +43,10 @@ struct redis_src *redis_src_new(const struct redis_url *url, const char *key, un
 	struct redis_src *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return NULL;
-	s->url = *url;
-	s->url.user = url->user ? strdup(url->user) : NULL;
-	s->url.password = url->password ? strdup(url->password) : NULL;
 	s->key = strdup(key);
 	s->timeout_ms = timeout_ms;
 	s->next_expiry_ms = -1;
-	if (s->key == NULL || (url->user && !s->url.user) || (url->password && !s->url.password)) {
+	if (redis_url_copy(&s->url, url) == -1 || s->key == NULL) {
 		redis_src_free(s);
 		return NULL;
 	}
@@ -294,14 +293,10 @@ void node_list_clear(struct node_list *l)
 
 int node_list_add(struct node_list *l, const struct node_addr *n)
 {
-	if (l->n_nodes == l->cap_nodes) {
-		size_t cap = l->cap_nodes ? l->cap_nodes * 2 : 64;
-		struct node_addr *grown = realloc(l->nodes, cap * sizeof(*grown));
-		if (grown == NULL)
-			return -1;
-		l->nodes = grown;
-		l->cap_nodes = cap;
-	}
+	struct node_addr *grown = vec_grow(l->nodes, &l->cap_nodes, l->n_nodes, sizeof(*grown), 64);
+	if (grown == NULL)
+		return -1;
+	l->nodes = grown;
 	l->nodes[l->n_nodes++] = *n;
 	return 0;
 }

@@ -130,6 +130,18 @@ int redis_url_parse(const char *url, struct redis_url *out, char *err, size_t er
 	return result;
 }
 
+int redis_url_copy(struct redis_url *dst, const struct redis_url *src)
+{
+	*dst = *src;
+	dst->user = src->user ? strdup(src->user) : NULL;
+	dst->password = src->password ? strdup(src->password) : NULL;
+	if ((src->user && !dst->user) || (src->password && !dst->password)) {
+		redis_url_clear(dst);
+		return -1;
+	}
+	return 0;
+}
+
 void redis_url_clear(struct redis_url *u)
 {
 	if (u == NULL)

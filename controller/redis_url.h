@@ -17,6 +17,10 @@ struct redis_url {
 int redis_url_parse(const char *url, struct redis_url *out, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
+/* Makes dst a deep copy of src (its own user and password). Returns 0, or -1 when out of
+ * memory: dst then holds nothing to free. */
+int redis_url_copy(struct redis_url *dst, const struct redis_url *src) __attribute__((warn_unused_result));
+
 /* Frees the strings of u and zeroes it; NULL is a no-op. */
 void redis_url_clear(struct redis_url *u);
 

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
+
 #define REDIS_WATCH_READS_MAX 64 /* reads of up to 16 KB per redis_watch_read: bounded work per step */
 
 struct redis_watch {
@@ -35,13 +37,7 @@ __attribute__((format(printf, 2, 3))) static void redis_watch_note(struct redis_
 
 int redis_watch_channel(char *buf, size_t len, unsigned db, const char *key)
 {
-	int n = len > 0 ? snprintf(buf, len, "__keyspace@%u__:%s", db, key) : -1;
-	if (n < 0 || (size_t)n >= len) {
-		if (len > 0)
-			buf[0] = '\0';
-		return -1;
-	}
-	return 0;
+	return fmt_buf(buf, len, "__keyspace@%u__:%s", db, key);
 }
 
 int redis_watch_flags_ok(const char *flags)
@@ -79,13 +75,10 @@ struct redis_watch *redis_watch_new(const struct redis_url *url, const char *key
 	struct redis_watch *w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return NULL;
-	w->url = *url;
-	w->url.user = url->user ? strdup(url->user) : NULL;
-	w->url.password = url->password ? strdup(url->password) : NULL;
 	w->timeout_ms = timeout_ms;
 	size_t len = strlen(key) + 32;
 	w->channel = malloc(len);
-	if (w->channel == NULL || (url->user && !w->url.user) || (url->password && !w->url.password) ||
+	if (redis_url_copy(&w->url, url) == -1 || w->channel == NULL ||
 	    redis_watch_channel(w->channel, len, url->db, key) == -1) {
 		redis_watch_free(w);
 		return NULL;

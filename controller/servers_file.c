@@ -1,13 +1,11 @@
 /* Rendering and writing the servers file (see servers_file.h). */
 #include "servers_file.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "afile.h"
 #include "agent.h"
 
 #define SF_LINE_MAX 1024
@@ -45,39 +43,6 @@ char *servers_file_render(const char *backend, const struct servers_file_entry *
 
 int servers_file_write(const char *path, const char *text, char *err, size_t errlen)
 {
-	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -1;
-	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd == -1) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	size_t len = strlen(text), done = 0;
-	while (done < len) {
-		ssize_t w = write(fd, text + done, len - done);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1) {
-			snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-			close(fd);
-			unlink(tmp);
-			return -1;
-		}
-		done += (size_t)w;
-	}
-	/* The file must be whole on disk before it replaces the old one: HAProxy may read it any time. */
-	if (fsync(fd) == -1 || close(fd) == -1) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	/* Synced: HAProxy trusts the file at a restart, which may follow a crash of the machine. */
+	return afile_write(path, text, strlen(text), 0644, AFILE_SYNC, err, errlen);
 }

@@ -10,8 +10,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "mono.h"
 
 #define HAP_PROMPT "\n> "
 #define HAP_PROMPT_LEN 3
@@ -38,12 +39,7 @@ static const char *const hap_refusals[] = {
 	"Unknown command",
 };
 
-static long long hap_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static long long hap_now_ms(void) { return (long long)mono_now_ms(); }
 
 const char *hap_err_name(enum hap_err err)
 {
