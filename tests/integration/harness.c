@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -858,8 +859,11 @@ struct h_proc *h_haproxy_start(const char *name, const char *run_dir, int port)
 	if ((access(servers, F_OK) == -1 && h_write_file(servers, "backend mcs\n") == -1) ||
 	    h_write_file(state, "1\n") == -1) /* a cold start: no server state carried over */
 		return NULL;
-	const char *env[] = {e_run, e_port, e_servers, e_dir, e_bind, "MCS_MAXCONN=8000",
-			     "MCS_CHECK_TIMEOUT_MS=500", "MCS_IDLE_TIMEOUT_S=21600", NULL};
+	const char *env[24] = {e_run, e_port, e_servers, e_dir, e_bind, "MCS_MAXCONN=8000",
+			       "MCS_CHECK_TIMEOUT_MS=500", "MCS_IDLE_TIMEOUT_S=21600", NULL};
+	/* The suite's own settings after the defaults (later wins), as many as fit. */
+	for (size_t i = 8, j = 0; H.opts.haproxy_env != NULL && H.opts.haproxy_env[j] != NULL && i + 1 < 24; i++, j++)
+		env[i] = H.opts.haproxy_env[j];
 	const char *argv[] = {"haproxy", "-W", "-db", "-f", H_HAPROXY_CFG, "-f", servers, NULL};
 	struct h_proc *p = h_spawn(name, argv, env);
 	if (p == NULL)
@@ -1073,21 +1077,35 @@ static int h_ssl_wait(struct h_client *c, int ret, uint64_t end)
 	return poll(&pfd, 1, (int)left) == 1 ? 0 : -1;
 }
 
-static int h_tcp_connect(int port, uint64_t end, char *err, size_t errlen)
+/* A non-blocking TCP connection to addr (a numeric IPv4 or IPv6 address) and port. */
+static int h_tcp_connect(const char *addr, int port, uint64_t end, char *err, size_t errlen)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), soerr = 0;
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	socklen_t alen = sizeof(*a4);
+	if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+	} else if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		alen = sizeof(*a6);
+	} else {
+		snprintf(err, errlen, "connect: \"%s\" is not an IP address", addr);
+		return -1;
+	}
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), soerr = 0;
 	socklen_t len = sizeof(soerr);
-	if (fd == -1 || (connect(fd, (struct sockaddr *)&a, sizeof(a)) == -1 && errno != EINPROGRESS)) {
-		snprintf(err, errlen, "connect 127.0.0.1:%d: %s", port, strerror(errno));
+	if (fd == -1 || (connect(fd, (struct sockaddr *)&ss, alen) == -1 && errno != EINPROGRESS)) {
+		snprintf(err, errlen, "connect %s port %d: %s", addr, port, strerror(errno));
 		goto fail;
 	}
 	long left = (long)(end - h_now_ms());
 	struct pollfd pfd = {fd, POLLOUT, 0};
 	if (left <= 0 || poll(&pfd, 1, (int)left) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1 ||
 	    soerr != 0) {
-		snprintf(err, errlen, "connect 127.0.0.1:%d: %s", port, soerr ? strerror(soerr) : "timed out");
+		snprintf(err, errlen, "connect %s port %d: %s", addr, port, soerr ? strerror(soerr) : "timed out");
 		goto fail;
 	}
 	return fd;
@@ -1118,6 +1136,11 @@ static SSL_CTX *h_tls_ctx(int min_ver, int max_ver)
 
 struct h_client *h_tls_open(int port, int min_ver, int max_ver, char *err, size_t errlen)
 {
+	return h_tls_open_addr("127.0.0.1", port, min_ver, max_ver, err, errlen);
+}
+
+struct h_client *h_tls_open_addr(const char *addr, int port, int min_ver, int max_ver, char *err, size_t errlen)
+{
 	uint64_t end = h_now_ms() + 5000;
 	struct h_client *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -1125,7 +1148,7 @@ struct h_client *h_tls_open(int port, int min_ver, int max_ver, char *err, size_
 		return NULL;
 	}
 	c->fd = -1;
-	c->fd = h_tcp_connect(port, end, err, errlen);
+	c->fd = h_tcp_connect(addr, port, end, err, errlen);
 	if (c->fd == -1)
 		goto fail;
 	if ((c->ctx = h_tls_ctx(min_ver, max_ver)) == NULL || (c->ssl = SSL_new(c->ctx)) == NULL ||
@@ -1190,7 +1213,12 @@ int h_client_hello(struct h_client *c, unsigned timeout_ms, char *err, size_t er
 
 struct h_client *h_client_connect(int port, char *err, size_t errlen)
 {
-	struct h_client *c = h_tls_open(port, 0, 0, err, errlen);
+	return h_client_connect_addr("127.0.0.1", port, err, errlen);
+}
+
+struct h_client *h_client_connect_addr(const char *addr, int port, char *err, size_t errlen)
+{
+	struct h_client *c = h_tls_open_addr(addr, port, 0, 0, err, errlen);
 	if (c != NULL && h_client_hello(c, 5000, err, errlen) == -1) {
 		h_client_close(c);
 		c = NULL;

@@ -35,6 +35,7 @@ struct h_opts {
 	int without_controller;  /* 1: redis and haproxy only (tests add servers themselves) */
 	const char *const *controller_env; /* extra "NAME=value" for the controller, NULL-terminated; later wins */
 	const char *bind_addr;   /* MCS_BIND_ADDR of haproxy, default 127.0.0.1 (e.g. "::1" for IPv6 clients) */
+	const char *const *haproxy_env; /* extra "NAME=value" for haproxy (at most 15), NULL-terminated; later wins */
 };
 
 /* The suite's world: one per test executable. */
@@ -241,11 +242,17 @@ struct h_client {
  * the server can refuse. Returns the client, or NULL with the reason (OpenSSL's text) in err. */
 struct h_client *h_tls_open(int port, int min_ver, int max_ver, char *err, size_t errlen);
 
+/* The same to addr ("127.0.0.1", "::1", ...). */
+struct h_client *h_tls_open_addr(const char *addr, int port, int min_ver, int max_ver, char *err, size_t errlen);
+
 /* Reads the greeting line into c->node. 0, or -1 with the reason in err. */
 int h_client_hello(struct h_client *c, unsigned timeout_ms, char *err, size_t errlen);
 
 /* h_tls_open with defaults plus h_client_hello: a client that landed on a node. */
 struct h_client *h_client_connect(int port, char *err, size_t errlen);
+
+/* The same to addr ("127.0.0.1", "::1", ...). */
+struct h_client *h_client_connect_addr(const char *addr, int port, char *err, size_t errlen);
 
 /* Sends msg and reads the same bytes back. 0, or -1 with the reason in err. */
 int h_client_echo(struct h_client *c, const char *msg, unsigned timeout_ms, char *err, size_t errlen);
