@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Readiness probe of one part of the gateway: exit 0 when it answers through the interface its
 # users have. Used by docker-compose.yml's healthchecks and by `./mcs-lb up` (haproxy).
-#   health.sh haproxy | controller | metrics | demo-node | redis | prometheus
+#   health.sh haproxy | controller | metrics | demo-node | redis | prometheus | alertmanager
 set -euo pipefail
 
 # http_ok HOST PORT PATH: a GET answered 200 within 5 s (bash's /dev/tcp: no curl in the images).
@@ -47,8 +47,11 @@ redis)
 prometheus)
 	http_ok 127.0.0.1 9090 /-/ready
 	;;
+alertmanager)
+	http_ok 127.0.0.1 9093 /-/ready
+	;;
 *)
-	echo "usage: $0 haproxy|controller|metrics|demo-node|redis|prometheus" >&2
+	echo "usage: $0 haproxy|controller|metrics|demo-node|redis|prometheus|alertmanager" >&2
 	exit 2
 	;;
 esac

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The monitoring profile's Prometheus (Debian 12's, the one `promtool test rules` proves the
-# alerts with): scrapes the metrics bridge of this pair every 15 s and loads the shipped alert
-# rules, mounted at /etc/mcs-lb/alerts.yml. Reads PROMETHEUS_PORT (the bridge's port).
+# alerts with): scrapes the metrics bridge of this pair every 15 s, loads the shipped alert
+# rules, mounted at /etc/mcs-lb/alerts.yml, and sends firing alerts to the profile's
+# Alertmanager. Reads PROMETHEUS_PORT (the bridge's port).
 set -eu
 
 : "${PROMETHEUS_PORT:?PROMETHEUS_PORT is not set}"
@@ -12,6 +13,10 @@ global:
   evaluation_interval: 15s
 rule_files:
   - /etc/mcs-lb/alerts.yml
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ["alertmanager:9093"]
 scrape_configs:
   - job_name: mcs-lb
     static_configs:

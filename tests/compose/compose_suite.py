@@ -231,14 +231,16 @@ class Heartbeat(threading.Thread):
         super().__init__(daemon=True)
         self.stack, self.member = stack, member
         self.on, self.stop = threading.Event(), threading.Event()
+        self.sent, self.last_error = 0, None
 
     def run(self):
         while not self.stop.is_set():
             if self.on.is_set():
                 try:
                     self.stack.redis("ZADD", "mcs:node", str(int(time.time())), self.member)
-                except (AssertionError, subprocess.SubprocessError):
-                    pass  # Redis away: the chat node would keep trying too
+                    self.sent += 1
+                except Exception as e:  # noqa: BLE001 - Redis away: a chat node keeps trying too
+                    self.last_error = f"{type(e).__name__}: {e}"
             self.stop.wait(1.0)
 
 
@@ -274,7 +276,7 @@ class Suite:
         say(f"images built in {time.monotonic() - t:.0f} s")
         t = time.monotonic()
         self.a.compose("up", "-d", timeout=600)
-        services = ["redis", "haproxy", "controller", "metrics-bridge", "prometheus"]
+        services = ["redis", "haproxy", "controller", "metrics-bridge", "prometheus", "alertmanager"]
         wait("every service healthy", lambda: all(self.a.health(s) == "healthy" for s in services), 120, 1.0)
         say(f"{PROJECT} up and healthy in {time.monotonic() - t:.1f} s")
 
@@ -328,6 +330,9 @@ class Suite:
                   re.finditer(r'^lb_backend_active_connections\{backend="([^"]+)"\} (\S+)$', metrics, re.M)}
         if {k: v for k, v in active.items() if v} != count:
             raise AssertionError(f"/metrics says {active}, the clients hold {count}")
+        expiry = re.search(r"^lb_tls_certificate_expiry_timestamp_seconds (\S+)$", metrics, re.M)
+        if not expiry or float(expiry.group(1)) < time.time() + 800 * 86400:
+            raise AssertionError(f"the served certificate's expiry (825 days ahead) is {expiry and expiry.group(1)}")
         prom = self.a.compose("port", "prometheus", "9090").stdout.strip().rsplit(":", 1)[1]
         api = f"http://127.0.0.1:{prom}/api/v1"
 
@@ -342,9 +347,13 @@ class Suite:
         loaded = {r["name"] for g in groups for r in g["rules"] if r.get("type") == "alerting"}
         if shipped - loaded:
             raise AssertionError(f"alert rules not loaded by Prometheus: {sorted(shipped - loaded)}")
+        ams = json.load(urllib.request.urlopen(f"{api}/alertmanagers", timeout=5))["data"]["activeAlertmanagers"]
+        if len(ams) != 1 or ":9093/" not in ams[0]["url"]:
+            raise AssertionError(f"Prometheus's Alertmanagers: {ams}")
         return (f"30 clients greeted by {len(count)} node containers, {sorted(count.values())} each, "
                 f"connect+TLS+greeting p50 {statistics.median(lat):.1f} ms max {max(lat):.1f} ms; "
-                f"/metrics agrees; Prometheus up==1 after {scrape_s:.1f} s more, {len(loaded)} alert rules loaded")
+                f"/metrics agrees; Prometheus up==1 after {scrape_s:.1f} s more, {len(loaded)} alert rules loaded, "
+                f"sending to the profile's Alertmanager")
 
     def t_controller(self):
         self.start_extra()
@@ -434,12 +443,18 @@ class Suite:
             checks += 1
             time.sleep(1)
         self.a.compose("start", "redis")
-        wait("redis healthy again", lambda: self.a.health("redis") == "healthy", 60, 1.0)
-        empty = self.a.redis("ZCARD", "mcs:node")
+        empty = wait("Redis answers again", lambda: self.a.redis("ZCARD", "mcs:node"), 30)[0]
+        # As a chat node does, the extra node heartbeats again as soon as Redis answers.
+        sent = self.hb.sent
         self.hb.on.set()
         t = time.monotonic()
-        _, join_s = wait("a node heartbeating into the new Redis is served", lambda: self.extra_member in ready_nodes(self.a.servers())
-                         and self.a.servers()[self.extra_member][1] == 0, 30, 0.1)
+        try:
+            _, join_s = wait("a node heartbeating into the new Redis is served", lambda: self.extra_member in ready_nodes(self.a.servers())
+                             and self.a.servers()[self.extra_member][1] == 0, 30, 0.1)
+        except AssertionError as e:
+            raise AssertionError(f"{e} ({self.hb.sent - sent} heartbeats sent, last error {self.hb.last_error}, "
+                                 f"HAProxy: {self.a.servers().get(self.extra_member)})") from None
+        wait("redis healthy again", lambda: self.a.health("redis") == "healthy", 60, 1.0)
         t2 = time.monotonic()
         while time.monotonic() - t2 < 2 * TTL_S:
             if not ready_nodes(self.a.servers()) >= live:
@@ -567,7 +582,7 @@ class Suite:
 
     def t_images(self):
         facts, sizes = [], []
-        for service in ("redis", "haproxy", "controller", "metrics-bridge", "prometheus", "demo-node"):
+        for service in ("redis", "haproxy", "controller", "metrics-bridge", "prometheus", "alertmanager", "demo-node"):
             cid = self.a.cid(service)
             uid = run(["docker", "exec", cid, "id", "-u"]).stdout.strip()
             ro = self.a.inspect(service, "{{.HostConfig.ReadonlyRootfs}}")
@@ -589,7 +604,7 @@ class Suite:
         return f"{len(facts)} services non-root, read-only root, no capability (CapEff 0); sizes: " + ", ".join(sizes)
 
     def t_healthchecks(self):
-        services = ["redis", "haproxy", "controller", "metrics-bridge", "prometheus", "demo-node"]
+        services = ["redis", "haproxy", "controller", "metrics-bridge", "prometheus", "alertmanager", "demo-node"]
         pids = {s: [int(p) for p in run(["docker", "top", self.a.cid(s), "-o", "pid"]).stdout.split()[1:]] for s in services}
         t = time.monotonic()
         for s in services:

@@ -34,8 +34,8 @@ IMAGE_ENTRY = "/opt/mcs-lb/docker/entry/"
 GATEWAY = {"haproxy": "haproxy.sh", "controller": "controller.sh", "metrics-bridge": "metrics.sh",
            "demo-node": "demo-node.sh"}
 # Compose only: ./mcs-lb runs its own redis-server and no Prometheus.
-COMPOSE_ONLY = {"redis": None, "prometheus": "prometheus.sh"}
-PROFILES = {"demo-node": ["demo"], "prometheus": ["monitoring"]}
+COMPOSE_ONLY = {"redis": None, "prometheus": "prometheus.sh", "alertmanager": "alertmanager.sh"}
+PROFILES = {"demo-node": ["demo"], "prometheus": ["monitoring"], "alertmanager": ["monitoring"]}
 # Fixed inside the containers: paths of the image, and bind addresses (inside a container every
 # address; the host side is the `ports` mapping, which reads the operator's variable).
 FIXED = {"MCS_RUN_DIR", "MCS_TLS_DIR", "MCS_BIND_ADDR", "MCS_METRICS_BIND_ADDR", "MCS_DEMO_LISTEN",
