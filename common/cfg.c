@@ -86,7 +86,7 @@ int cfg_load(const struct cfg_var *vars, size_t n, char *err, size_t errlen)
 void cfg_print_help(FILE *out, const char *program, const char *summary, const struct cfg_var *vars,
 		    size_t n)
 {
-	fprintf(out, "Usage: %s [--help | --print-config]\n%s\n\nEnvironment variables:\n", program, summary);
+	fprintf(out, "Usage: %s [--help | --print-config | --version]\n%s\n\nEnvironment variables:\n", program, summary);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(out, "  %-26s %s (default: %s", vars[i].name, vars[i].help, vars[i].def[0] ? vars[i].def : "empty");
 		if (vars[i].type == CFG_UINT)
@@ -123,6 +123,12 @@ void cfg_free(const struct cfg_var *vars, size_t n)
 	}
 }
 
+const char *cfg_program_name(const char *argv0)
+{
+	const char *slash = strrchr(argv0, '/');
+	return slash ? slash + 1 : argv0;
+}
+
 int cfg_main(int argc, char **argv, const char *summary, const struct cfg_var *vars, size_t n)
 {
 	int print_config = 0;
@@ -134,6 +140,10 @@ int cfg_main(int argc, char **argv, const char *summary, const struct cfg_var *v
 		if (strcmp(argv[i], "--print-config") == 0) {
 			print_config = 1;
 			continue;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("%s %s\n", cfg_program_name(argv[0]), MCS_VERSION);
+			return 1;
 		}
 		fprintf(stderr, "%s: unknown argument \"%s\" (try --help)\n", argv[0], argv[i]);
 		return 2;

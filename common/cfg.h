@@ -45,8 +45,12 @@ void cfg_print_effective(FILE *out, const struct cfg_var *vars, size_t n);
 /* Frees the strings cfg_load stored; the table may be loaded again afterwards. */
 void cfg_free(const struct cfg_var *vars, size_t n);
 
-/* Handles --help and --print-config around cfg_load. Returns 0 to run, 1 when the program
- * should exit successfully (help printed), 2 on a bad value or argument (message printed). */
+/* The program's name without its directory (argv[0] as run). Points into argv0. */
+const char *cfg_program_name(const char *argv0);
+
+/* Handles --help, --print-config and --version ("<program> <MCS_VERSION>") around cfg_load.
+ * Returns 0 to run, 1 when the program should exit successfully (help or version printed),
+ * 2 on a bad value or argument (message printed). */
 int cfg_main(int argc, char **argv, const char *summary, const struct cfg_var *vars, size_t n);
 
 #endif

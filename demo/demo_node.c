@@ -86,7 +86,7 @@ static uint64_t demo_now_ms(void)
 static void demo_usage(FILE *out)
 {
 	fprintf(out, "usage: " PROGRAM " --listen IP:PORT [--redis-url redis://[user:pass@]host[:port][/db]]\n"
-		     "       [--key mcs:node] [--heartbeat-ms 2000] [--advertise IP:PORT]\n"
+		     "       [--key mcs:node] [--heartbeat-ms 2000] [--advertise IP:PORT] | --version\n"
 		     "A demo chat node: greets each TCP client with \"HELLO <ip:port>\" and echoes its bytes.\n"
 		     "With --redis-url it runs ZADD <key> <unix seconds> <ip:port> every heartbeat.\n"
 		     "IP is IPv4 or [IPv6]; --listen IP:0 picks a free port. The first stdout line is\n"
@@ -255,13 +255,15 @@ bad:
 	return -1;
 }
 
+/* Fills o from the command line. Returns 0 to run, 1 for --help, 3 for --version, -1 with
+ * the reason in err. */
 static int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err, size_t errlen)
 {
 	static const struct option longopts[] = {
 		{"listen", required_argument, NULL, 'l'},     {"redis-url", required_argument, NULL, 'r'},
 		{"key", required_argument, NULL, 'k'},        {"heartbeat-ms", required_argument, NULL, 'b'},
 		{"advertise", required_argument, NULL, 'a'},  {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"version", no_argument, NULL, 'V'},          {NULL, 0, NULL, 0},
 	};
 	int have_listen = 0, c;
 	unsigned long v;
@@ -307,6 +309,8 @@ static int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err
 			break;
 		case 'h':
 			return 1;
+		case 'V':
+			return 3;
 		case ':':
 			snprintf(err, errlen, "%s needs a value", argv[optind - 1]);
 			return -1;
@@ -693,10 +697,12 @@ int main(int argc, char **argv)
 	if (rc != 0) {
 		if (rc == 1)
 			demo_usage(stdout);
+		else if (rc == 3)
+			printf(PROGRAM " %s\n", MCS_VERSION);
 		else
 			fprintf(stderr, PROGRAM ": %s\n", err);
 		demo_free(&d);
-		return rc == 1 ? 0 : 2;
+		return rc == 1 || rc == 3 ? 0 : 2;
 	}
 	/* SIGTERM/SIGINT are delivered only inside ppoll, so a stop is never missed. */
 	sigset_t block, poll_mask;

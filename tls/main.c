@@ -9,7 +9,7 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: " PROGRAM " CERT KEY [OUT]\n"
+	fprintf(out, "usage: " PROGRAM " CERT KEY [OUT] | --version\n"
 		     "Checks that CERT (PEM chain, leaf first) and KEY (unencrypted PEM key) form a valid pair;\n"
 		     "with OUT, also writes the chain and key to OUT (mode 0600) for HAProxy's `crt`.\n"
 		     "Exit status: 0 valid, 1 refused (one line on stderr), 2 bad usage.\n");
@@ -19,6 +19,10 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf(PROGRAM " %s\n", MCS_VERSION);
 		return 0;
 	}
 	if (argc < 3 || argc > 4) {
