@@ -44,6 +44,16 @@ need_uint() {
 	fi
 }
 
+# need_word NAME WORD...: a variable haproxy.cfg compares as text, when set, is one of the words.
+need_word() {
+	local name=$1 w
+	shift
+	[ -n "${!name+set}" ] || return 0
+	for w in "$@"; do [ "${!name}" = "$w" ] && return 0; done
+	say "$name: \"${!name}\" is not one of: $*"
+	exit 1
+}
+
 # The same checks under ./mcs-lb up and in the container: this script is both paths.
 check_vars() {
 	need_uint MCS_PORT 1 65535 "port"
@@ -63,6 +73,8 @@ check_vars() {
 	need_uint MCS_LIMIT_EXPIRE_S "${MCS_LIMIT_CONN_RATE_PERIOD_S:-10}" 604800 "seconds (at least MCS_LIMIT_CONN_RATE_PERIOD_S)"
 	need_uint MCS_LIMIT_BYTES_PER_S 0 1000000000 "bytes per second"
 	need_uint MCS_LIMIT_BURST_BYTES 0 1000000000 "bytes"
+	need_word MCS_ACCESS_LOG on off
+	need_word MCS_LOG_FORMAT text json
 }
 
 # Refuses a bad variable, or a missing, expired, mismatched or encrypted pair, with one line
