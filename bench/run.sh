@@ -51,6 +51,7 @@ if [ "$quick" -eq 1 ]; then
 	dp_args=(--quick)
 	dp_limit=240
 	bw_args=(--quick)
+	capacity=(1000 150) # idle TLS clients held, burst from one address
 else
 	mode="full"
 	discovery=(50 1000)
@@ -61,8 +62,9 @@ else
 	dp_args=()
 	dp_limit=900
 	bw_args=()
+	capacity=(9000 300)
 fi
-settings="ZADD->routed: ${discovery[0]} samples per mode, poll ${discovery[1]} ms; heartbeat stop: ${failover[0]} samples, TTL ${failover[1]} ms, poll ${failover[2]} ms; port dies: check inter ${failover[3]} ms, fall 3; cold start: 1,000 and 10,000 nodes; steady state: ${steady} s at 10,000 nodes; scrape: ${scrape[0]} nodes, median of ${scrape[1]}; reload: ${reload[0]} nodes, ${reload[1]} reloads"
+settings="ZADD->routed: ${discovery[0]} samples per mode, poll ${discovery[1]} ms; heartbeat stop: ${failover[0]} samples, TTL ${failover[1]} ms, poll ${failover[2]} ms; port dies: check inter ${failover[3]} ms, fall 3; cold start: 1,000 and 10,000 nodes; steady state: ${steady} s at 10,000 nodes; scrape: ${scrape[0]} nodes, median of ${scrape[1]}; reload: ${reload[0]} nodes, ${reload[1]} reloads; capacity: ${capacity[0]} idle TLS clients (open files: $(ulimit -Hn) per process), ${capacity[1]} from one address"
 
 results=()
 failed=0
@@ -97,6 +99,7 @@ step "cold start, 1,000 nodes (bench_controller.sh 1000 0)" 120 "$b/bench_contro
 step "cold start + steady state, 10,000 nodes (bench_controller.sh 10000 $steady)" 300 "$b/bench_controller.sh" 10000 "$steady"
 step "/metrics scrape (bench_scrape.sh ${scrape[*]})" 300 "$b/bench_scrape.sh" "${scrape[@]}"
 step "reload under load (bench_reload.sh ${reload[*]})" 300 "$b/bench_reload.sh" "${reload[@]}"
+step "capacity and reconnect storm (bench_capacity.sh ${capacity[*]})" $((quick ? 480 : 1800)) "$b/bench_capacity.sh" "${capacity[@]}"
 elapsed=$(($(date +%s) - start))
 
 # The machine, read now (never typed in).
