@@ -1,0 +1,371 @@
+/* mcs-lb-status's facts: gathered from the read-only stats socket (show info, show stat, show
+ * servers state mcs) and controller.json, judged and rendered as text or JSON. */
+#include "status.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hap_conn.h"
+#include "hap_stat.h"
+
+#define ST_FRONTEND "mcs_tls"
+#define ST_BACKEND "mcs"
+
+static void st_set_err(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void st_set_err(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+const char *st_state_name(enum st_node_state s)
+{
+	static const char *const names[] = {"up", "warming", "draining", "maintenance", "down"};
+	return names[s];
+}
+
+/* ---- HAProxy ---- */
+
+static int st_info(struct hap_conn *c, struct st_facts *f)
+{
+	char *reply = NULL, v[32];
+	if (hap_conn_cmd(c, "show info", &reply) == -1) {
+		st_set_err(f->hap_error, sizeof(f->hap_error), "%s", hap_conn_errstr(c));
+		free(reply);
+		return -1;
+	}
+	f->hap_pid = hap_info_get(reply, "Pid", v, sizeof(v)) == 0 ? strtol(v, NULL, 10) : 0;
+	f->uptime_s = hap_info_get(reply, "Uptime_sec", v, sizeof(v)) == 0 ? strtoull(v, NULL, 10) : 0;
+	free(reply);
+	return 0;
+}
+
+static enum st_node_state st_judge(const char *status, const struct hap_server_state *ss, unsigned weight)
+{
+	if (strncmp(status, "MAINT", 5) == 0 || (ss != NULL && (ss->admin_state & HAP_ADMF_MAINT)))
+		return ST_MAINT;
+	if (strncmp(status, "DRAIN", 5) == 0 || (ss != NULL && (ss->admin_state & HAP_ADMF_DRAIN)))
+		return ST_DRAINING;
+	if (strncmp(status, "DOWN", 4) == 0 || (ss != NULL && ss->op_state == HAP_SRV_ST_STOPPED))
+		return ST_DOWN;
+	if (ss != NULL && ss->iweight > 0 && weight < ss->iweight)
+		return ST_WARMING;
+	return ST_UP;
+}
+
+static const struct hap_server_state *st_find_state(const struct hap_server_state *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return &v[i];
+	return NULL;
+}
+
+/* One node from row i of show stat. */
+static void st_node_from(const struct hap_csv *t, size_t i, const struct hap_server_state *ss, size_t nss,
+			 struct st_node *n)
+{
+	const int c_name = hap_csv_col(t, "svname"), c_cur = hap_csv_col(t, "scur"), c_w = hap_csv_col(t, "weight"),
+		  c_st = hap_csv_col(t, "status"), c_ck = hap_csv_col(t, "check_status"),
+		  c_ms = hap_csv_col(t, "check_duration"), c_fail = hap_csv_col(t, "chkfail");
+	unsigned long long w = 0;
+	const char *status = hap_csv_get(t, i, c_st), *check = hap_csv_get(t, i, c_ck);
+	snprintf(n->name, sizeof(n->name), "%s", hap_csv_get(t, i, c_name));
+	if (hap_csv_get_u64(t, i, c_cur, &n->sessions) == -1 || hap_csv_get_u64(t, i, c_w, &w) == -1 ||
+	    hap_csv_get_u64(t, i, c_ms, &n->check_ms) == -1 || hap_csv_get_u64(t, i, c_fail, &n->failures) == -1)
+		w = 0; /* a counter HAProxy left odd: shown as 0, the state still judged */
+	n->weight = w > 0xffffffffu ? 0xffffffffu : (unsigned)w;
+	/* "* L4OK" while a check runs: the status of the last one is what matters. */
+	if (check != NULL && strncmp(check, "* ", 2) == 0)
+		check += 2;
+	snprintf(n->check, sizeof(n->check), "%s", check ? check : "");
+	const struct hap_server_state *s = st_find_state(ss, nss, n->name);
+	n->iweight = s ? s->iweight : 0;
+	n->state = st_judge(status ? status : "", s, n->weight);
+}
+
+static int st_stats(struct hap_conn *c, struct st_facts *f)
+{
+	char *stat = NULL, *state = NULL, err[160];
+	struct hap_server_state *ss = NULL;
+	size_t nss = 0;
+	struct hap_csv *t = NULL;
+	int rc = -1;
+	if (hap_conn_cmd(c, "show stat", &stat) == -1 || hap_conn_cmd(c, "show servers state " ST_BACKEND, &state) == -1) {
+		st_set_err(f->hap_error, sizeof(f->hap_error), "%s", hap_conn_errstr(c));
+		goto out;
+	}
+	if ((t = hap_csv_parse(stat, err, sizeof(err))) == NULL ||
+	    hap_servers_state_parse(state, &ss, &nss, err, sizeof(err)) == -1) {
+		st_set_err(f->hap_error, sizeof(f->hap_error), "stats socket reply: %s", err);
+		goto out;
+	}
+	const int c_px = hap_csv_col(t, "pxname"), c_sv = hap_csv_col(t, "svname");
+	size_t rows = hap_csv_rows(t);
+	if ((f->nodes = calloc(rows ? rows : 1, sizeof(*f->nodes))) == NULL)
+		goto out;
+	for (size_t i = 0; i < rows && f->n_nodes < ST_MAX_NODES; i++) {
+		const char *px = hap_csv_get(t, i, c_px), *sv = hap_csv_get(t, i, c_sv);
+		if (px == NULL || sv == NULL)
+			continue;
+		if (strcmp(px, ST_FRONTEND) == 0 && strcmp(sv, "FRONTEND") == 0) {
+			if (hap_csv_get_u64(t, i, hap_csv_col(t, "scur"), &f->clients) == -1 ||
+			    hap_csv_get_u64(t, i, hap_csv_col(t, "slim"), &f->client_limit) == -1)
+				f->clients = f->client_limit = 0;
+		} else if (strcmp(px, ST_BACKEND) == 0 && strcmp(sv, "BACKEND") != 0) {
+			st_node_from(t, i, ss, nss, &f->nodes[f->n_nodes++]);
+		}
+	}
+	rc = 0;
+out:
+	hap_csv_free(t);
+	free(ss);
+	free(stat);
+	free(state);
+	return rc;
+}
+
+/* ---- controller.json ---- */
+
+static int st_json_int(json_t *root, const char *key, long long *out)
+{
+	json_t *v = json_object_get(root, key);
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -1;
+	*out = (long long)json_integer_value(v);
+	return 0;
+}
+
+void st_parse_controller(const char *path, const char *text, size_t len, struct st_facts *f)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr), *re;
+	long long pid = 0;
+	const char *bad = NULL;
+	f->ctl = ST_CTL_BAD;
+	if (!json_is_object(root)) {
+		st_set_err(f->ctl_error, sizeof(f->ctl_error), "%s: not a JSON object (%.80s)", path,
+			   root ? "another type" : jerr.text);
+		goto out;
+	}
+	if (st_json_int(root, (bad = "time"), &f->ctl_time) == -1 ||
+	    st_json_int(root, (bad = "last_sync"), &f->ctl_last_sync) == -1 ||
+	    st_json_int(root, (bad = "pid"), &pid) == -1 || !json_is_boolean(json_object_get(root, (bad = "redis_ok"))) ||
+	    !json_is_boolean(json_object_get(root, (bad = "haproxy_ok")))) {
+		st_set_err(f->ctl_error, sizeof(f->ctl_error), "%s: \"%s\" missing or not valid", path, bad);
+		goto out;
+	}
+	f->ctl_pid = pid > 0x7fffffff ? 0 : (long)pid;
+	f->redis_ok = json_is_true(json_object_get(root, "redis_ok"));
+	f->haproxy_ok = json_is_true(json_object_get(root, "haproxy_ok"));
+	const char *re_text = json_string_value(re = json_object_get(root, "redis_error"));
+	snprintf(f->redis_error, sizeof(f->redis_error), "%s", re_text ? re_text : "");
+	f->ctl = ST_CTL_OK;
+out:
+	json_decref(root);
+}
+
+static void st_controller(const char *run_dir, struct st_facts *f)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/controller.json", run_dir);
+	FILE *fp = fopen(path, "r");
+	struct stat sb;
+	f->ctl = ST_CTL_MISSING;
+	if (fp == NULL || fstat(fileno(fp), &sb) == -1) {
+		st_set_err(f->ctl_error, sizeof(f->ctl_error), "%s: cannot be read", path);
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_size > ST_CTL_MAX_BYTES) {
+		f->ctl = ST_CTL_BAD;
+		st_set_err(f->ctl_error, sizeof(f->ctl_error), "%s: not a regular file under 1 MB", path);
+		goto out;
+	}
+	char *text = malloc((size_t)sb.st_size + 1);
+	size_t len = text ? fread(text, 1, (size_t)sb.st_size, fp) : 0;
+	if (text != NULL)
+		st_parse_controller(path, text, len, f);
+	free(text);
+out:
+	if (fp != NULL)
+		fclose(fp);
+}
+
+void st_gather(const char *run_dir, int timeout_ms, struct st_facts *f)
+{
+	char sock[4096];
+	memset(f, 0, sizeof(*f));
+	f->now = time(NULL);
+	snprintf(sock, sizeof(sock), "%s/stats.sock", run_dir);
+	struct hap_conn *c = hap_conn_new(sock, timeout_ms);
+	if (c == NULL)
+		st_set_err(f->hap_error, sizeof(f->hap_error), "%s: not a usable socket path", sock);
+	else
+		f->hap_up = st_info(c, f) == 0 && st_stats(c, f) == 0;
+	if (!f->hap_up && strstr(f->hap_error, sock) == NULL) {
+		char e[sizeof(f->hap_error)];
+		snprintf(e, sizeof(e), "%s", f->hap_error);
+		st_set_err(f->hap_error, sizeof(f->hap_error), "%s: %s", sock, e);
+	}
+	hap_conn_free(c);
+	st_controller(run_dir, f);
+}
+
+void st_facts_free(struct st_facts *f)
+{
+	free(f->nodes);
+	f->nodes = NULL;
+	f->n_nodes = 0;
+}
+
+/* ---- judging ---- */
+
+int st_ctl_synced(const struct st_facts *f)
+{
+	return f->ctl == ST_CTL_OK && f->ctl_last_sync > 0 && (long long)f->now - f->ctl_last_sync <= ST_CTL_STALE_S;
+}
+
+static size_t st_healthy(const struct st_facts *f)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < f->n_nodes; i++)
+		n += f->nodes[i].state == ST_UP || f->nodes[i].state == ST_WARMING;
+	return n;
+}
+
+int st_exit_code(const struct st_facts *f)
+{
+	if (f->hap_up)
+		return st_healthy(f) > 0 ? 0 : 1;
+	return st_ctl_synced(f) ? 1 : 2;
+}
+
+/* ---- text ---- */
+
+/* One line, cut at width columns (the text is ASCII). */
+static void st_line(FILE *out, unsigned width, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void st_line(FILE *out, unsigned width, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (width > 0 && strlen(buf) > width)
+		buf[width] = '\0';
+	fprintf(out, "%s\n", buf);
+}
+
+static void st_duration(char *buf, size_t len, unsigned long long s)
+{
+	if (s >= 86400)
+		snprintf(buf, len, "%llud%02lluh%02llum", s / 86400, s / 3600 % 24, s / 60 % 60);
+	else if (s >= 3600)
+		snprintf(buf, len, "%lluh%02llum%02llus", s / 3600, s / 60 % 60, s % 60);
+	else
+		snprintf(buf, len, "%llum%02llus", s / 60, s % 60);
+}
+
+static void st_render_controller(FILE *out, const struct st_facts *f, unsigned width)
+{
+	long long age = (long long)f->now - f->ctl_last_sync;
+	if (f->ctl != ST_CTL_OK)
+		st_line(out, width, "controller  unknown: %s", f->ctl_error);
+	else if (f->ctl_last_sync == 0)
+		st_line(out, width, "controller  NOT SYNCED yet (pid %ld)", f->ctl_pid);
+	else
+		st_line(out, width, "controller  %s, last sync %llds ago (pid %ld)%s",
+			st_ctl_synced(f) ? "synced" : "NOT SYNCING", age < 0 ? 0 : age, f->ctl_pid,
+			f->haproxy_ok ? "" : ", cannot reach HAProxy");
+	if (f->ctl != ST_CTL_OK)
+		st_line(out, width, "redis       unknown (from controller.json)");
+	else
+		st_line(out, width, "redis       %s%s%s", f->redis_ok ? "reachable" : "UNREACHABLE",
+			f->redis_ok ? "" : ": ", f->redis_ok ? "" : f->redis_error);
+}
+
+void st_render_text(FILE *out, const struct st_facts *f, const char *run_dir, unsigned width)
+{
+	char up[32], when[32];
+	struct tm tm;
+	gmtime_r(&f->now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	static const char *const verdict[] = {"serving", "NOT SERVING", "NOTHING RUNS"};
+	int code = st_exit_code(f);
+	st_line(out, width, "mcs-lb %s  %s  %s", run_dir, when, verdict[code]);
+	if (f->hap_up) {
+		st_duration(up, sizeof(up), f->uptime_s);
+		st_line(out, width, "haproxy     up, worker pid %ld, up %s (since its last start or reload)", f->hap_pid, up);
+	} else {
+		st_line(out, width, "haproxy     DOWN: %s", f->hap_error);
+	}
+	st_render_controller(out, f, width);
+	if (!f->hap_up)
+		return;
+	st_line(out, width, "clients     %llu / %llu", f->clients, f->client_limit);
+	st_line(out, width, "nodes       %zu, %zu healthy", f->n_nodes, st_healthy(f));
+	if (f->n_nodes > 0)
+		st_line(out, width, "%-40s %-11s %8s %7s %-10s %8s", "NODE", "STATE", "SESSIONS", "WEIGHT", "CHECK", "FAILURES");
+	for (size_t i = 0; i < f->n_nodes; i++) {
+		const struct st_node *n = &f->nodes[i];
+		char check[48];
+		snprintf(check, sizeof(check), "%s %llums", n->check[0] ? n->check : "-", n->check_ms);
+		st_line(out, width, "%-40s %-11s %8llu %7u %-10s %8llu", n->name, st_state_name(n->state), n->sessions,
+			n->weight, check, n->failures);
+	}
+}
+
+/* ---- JSON ---- */
+
+static json_t *st_json_nodes(const struct st_facts *f)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a != NULL && i < f->n_nodes; i++) {
+		const struct st_node *n = &f->nodes[i];
+		if (json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:I}", "name", n->name, "state",
+						       st_state_name(n->state), "sessions", (json_int_t)n->sessions,
+						       "weight", (json_int_t)n->weight, "initial_weight",
+						       (json_int_t)n->iweight, "check", n->check, "check_ms",
+						       (json_int_t)n->check_ms, "failures", (json_int_t)n->failures)) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+int st_render_json(FILE *out, const struct st_facts *f, const char *run_dir)
+{
+	int code = st_exit_code(f);
+	json_t *hap = f->hap_up ? json_pack("{s:b, s:I, s:I}", "up", 1, "pid", (json_int_t)f->hap_pid, "uptime_s",
+					    (json_int_t)f->uptime_s)
+				: json_pack("{s:b, s:s}", "up", 0, "error", f->hap_error);
+	json_t *ctl = f->ctl == ST_CTL_OK
+			      ? json_pack("{s:b, s:I, s:I, s:I, s:b}", "synced", st_ctl_synced(f), "pid",
+					  (json_int_t)f->ctl_pid, "last_sync", (json_int_t)f->ctl_last_sync,
+					  "last_sync_age_s", (json_int_t)(f->now - f->ctl_last_sync), "haproxy_ok",
+					  f->haproxy_ok)
+			      : json_pack("{s:b, s:s}", "synced", 0, "error", f->ctl_error);
+	json_t *redis = f->ctl == ST_CTL_OK ? json_pack("{s:b, s:s}", "reachable", f->redis_ok, "error", f->redis_error)
+					    : json_pack("{s:n}", "reachable");
+	json_t *root = json_pack("{s:s, s:I, s:i, s:b, s:I, s:o*, s:o*, s:o*}", "run_dir", run_dir, "time",
+				 (json_int_t)f->now, "exit", code, "serving", code == 0, "healthy_nodes",
+				 (json_int_t)st_healthy(f), "haproxy", hap, "controller", ctl, "redis", redis);
+	if (root != NULL && f->hap_up) {
+		json_object_set_new(root, "clients", json_pack("{s:I, s:I}", "now", (json_int_t)f->clients, "limit",
+							       (json_int_t)f->client_limit));
+		json_object_set_new(root, "nodes", st_json_nodes(f));
+	}
+	char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+	json_decref(root);
+	if (text == NULL)
+		return -1;
+	fprintf(out, "%s\n", text);
+	free(text);
+	return 0;
+}
