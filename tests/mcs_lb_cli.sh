@@ -52,5 +52,7 @@ check "version names haproxy, openssl and hiredis" names_runtime "$out"
 for b in controller/mcs-lb-controller metrics-bridge/mcs-lb-metrics tls/mcs-lb-tls-check demo/mcs-lb-demo-node; do
 	check "$(basename "$b") --version" says_version "$build/$b" "$version"
 done
+out=$(MCS_RUN_DIR="$stubs" MCS_BUILD_DIR="$build" "$root/mcs-lb" status 2>&1 && echo "exit 0" || echo "exit $?")
+check "status of a directory where nothing runs: exit 2" grep -qx "exit 2" <<<"$out"
 [ "$fail" -eq 0 ] && echo "mcs-lb command line: all checks passed"
 exit "$fail"
