@@ -1,6 +1,9 @@
-/* The controller's shared state: its configuration and what the loop keeps between steps.
- * Used by main.c (start-up, loop), ctl_step.c (one reconcile step) and ctl_events.c (the
- * waits between steps: agent checks, Redis notifications). */
+/* The controller's shared state: its configuration, and what the reconcile step keeps between
+ * steps (struct ctl). Each job of the event loop (common/loop.h) keeps its own state in its
+ * own module and registers itself: the step (ctl_step.c), the agent responder (ctl_agent.c),
+ * the Redis watch (ctl_watch.c), the certificate watch (ctl_cert.c). The status file
+ * (ctl_status.c) and the servers file (ctl_servers_file.c) are written by the step.
+ * docs/architecture.md has the map. */
 #ifndef MCS_CTL_H
 #define MCS_CTL_H
 
@@ -28,79 +31,131 @@ extern struct ctl_config conf;
 extern const struct cfg_var ctl_vars[];
 extern const size_t ctl_nvars;
 
-struct agent_srv;
-struct cert_watch;
-struct redis_watch;
+struct loop;
 
-/* Everything the loop keeps between steps, so state changes are logged once. */
+/* Totals since start-up, written to controller.json (the bridge exports them). */
+struct ctl_counters {
+	unsigned long long steps, synced;          /* steps run, and those that left HAProxy in sync */
+	unsigned long long redis_errors, hap_errors;
+	unsigned long long rejected;               /* members refused */
+	unsigned long long actions, action_errors; /* runtime commands run, and those refused */
+	unsigned long long notified_steps;         /* steps called early by a notification (ctl_watch.c) */
+	unsigned long long cert_swaps;             /* certificates swapped in (ctl_cert.c) */
+};
+
+/* What the last plan said: logged when it changes, written to controller.json. */
+struct ctl_seen {
+	size_t servers;         /* HAProxy's servers in the backend */
+	size_t held;            /* live nodes an operator holds in drain or maintenance */
+	size_t leaving;         /* servers draining */
+	size_t removal_held;    /* drains held as a mass removal */
+	size_t drains_deferred; /* drains deferred while settling */
+	int kept_on_empty;      /* the live set was empty: every server kept */
+};
+
+/* The servers file's writer (ctl_servers_file.c). */
+struct ctl_servers_file {
+	char *text;      /* what the file holds now (NULL: not written yet) */
+	char error[192]; /* last error writing it, "" while healthy */
+};
+
+/* The reconcile state: what one step needs from the previous ones. */
 struct ctl {
+	struct loop *loop; /* where the jobs register */
 	struct redis_src *redis;
 	struct hap_conn *hap;
+	struct ctl_hap_opts opts;       /* how servers are added; opts.agent set while the agent runs */
 	struct rec_memory leaving;
 	struct node_list live;
 	struct ctl_nodes nodes;         /* first seen and override of each live node */
 	int nodes_seeded;               /* nodes seen once: later ones are newcomers (warm-up) */
-	struct ctl_hap_opts opts;       /* how servers are added */
-	struct hap_agent_opts agent_opts;
-	struct agent_srv *agent;        /* NULL with MCS_AGENT=off */
-	struct redis_watch *watch;      /* NULL with MCS_REDIS_NOTIFY=off */
-	int watch_state;                /* 1 subscribed, 0 notifications off, -1 not connected */
-	uint64_t watch_retry_ms;        /* when to try subscribing again */
-	unsigned watch_events;          /* events seen since the last check */
-	uint64_t watch_checked_ms;      /* when events were last turned into a step decision */
-	struct cert_watch *cert;        /* NULL with MCS_CERT_RELOAD=off */
-	char cert_msg[256];             /* last certificate message logged */
-	uint64_t cert_next_ms;          /* when to look at the certificate files again */
+	struct ctl_seen seen;
+	struct ctl_servers_file servers_file;
+	struct ctl_counters count;
+	int notifications;              /* the Redis watch is subscribed (set by ctl_watch.c) */
 	char redis_error[192];          /* last Redis error, "" while healthy */
 	char hap_error[192];            /* last HAProxy error, "" while healthy */
 	char override_error[192];       /* last error reading the agent overrides */
-	char servers_file_error[192];   /* last error writing the servers file */
-	char *servers_file_text;        /* what the servers file holds now (NULL: not written yet) */
 	long hap_pid;
-	int kept_on_empty;
 	char (*prev_rejects)[80];       /* members refused in the previous step */
 	size_t n_prev_rejects;
-	unsigned long long n_steps, n_synced, n_redis_errors, n_hap_errors, n_rejected, n_actions, n_action_errors;
-	unsigned long long n_notified_steps, n_cert_swaps;
 	long long refused_rate, refused_concurrency; /* HAProxy's mcs_refused counts, -1 unknown */
 	time_t last_sync;
-	size_t n_servers, n_held, n_leaving, n_removal_held;
-	uint64_t live_hash;    /* of the live set the last quiet step saw */
-	uint64_t last_full_ms; /* when HAProxy's servers were last read */
-	uint64_t expiry_at_ms; /* when the oldest live heartbeat turns stale (0: none live) */
+	uint64_t live_hash;       /* of the live set the last quiet step saw */
+	uint64_t last_full_ms;    /* when HAProxy's servers were last read */
+	uint64_t expiry_at_ms;    /* when the oldest live heartbeat turns stale (0: none live) */
 	uint64_t settle_until_ms; /* no drain starts before this: the live set may be incomplete */
-	size_t n_drains_deferred; /* drains the last step deferred while settling */
-	int quiet;             /* the last full step had nothing to do and nothing pending */
+	int quiet;                /* the last full step had nothing to do and nothing pending */
 };
-
-/* Monotonic milliseconds. */
-uint64_t ctl_now_ms(void);
 
 /* Logs an error when it starts or changes (error not NULL), and the recovery once (NULL). */
 void ctl_track_error(char *slot, size_t len, const char *what, const char *error);
 
+/* ---- ctl_step.c: the reconcile step and its timer ---- */
+
 /* One reconcile step. Returns 0 when HAProxy matches Redis, -1 to back off. */
 int ctl_step(struct ctl *ctl);
 
-/* Swaps a changed certificate pair into HAProxy (cheap when nothing changed: two stat calls);
- * logs each new outcome once. Called about once a second, between steps. */
-void ctl_cert_step(struct ctl *ctl);
+struct ctl_stepper;
+
+/* Registers the step on ctl->loop: the first one at once, then every MCS_POLL_MS (earlier when
+ * a heartbeat turns stale), with a doubling backoff after a failure; controller.json is
+ * written after each. Returns NULL when out of memory. Free with ctl_stepper_free. */
+struct ctl_stepper *ctl_stepper_new(struct ctl *ctl) __attribute__((warn_unused_result));
+
+/* Runs the next step at once, unless backing off after a failure. */
+void ctl_stepper_wake(struct ctl_stepper *s);
+
+/* Unregisters and frees s; NULL is a no-op. */
+void ctl_stepper_free(struct ctl_stepper *s);
+
+/* ---- ctl_status.c: controller.json ---- */
 
 /* Writes controller.json atomically: the controller's view, for operators and the bridge. */
-void ctl_write_status(const struct ctl *ctl);
+void ctl_status_write(const struct ctl *ctl);
 
 /* Takes back the drains a previous controller started (the "draining" list of its
  * controller.json, when written within MCS_DRAIN_TIMEOUT_S): a node that returns is then made
  * ready again instead of being held as an operator's drain. Bad entries are skipped, each with
  * one log line. Call once at start-up, before the first step. */
-void ctl_restore_drains(struct ctl *ctl);
+void ctl_status_restore_drains(struct ctl *ctl);
 
-/* Starts the agent responder and the Redis watch as configured. 0, or -1 (logged). */
-int ctl_events_init(struct ctl *ctl);
-void ctl_events_free(struct ctl *ctl);
+/* ---- ctl_servers_file.c: servers.cfg, what a reload or restart of HAProxy starts from ---- */
 
-/* Serves agent checks and reads notifications until deadline_ms, a signal (stop set), or a
- * notification that calls for a step now. Returns 1 for "step now", else 0. */
-int ctl_wait(struct ctl *ctl, uint64_t deadline_ms, volatile const int *stop);
+/* Rewrites the servers file when what HAProxy should hold changed: servers (sorted by name)
+ * less those leaving or removed by plan, plus those plan adds. A failure is logged once and
+ * retried at the next change. */
+void ctl_servers_file_update(struct ctl *ctl, const struct rec_server *servers, size_t n,
+			     const struct rec_plan *plan);
+
+/* Renews the file's time after a good step: haproxy.sh trusts a young file at a cold start. */
+void ctl_servers_file_touch(const struct ctl *ctl);
+
+/* Forgets what the file holds, so the next update writes it (a new HAProxy worker). */
+void ctl_servers_file_forget(struct ctl *ctl);
+
+/* ---- ctl_agent.c, ctl_watch.c, ctl_cert.c: the jobs between steps ---- */
+
+struct ctl_agent;
+struct ctl_watch;
+struct ctl_cert;
+
+/* Starts the agent responder (MCS_AGENT=on) on ctl->loop and sets ctl->opts.agent. Returns
+ * NULL with one line logged when it cannot listen. Free with ctl_agent_free (NULL: no-op). */
+struct ctl_agent *ctl_agent_new(struct ctl *ctl) __attribute__((warn_unused_result));
+void ctl_agent_free(struct ctl_agent *a);
+
+/* Starts the Redis keyspace watch (MCS_REDIS_NOTIFY=on): subscribes at the first turn of the
+ * loop, retries when lost, and wakes stepper when a notification can have changed the live
+ * set (at most once per MCS_NOTIFY_MIN_GAP_MS). Returns NULL when out of memory or REDIS_URL
+ * does not parse. Free with ctl_watch_free (NULL: no-op). */
+struct ctl_watch *ctl_watch_new(struct ctl *ctl, struct ctl_stepper *stepper) __attribute__((warn_unused_result));
+void ctl_watch_free(struct ctl_watch *w);
+
+/* Starts the certificate watch (MCS_CERT_RELOAD=on): looks at the tls/ pair every second and
+ * swaps a changed valid one into HAProxy. Returns NULL with one line logged when the paths
+ * cannot be watched. Free with ctl_cert_free (NULL: no-op). */
+struct ctl_cert *ctl_cert_new(struct ctl *ctl) __attribute__((warn_unused_result));
+void ctl_cert_free(struct ctl_cert *c);
 
 #endif

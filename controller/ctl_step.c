@@ -1,28 +1,17 @@
-/* One reconcile step: read Redis, read HAProxy (unless nothing can have changed), plan,
- * apply; plus the agent overrides and the certificate watch. */
-#include <errno.h>
-#include <fcntl.h>
-#include <jansson.h>
+/* One reconcile step: read Redis (and the agent overrides), read HAProxy (unless nothing can
+ * have changed), plan, apply; and the timer that runs it (ctl_stepper). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "cert_watch.h"
 #include "ctl.h"
 #include "hap_cmd.h"
 #include "hap_conn.h"
 #include "hap_stat.h"
 #include "log.h"
-#include "servers_file.h"
-
-uint64_t ctl_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+#include "loop.h"
+#include "mono.h"
 
 /* Logs an error when it starts or changes, and the recovery once. */
 void ctl_track_error(char *slot, size_t len, const char *what, const char *error)
@@ -57,14 +46,14 @@ static void ctl_log_rejects(struct ctl *ctl)
 	for (size_t i = 0; i < l->n_rejects; i++)
 		memcpy(ctl->prev_rejects[i], l->rejects[i].text, sizeof(ctl->prev_rejects[i]));
 	ctl->n_prev_rejects = l->n_rejects;
-	ctl->n_rejected += l->n_total_rejects;
+	ctl->count.rejected += l->n_total_rejects;
 }
 
 /* Reads the agent overrides (operators' or nodes' own) into the per-node memory. A failure
  * here keeps the previous overrides: it never stops a step. */
 static void ctl_read_overrides(struct ctl *ctl)
 {
-	if (ctl->agent == NULL)
+	if (ctl->opts.agent == NULL)
 		return;
 	struct node_override *v = NULL;
 	size_t n = 0;
@@ -93,19 +82,19 @@ static int ctl_poll_redis(struct ctl *ctl)
 {
 	if (redis_src_poll(ctl->redis, (unsigned)conf.ttl_ms, (unsigned)conf.max_future_ms, conf.max_nodes, &ctl->live) ==
 	    -1) {
-		ctl->n_redis_errors++;
+		ctl->count.redis_errors++;
 		ctl_track_error(ctl->redis_error, sizeof(ctl->redis_error), "redis", redis_src_errstr(ctl->redis));
 		return -1;
 	}
 	/* Back after an error: Redis may have restarted empty, the nodes re-register within one
 	 * heartbeat. Until they had one TTL to, a missing node is not taken for a departed one. */
 	if (ctl->redis_error[0] != '\0')
-		ctl->settle_until_ms = ctl_now_ms() + conf.ttl_ms;
+		ctl->settle_until_ms = mono_now_ms() + conf.ttl_ms;
 	ctl_track_error(ctl->redis_error, sizeof(ctl->redis_error), "redis", NULL);
 	long long expiry = redis_src_next_expiry_ms(ctl->redis);
-	ctl->expiry_at_ms = expiry >= 0 ? ctl_now_ms() + (uint64_t)expiry + 1 : 0;
+	ctl->expiry_at_ms = expiry >= 0 ? mono_now_ms() + (uint64_t)expiry + 1 : 0;
 	/* The nodes of the first poll are the pool as it stands, not newcomers: no warm-up for them. */
-	if (ctl_nodes_update(&ctl->nodes, ctl->live.nodes, ctl->live.n_nodes, ctl->nodes_seeded ? ctl_now_ms() : 0) ==
+	if (ctl_nodes_update(&ctl->nodes, ctl->live.nodes, ctl->live.n_nodes, ctl->nodes_seeded ? mono_now_ms() : 0) ==
 	    -1)
 		log_warn("out of memory: agent warm-up times not updated");
 	else
@@ -130,8 +119,7 @@ static int ctl_check_worker(struct ctl *ctl, char *err, size_t errlen)
 	if (ctl->hap_pid != 0 && info.pid != ctl->hap_pid) {
 		log_info("haproxy: worker changed (pid %ld -> %ld), restoring every live node", ctl->hap_pid, info.pid);
 		/* Whatever the new worker started from, write the servers file afresh. */
-		free(ctl->servers_file_text);
-		ctl->servers_file_text = NULL;
+		ctl_servers_file_forget(ctl);
 	}
 	ctl->hap_pid = info.pid;
 	return 0;
@@ -139,32 +127,32 @@ static int ctl_check_worker(struct ctl *ctl, char *err, size_t errlen)
 
 static void ctl_log_plan(struct ctl *ctl, const struct rec_plan *plan)
 {
-	if (plan->kept_on_empty != ctl->kept_on_empty) {
+	if (plan->kept_on_empty != ctl->seen.kept_on_empty) {
 		if (plan->kept_on_empty)
 			log_warn("%s has no live member: keeping all %zu servers (health checks still judge them)",
-				 conf.node_key, ctl->n_servers);
+				 conf.node_key, ctl->seen.servers);
 		else
 			log_info("%s has live members again", conf.node_key);
 	}
-	ctl->kept_on_empty = plan->kept_on_empty;
-	if (plan->held != ctl->n_held)
+	ctl->seen.kept_on_empty = plan->kept_on_empty;
+	if (plan->held != ctl->seen.held)
 		log_info("%zu live node(s) held in drain or maintenance by an operator", plan->held);
-	ctl->n_held = plan->held;
-	ctl->n_leaving = plan->leaving;
-	if (plan->removal_held != ctl->n_removal_held) {
+	ctl->seen.held = plan->held;
+	ctl->seen.leaving = plan->leaving;
+	if (plan->removal_held != ctl->seen.removal_held) {
 		if (plan->removal_held > 0)
 			log_err("HOLDING the removal of %zu of %zu nodes (more than %lu%% at once): going ahead after %lu s "
 				"unless they return; touch %s/confirm-removal to go ahead now",
-				plan->removal_held, ctl->n_servers, conf.mass_removal_pct, conf.mass_removal_hold_s, conf.run_dir);
-		else if (ctl->n_removal_held > 0)
+				plan->removal_held, ctl->seen.servers, conf.mass_removal_pct, conf.mass_removal_hold_s, conf.run_dir);
+		else if (ctl->seen.removal_held > 0)
 			log_info("mass removal no longer held");
 	}
-	ctl->n_removal_held = plan->removal_held;
-	if (plan->drains_deferred > 0 && ctl->n_drains_deferred == 0)
+	ctl->seen.removal_held = plan->removal_held;
+	if (plan->drains_deferred > 0 && ctl->seen.drains_deferred == 0)
 		log_info("%zu node(s) missing from %s right after Redis came back or the set was empty: not drained "
 			 "before they had %lu ms to heartbeat again",
 			 plan->drains_deferred, conf.node_key, conf.ttl_ms);
-	ctl->n_drains_deferred = plan->drains_deferred;
+	ctl->seen.drains_deferred = plan->drains_deferred;
 }
 
 /* Runs the plan; stops at a connection failure, goes on past a refused command. */
@@ -172,7 +160,7 @@ static int ctl_apply_plan(struct ctl *ctl, const struct rec_plan *plan, char *er
 {
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct rec_action *a = &plan->v[i];
-		ctl->n_actions++;
+		ctl->count.actions++;
 		if (ctl_hap_apply(ctl->hap, CTL_BACKEND, a, &ctl->opts, err, errlen) == 0) {
 			if (a->kind == REC_SHED)
 				log_info("shed %llu session(s) of %s (drain timed out)", a->shed, a->name);
@@ -182,7 +170,7 @@ static int ctl_apply_plan(struct ctl *ctl, const struct rec_plan *plan, char *er
 				rec_memory_forget(&ctl->leaving, a->name);
 			continue;
 		}
-		ctl->n_action_errors++;
+		ctl->count.action_errors++;
 		if (hap_conn_err(ctl->hap) != HAP_ERR_REJECTED && hap_conn_err(ctl->hap) != HAP_ERR_INVALID)
 			return -1;
 		log_warn("%s %s: %s", rec_kind_name(a->kind), a->name, err);
@@ -190,63 +178,6 @@ static int ctl_apply_plan(struct ctl *ctl, const struct rec_plan *plan, char *er
 	return 0;
 }
 
-/* Where the servers file is: beside the sockets, where haproxy.sh looks for it. */
-static void ctl_servers_path(char *out, size_t len) { snprintf(out, len, "%s/servers.cfg", conf.run_dir); }
-
-/* Writes the servers file when what HAProxy should hold changed: every server it has that is not
- * on its way out, plus those added this step. A failed write is logged once and retried at the
- * next change; HAProxy goes on serving either way. */
-static void ctl_write_servers_file(struct ctl *ctl, const struct rec_server *servers, size_t n,
-				   const struct rec_plan *plan)
-{
-	struct servers_file_entry *v = calloc(n + plan->n + 1, sizeof(*v));
-	char *deleted = calloc(n + 1, 1);
-	size_t k = 0, skipped = 0;
-	char err[256];
-	if (v == NULL || deleted == NULL) {
-		free(v);
-		free(deleted);
-		return;
-	}
-	/* Deleted this step: already forgotten by the leaving memory. servers is sorted by name. */
-	for (size_t i = 0; i < plan->n; i++) {
-		struct rec_server key;
-		snprintf(key.name, sizeof(key.name), "%s", plan->v[i].name);
-		const struct rec_server *s = plan->v[i].kind == REC_REMOVE ? bsearch(&key, servers, n, sizeof(*servers),
-											 rec_server_cmp) : NULL;
-		if (s != NULL)
-			deleted[s - servers] = 1;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (!deleted[i] && !rec_memory_has(&ctl->leaving, servers[i].name))
-			v[k++] = (struct servers_file_entry){servers[i].name, servers[i].addr, servers[i].port, servers[i].id};
-	free(deleted);
-	for (size_t i = 0; i < plan->n; i++)
-		if (plan->v[i].kind == REC_ADD)
-			v[k++] = (struct servers_file_entry){plan->v[i].node->name, plan->v[i].node->addr,
-							     plan->v[i].node->port, plan->v[i].id};
-	char *text = servers_file_render(CTL_BACKEND, v, k, &ctl->opts.check, ctl->opts.agent, &skipped);
-	free(v);
-	if (text == NULL)
-		return;
-	if (ctl->servers_file_text != NULL && strcmp(text, ctl->servers_file_text) == 0) {
-		free(text);
-		return;
-	}
-	char path[512];
-	ctl_servers_path(path, sizeof(path));
-	if (servers_file_write(path, text, err, sizeof(err)) == -1) {
-		ctl_track_error(ctl->servers_file_error, sizeof(ctl->servers_file_error), "servers file", err);
-		free(text);
-		return;
-	}
-	ctl_track_error(ctl->servers_file_error, sizeof(ctl->servers_file_error), "servers file", NULL);
-	if (skipped > 0)
-		log_warn("servers file: %zu server(s) with a name or address HAProxy's configuration cannot hold left out",
-			 skipped);
-	free(ctl->servers_file_text);
-	ctl->servers_file_text = text;
-}
 
 static uint64_t ctl_hash_bytes(uint64_t h, const void *p, size_t len)
 {
@@ -277,8 +208,8 @@ static uint64_t ctl_live_hash(const struct ctl *ctl)
 static unsigned char *ctl_agent_wanted(const struct ctl *ctl, size_t *n_wanted)
 {
 	*n_wanted = 0;
-	unsigned char *v = ctl->agent ? calloc(ctl->live.n_nodes + 1, 1) : NULL;
-	uint64_t now = ctl_now_ms();
+	unsigned char *v = ctl->opts.agent ? calloc(ctl->live.n_nodes + 1, 1) : NULL;
+	uint64_t now = mono_now_ms();
 	for (size_t i = 0; v != NULL && i < ctl->live.n_nodes; i++) {
 		const struct ctl_node *node = ctl_nodes_find(&ctl->nodes, ctl->live.nodes[i].name);
 		struct agent_view view = {0, node ? node->first_seen_ms : now, {AGENT_OVERRIDE_NONE, 0}};
@@ -296,7 +227,7 @@ static unsigned char *ctl_agent_wanted(const struct ctl *ctl, size_t *n_wanted)
 static int ctl_can_skip(struct ctl *ctl, uint64_t hash)
 {
 	return ctl->quiet && hash == ctl->live_hash && conf.full_sync_s > 0 &&
-	       ctl_now_ms() - ctl->last_full_ms < conf.full_sync_s * 1000u;
+	       mono_now_ms() - ctl->last_full_ms < conf.full_sync_s * 1000u;
 }
 
 static int ctl_sync_haproxy(struct ctl *ctl, char *err, size_t errlen)
@@ -315,12 +246,12 @@ static int ctl_sync_haproxy(struct ctl *ctl, char *err, size_t errlen)
 		return 0;
 	if (ctl_hap_read_servers(ctl->hap, CTL_BACKEND, &servers, &n, err, errlen) == -1)
 		goto done;
-	ctl->last_full_ms = ctl_now_ms();
-	ctl->n_servers = n;
+	ctl->last_full_ms = mono_now_ms();
+	ctl->seen.servers = n;
 	char confirm[512];
 	snprintf(confirm, sizeof(confirm), "%s/confirm-removal", conf.run_dir);
 	/* The operator's confirmation of a held removal is a file, used once. */
-	int confirmed = ctl->n_removal_held > 0 && unlink(confirm) == 0;
+	int confirmed = ctl->seen.removal_held > 0 && unlink(confirm) == 0;
 	if (confirmed)
 		log_warn("mass removal confirmed by %s: draining now", confirm);
 	struct rec_input in = {
@@ -328,16 +259,16 @@ static int ctl_sync_haproxy(struct ctl *ctl, char *err, size_t errlen)
 		.n_desired = ctl->live.n_nodes,
 		.actual = servers,
 		.n_actual = n,
-		.now_ms = ctl_now_ms(),
+		.now_ms = mono_now_ms(),
 		.drain_timeout_ms = conf.drain_timeout_s * 1000u,
 		.drain_spread_ms = conf.drain_spread_s * 1000u,
 		.step_ms = conf.poll_ms,
 		.mass_removal_pct = (unsigned)conf.mass_removal_pct,
 		.mass_removal_hold_ms = conf.mass_removal_hold_s * 1000u,
 		.mass_removal_confirmed = confirmed,
-		.agent_port = ctl->agent ? ctl->agent_opts.port : 0,
-		.agent_addr = ctl->agent ? ctl->agent_opts.addr : NULL,
-		.settling = ctl_now_ms() < ctl->settle_until_ms,
+		.agent_port = ctl->opts.agent ? ctl->opts.agent->port : 0,
+		.agent_addr = ctl->opts.agent ? ctl->opts.agent->addr : NULL,
+		.settling = mono_now_ms() < ctl->settle_until_ms,
 	};
 	in.agent_wanted = wanted = ctl_agent_wanted(ctl, &n_wanted);
 	/* Session counts cost a `show stat`: read them only while a node is leaving. */
@@ -347,11 +278,11 @@ static int ctl_sync_haproxy(struct ctl *ctl, char *err, size_t errlen)
 		goto oom;
 	/* An empty set that fills again is the same case as Redis coming back empty. */
 	if (plan.kept_on_empty)
-		ctl->settle_until_ms = ctl_now_ms() + conf.ttl_ms;
+		ctl->settle_until_ms = mono_now_ms() + conf.ttl_ms;
 	ctl_log_plan(ctl, &plan);
 	rc = ctl_apply_plan(ctl, &plan, err, errlen);
 	if (rc == 0)
-		ctl_write_servers_file(ctl, servers, n, &plan);
+		ctl_servers_file_update(ctl, servers, n, &plan);
 	/* Not quiet while an agent has something to say: its end (warm-up over) stops the agent. */
 	ctl->quiet = rc == 0 && plan.n == 0 && plan.leaving == 0 && plan.needs_scur == 0 && plan.removal_held == 0 &&
 		     !plan.kept_on_empty && plan.drains_deferred == 0 && n_wanted == 0;
@@ -366,109 +297,6 @@ done:
 	return rc;
 }
 
-void ctl_write_status(const struct ctl *ctl)
-{
-	char path[512], tmp[520];
-	snprintf(path, sizeof(path), "%s/controller.json", conf.run_dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	json_t *root = json_pack("{s:i, s:I, s:I, s:b, s:s, s:b, s:s, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-				 "s:b, s:b, s:I, s:I}",
-		"pid", (int)getpid(), "time", (json_int_t)time(NULL), "last_sync", (json_int_t)ctl->last_sync,
-		"redis_ok", ctl->redis_error[0] == '\0', "redis_error", ctl->redis_error,
-		"haproxy_ok", ctl->hap_error[0] == '\0', "haproxy_error", ctl->hap_error,
-		"live_nodes", (json_int_t)ctl->live.n_nodes, "servers", (json_int_t)ctl->n_servers,
-		"leaving", (json_int_t)ctl->n_leaving, "kept_on_empty", ctl->kept_on_empty,
-		"held_by_operator", (json_int_t)ctl->n_held, "rejected_members_total", (json_int_t)ctl->n_rejected,
-		"redis_errors_total", (json_int_t)ctl->n_redis_errors, "haproxy_errors_total", (json_int_t)ctl->n_hap_errors,
-		"actions_total", (json_int_t)ctl->n_actions, "action_errors_total", (json_int_t)ctl->n_action_errors,
-		"removal_held", (json_int_t)ctl->n_removal_held, "agent", ctl->agent != NULL, "notifications",
-		ctl->watch_state == 1, "notified_steps_total", (json_int_t)ctl->n_notified_steps, "cert_swaps_total",
-		(json_int_t)ctl->n_cert_swaps);
-	if (root == NULL)
-		return;
-	/* Known only once HAProxy answered: absent rather than a made-up value. */
-	if (ctl->refused_rate >= 0 && ctl->refused_concurrency >= 0) {
-		json_object_set_new(root, "refused_rate_total", json_integer(ctl->refused_rate));
-		json_object_set_new(root, "refused_concurrency_total", json_integer(ctl->refused_concurrency));
-	}
-	/* The drains this controller started, so a restarted one takes them back (ctl_restore_drains). */
-	json_t *draining = json_array();
-	uint64_t now = ctl_now_ms();
-	for (size_t i = 0; draining != NULL && i < ctl->leaving.n; i++) {
-		const struct rec_leaving *l = &ctl->leaving.v[i];
-		if (l->ours)
-			json_array_append_new(draining, json_pack("{s:s, s:I}", "server", l->name, "for_ms",
-								  (json_int_t)(now - l->since_ms)));
-	}
-	if (draining != NULL)
-		json_object_set_new(root, "draining", draining);
-	if (json_dump_file(root, tmp, JSON_COMPACT) == 0 && rename(tmp, path) == -1)
-		log_debug("status: rename %s: %s", tmp, strerror(errno));
-	json_decref(root);
-}
-
-/* Reads one "draining" entry: 0 with name and for_ms, or -1 when it is not
- * {"server": <valid server name>, "for_ms": <ms >= 0>}. */
-static int ctl_drain_entry(json_t *item, const char **name, uint64_t *for_ms)
-{
-	json_t *ms = json_object_get(item, "for_ms");
-	*name = json_string_value(json_object_get(item, "server"));
-	if (*name == NULL || !hap_name_valid(*name) || !json_is_integer(ms) || json_integer_value(ms) < 0)
-		return -1;
-	*for_ms = (uint64_t)json_integer_value(ms);
-	return 0;
-}
-
-void ctl_restore_drains(struct ctl *ctl)
-{
-	char path[512];
-	struct stat st;
-	json_error_t jerr;
-	snprintf(path, sizeof(path), "%s/controller.json", conf.run_dir);
-	if (stat(path, &st) == -1)
-		return;
-	/* Drains older than the drain timeout are over anyway; an old file may be another deployment's. */
-	if (time(NULL) - st.st_mtime > (time_t)conf.drain_timeout_s) {
-		log_info("%s is older than MCS_DRAIN_TIMEOUT_S: no drain of a previous controller taken back", path);
-		return;
-	}
-	json_t *root = json_load_file(path, 0, &jerr), *list = json_object_get(root, "draining"), *item;
-	if (root == NULL || (list != NULL && !json_is_array(list))) {
-		log_warn("%s: %s: no drain of a previous controller taken back", path,
-			 root == NULL ? jerr.text : "\"draining\" is not an array");
-		json_decref(root);
-		return;
-	}
-	size_t i, restored = 0;
-	uint64_t now = ctl_now_ms();
-	json_array_foreach(list, i, item) {
-		const char *name;
-		uint64_t for_ms;
-		if (ctl_drain_entry(item, &name, &for_ms) == -1) {
-			log_warn("%s: draining entry %zu is not {\"server\": <server name>, \"for_ms\": <ms>}: skipped", path, i);
-			continue;
-		}
-		if (rec_memory_restore(&ctl->leaving, name, for_ms < now ? now - for_ms : 0) == -1)
-			break;
-		restored++;
-	}
-	if (restored > 0)
-		log_info("took back %zu drain(s) of the previous controller (%s)", restored, path);
-	json_decref(root);
-}
-
-void ctl_cert_step(struct ctl *ctl)
-{
-	char msg[256] = "";
-	int rc = ctl->cert ? cert_watch_step(ctl->cert, ctl->hap, msg, sizeof(msg)) : 0;
-	if (rc == 1) {
-		ctl->n_cert_swaps++;
-		log_info("%s", msg);
-	} else if (rc == -1 && strcmp(msg, ctl->cert_msg) != 0) {
-		log_err("certificate not swapped, HAProxy keeps the old one: %s", msg);
-	}
-	snprintf(ctl->cert_msg, sizeof(ctl->cert_msg), "%s", rc == -1 ? msg : "");
-}
 
 /* The per-address limits' refusals by reason (table mcs_refused, admin level only): copied
  * into controller.json for the bridge, which reads nothing but the user-level socket. */
@@ -488,27 +316,82 @@ static void ctl_read_refused(struct ctl *ctl)
 int ctl_step(struct ctl *ctl)
 {
 	char err[256];
-	ctl->n_steps++;
+	ctl->count.steps++;
 	/* Redis failing: keep every server as it is, the nodes serve on. */
 	if (ctl_poll_redis(ctl) == -1)
 		return -1;
 	if (ctl_sync_haproxy(ctl, err, sizeof(err)) == -1) {
-		ctl->n_hap_errors++;
+		ctl->count.hap_errors++;
 		ctl_track_error(ctl->hap_error, sizeof(ctl->hap_error), "haproxy", err);
 		hap_conn_close(ctl->hap);
 		return -1;
 	}
 	ctl_track_error(ctl->hap_error, sizeof(ctl->hap_error), "haproxy", NULL);
 	/* The file's age tells haproxy.sh whether a cold start may trust it (30 s). */
-	if (ctl->servers_file_text != NULL) {
-		char path[512];
-		ctl_servers_path(path, sizeof(path));
-		if (utimensat(AT_FDCWD, path, NULL, 0) == -1)
-			log_debug("servers file: touch %s: %s", path, strerror(errno));
-	}
+	ctl_servers_file_touch(ctl);
 	ctl_read_refused(ctl);
-	ctl->n_synced++;
+	ctl->count.synced++;
 	ctl->last_sync = time(NULL);
 	return 0;
 }
 
+#define CTL_BACKOFF_MAX_MS 5000u
+
+struct ctl_stepper {
+	struct ctl *ctl;
+	int timer;
+	unsigned backoff_ms; /* 0, or the wait after a failed step: doubles up to CTL_BACKOFF_MAX_MS */
+};
+
+/* When the next step is due: one poll after this one started, or the backoff, but no later than
+ * the oldest heartbeat turning stale, so a node that stops is seen then, not up to a poll later. */
+static uint64_t ctl_stepper_next(const struct ctl_stepper *s, uint64_t started)
+{
+	uint64_t deadline = started + (s->backoff_ms ? s->backoff_ms : conf.poll_ms);
+	if (s->backoff_ms == 0 && s->ctl->expiry_at_ms != 0 && s->ctl->expiry_at_ms < deadline)
+		deadline = s->ctl->expiry_at_ms;
+	return deadline;
+}
+
+static void ctl_stepper_on_timer(struct loop *l, int timer, void *ctx)
+{
+	struct ctl_stepper *s = ctx;
+	uint64_t started = mono_now_ms();
+	if (ctl_step(s->ctl) == 0) {
+		s->backoff_ms = 0;
+	} else {
+		s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : (unsigned)conf.poll_ms;
+		if (s->backoff_ms > CTL_BACKOFF_MAX_MS)
+			s->backoff_ms = CTL_BACKOFF_MAX_MS > conf.poll_ms ? CTL_BACKOFF_MAX_MS : (unsigned)conf.poll_ms;
+	}
+	ctl_status_write(s->ctl);
+	loop_timer_arm(l, timer, ctl_stepper_next(s, started));
+}
+
+/* A notification may call the next step early; a backoff is waited out in full. */
+void ctl_stepper_wake(struct ctl_stepper *s)
+{
+	if (s->backoff_ms == 0)
+		loop_timer_arm(s->ctl->loop, s->timer, mono_now_ms());
+}
+
+struct ctl_stepper *ctl_stepper_new(struct ctl *ctl)
+{
+	struct ctl_stepper *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	/* The first step at the first turn of the loop. */
+	*s = (struct ctl_stepper){.ctl = ctl, .timer = loop_timer_add(ctl->loop, 0, ctl_stepper_on_timer, s)};
+	if (s->timer != -1)
+		return s;
+	free(s);
+	return NULL;
+}
+
+void ctl_stepper_free(struct ctl_stepper *s)
+{
+	if (s == NULL)
+		return;
+	loop_timer_free(s->ctl->loop, s->timer);
+	free(s);
+}

@@ -4,41 +4,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cert_watch.h"
 #include "ctl.h"
 #include "hap_conn.h"
 #include "log.h"
+#include "loop.h"
 #include "redis_url.h"
-
-#define CTL_BACKOFF_MAX_MS 5000u
 
 static volatile int ctl_stop;
 
 static void ctl_on_signal(int sig) { ctl_stop = sig; }
 
-static void ctl_run(struct ctl *ctl)
-{
-	unsigned backoff_ms = 0;
-	while (!ctl_stop) {
-		uint64_t started = ctl_now_ms();
-		if (ctl_step(ctl) == 0) {
-			backoff_ms = 0;
-		} else {
-			backoff_ms = backoff_ms ? backoff_ms * 2 : (unsigned)conf.poll_ms;
-			if (backoff_ms > CTL_BACKOFF_MAX_MS)
-				backoff_ms = CTL_BACKOFF_MAX_MS > conf.poll_ms ? CTL_BACKOFF_MAX_MS : (unsigned)conf.poll_ms;
-		}
-		ctl_write_status(ctl);
-		uint64_t deadline = started + (backoff_ms ? backoff_ms : conf.poll_ms);
-		/* A node that stops heartbeating is seen when its last heartbeat turns stale, not up to
-		 * one poll later. */
-		if (backoff_ms == 0 && ctl->expiry_at_ms != 0 && ctl->expiry_at_ms < deadline)
-			deadline = ctl->expiry_at_ms;
-		/* A notification may call the next step early; a backoff is waited out in full. */
-		while (ctl_wait(ctl, deadline, &ctl_stop) == 1 && backoff_ms != 0 && !ctl_stop)
-			continue;
-	}
-}
+/* The jobs of the loop, each registered by its _new and holding its own state. */
+struct ctl_jobs {
+	struct ctl_stepper *stepper;
+	struct ctl_agent *agent; /* NULL with MCS_AGENT=off */
+	struct ctl_watch *watch; /* NULL with MCS_REDIS_NOTIFY=off */
+	struct ctl_cert *cert;   /* NULL with MCS_CERT_RELOAD=off */
+};
 
 static int ctl_init(struct ctl *ctl)
 {
@@ -52,38 +34,51 @@ static int ctl_init(struct ctl *ctl)
 	redis_url_clear(&url);
 	snprintf(sock, sizeof(sock), "%s/admin.sock", conf.run_dir);
 	ctl->hap = hap_conn_new(sock, (int)conf.io_timeout_ms);
-	if (ctl->redis == NULL || ctl->hap == NULL) {
+	ctl->loop = loop_new();
+	if (ctl->redis == NULL || ctl->hap == NULL || ctl->loop == NULL) {
 		log_err("out of memory at start-up");
 		return -1;
 	}
 	ctl->opts.check = (struct hap_check_opts){(unsigned)conf.check_inter_ms, (unsigned)conf.check_fall,
 						  (unsigned)conf.check_rise, (unsigned)conf.weight};
-	if (strcmp(conf.cert_reload, "on") == 0) {
-		char cert[512], key[512], pem[512];
-		snprintf(cert, sizeof(cert), "%s/server.cert", conf.tls_dir);
-		snprintf(key, sizeof(key), "%s/server.key", conf.tls_dir);
-		/* The name HAProxy knows the certificate by: its bind line's crt, expanded. */
-		snprintf(pem, sizeof(pem), "%s/server.pem", conf.run_dir);
-		if ((ctl->cert = cert_watch_new(cert, key, pem, pem)) == NULL) {
-			log_err("MCS_TLS_DIR/MCS_RUN_DIR: cannot watch %s and %s for %s", cert, key, pem);
-			return -1;
-		}
+	ctl_status_restore_drains(ctl);
+	return 0;
+}
+
+/* Registers the jobs; the step first, so it runs before the others at the first turn. */
+static int ctl_jobs_start(struct ctl *ctl, struct ctl_jobs *jobs)
+{
+	if ((jobs->stepper = ctl_stepper_new(ctl)) == NULL) {
+		log_err("out of memory at start-up");
+		return -1;
 	}
-	ctl_restore_drains(ctl);
-	return ctl_events_init(ctl);
+	if (strcmp(conf.agent, "on") == 0 && (jobs->agent = ctl_agent_new(ctl)) == NULL)
+		return -1;
+	if (strcmp(conf.notify, "on") == 0 && (jobs->watch = ctl_watch_new(ctl, jobs->stepper)) == NULL)
+		return -1;
+	if (strcmp(conf.cert_reload, "on") == 0 && (jobs->cert = ctl_cert_new(ctl)) == NULL)
+		return -1;
+	return 0;
+}
+
+static void ctl_jobs_stop(struct ctl_jobs *jobs)
+{
+	ctl_cert_free(jobs->cert);
+	ctl_watch_free(jobs->watch);
+	ctl_agent_free(jobs->agent);
+	ctl_stepper_free(jobs->stepper);
 }
 
 static void ctl_free(struct ctl *ctl)
 {
-	ctl_events_free(ctl);
-	cert_watch_free(ctl->cert);
 	ctl_nodes_free(&ctl->nodes);
 	redis_src_free(ctl->redis);
 	hap_conn_free(ctl->hap);
+	loop_free(ctl->loop);
 	rec_memory_clear(&ctl->leaving);
 	node_list_clear(&ctl->live);
 	free(ctl->prev_rejects);
-	free(ctl->servers_file_text);
+	ctl_servers_file_forget(ctl);
 }
 
 int main(int argc, char **argv)
@@ -104,16 +99,18 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	struct ctl ctl = {.refused_rate = -1, .refused_concurrency = -1};
+	struct ctl_jobs jobs = {0};
 	int status = 1;
-	if (ctl_init(&ctl) == 0) {
+	if (ctl_init(&ctl) == 0 && ctl_jobs_start(&ctl, &jobs) == 0) {
 		char shown[512];
 		redis_url_redact(conf.redis_url, shown, sizeof(shown));
 		log_info("started: redis %s key %s ttl %lu ms poll %lu ms, haproxy %s/admin.sock", shown, conf.node_key,
 			 conf.ttl_ms, conf.poll_ms, conf.run_dir);
-		ctl_run(&ctl);
+		loop_run(ctl.loop, &ctl_stop);
 		log_info("stopping on signal %d; HAProxy keeps its servers", ctl_stop);
 		status = 0;
 	}
+	ctl_jobs_stop(&jobs);
 	ctl_free(&ctl);
 	cfg_free(ctl_vars, ctl_nvars);
 	return status;

@@ -114,7 +114,7 @@ int rec_server_cmp(const void *a, const void *b);
 int rec_memory_is_ours(const struct rec_memory *mem, const char *name);
 
 /* Remembers name as drained by the controller since since_ms (a drain it started before a
- * restart: see ctl_restore_drains). Known names are left as they are. 0, or -1 out of memory. */
+ * restart: see ctl_status_restore_drains). Known names are left as they are. 0, or -1 out of memory. */
 int rec_memory_restore(struct rec_memory *mem, const char *name, uint64_t since_ms) __attribute__((warn_unused_result));
 
 /* 1 when name is on its way out (drained by the controller or found drained), else 0. */
