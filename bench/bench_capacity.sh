@@ -9,7 +9,8 @@
 # way just before), and a burst from one address (how many the per-address limits refuse).
 # Clients come from 127.0.0.2-251 (36 each at N=9,000, below the limits of 100 concurrent and
 # 200 per 10 s), two client processes. Nodes: two mcs-lb-demo-node.
-# Usage: bench/bench_capacity.sh [N] [ONE_ADDR]   (BUILD_DIR=build, BENCH_OUT=file: figures)
+# Usage: bench/bench_capacity.sh [N] [ONE_ADDR]   (BUILD_DIR=build, BENCH_OUT=file: figures,
+#        CAP_DP_ROUNDS=1: rounds of the data plane's handshake step)
 # N is capped by the open-file limit: HAProxy needs two descriptors per client.
 set -euo pipefail
 # shellcheck source=bench/bench_lib.sh
