@@ -330,6 +330,9 @@ class Suite:
                   re.finditer(r'^lb_backend_active_connections\{backend="([^"]+)"\} (\S+)$', metrics, re.M)}
         if {k: v for k, v in active.items() if v} != count:
             raise AssertionError(f"/metrics says {active}, the clients hold {count}")
+        status = run(["docker", "exec", self.a.cid("haproxy"), "mcs-lb-status", "--run-dir", "/run/mcs-lb", "--json"], check=False)
+        if status.returncode != 0 or json.loads(status.stdout).get("healthy_nodes") != len(nodes):
+            raise AssertionError(f"mcs-lb-status in the haproxy container: exit {status.returncode}, {status.stdout[:300]!r}")
         expiry = re.search(r"^lb_tls_certificate_expiry_timestamp_seconds (\S+)$", metrics, re.M)
         if not expiry or float(expiry.group(1)) < time.time() + 800 * 86400:
             raise AssertionError(f"the served certificate's expiry (825 days ahead) is {expiry and expiry.group(1)}")
@@ -353,7 +356,7 @@ class Suite:
         return (f"30 clients greeted by {len(count)} node containers, {sorted(count.values())} each, "
                 f"connect+TLS+greeting p50 {statistics.median(lat):.1f} ms max {max(lat):.1f} ms; "
                 f"/metrics agrees; Prometheus up==1 after {scrape_s:.1f} s more, {len(loaded)} alert rules loaded, "
-                f"sending to the profile's Alertmanager")
+                f"sending to the profile's Alertmanager; mcs-lb-status in the container: serving, {len(nodes)} healthy")
 
     def t_controller(self):
         self.start_extra()
