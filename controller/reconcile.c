@@ -96,9 +96,10 @@ static int rec_plan_agent(const struct rec_input *in, const struct rec_server *s
 	int enabled = (s->agent_state & REC_CHECK_ENABLED) != 0;
 	if (!wanted && s->uweight == s->iweight)
 		return enabled ? rec_plan_push(plan, REC_DISABLE_AGENT, s->name) : 0;
-	if (!enabled)
-		return rec_plan_push(plan, REC_ENABLE_AGENT, s->name);
-	/* Re-pointed only while enabled: HAProxy refuses it otherwise. */
+	if (!enabled && rec_plan_push(plan, REC_ENABLE_AGENT, s->name) == -1)
+		return -1;
+	/* Re-pointed only once enabled (HAProxy refuses it otherwise): right after the enable of
+	 * the same step, so a restarted controller's agent is asked at once, not a step later. */
 	if (s->agent_port != in->agent_port || !rec_same_addr(s->agent_addr, in->agent_addr))
 		return rec_plan_push(plan, REC_AGENT_PORT, s->name);
 	return 0;

@@ -517,22 +517,26 @@ static const struct {
 	const char *title;
 	int wanted;                   /* agent_wanted of the node */
 	unsigned agent_state, agent_port, uweight, iweight;
-	enum rec_kind want;           /* the one action expected; REC_ADD (never planned here): none */
+	enum rec_kind want;           /* the first action expected; REC_ADD (never planned here): none */
 	const char *agent_addr;       /* HAProxy's srv_agent_addr; NULL: the controller's, 127.0.0.1 */
+	int repoint;                  /* 1: REC_AGENT_PORT follows the first action in the same step */
 } agent_cases[] = {
-	{"steady, running: stopped", 0, AG_ON, 5555, 100, 100, REC_DISABLE_AGENT, NULL},
-	{"steady, stopped: left alone", 0, AG_CONF, 5555, 100, 100, REC_ADD, NULL},
-	{"steady on an old port, stopped: left alone", 0, AG_CONF, 4444, 100, 100, REC_ADD, NULL},
-	{"warming or overridden, stopped: started", 1, AG_CONF, 5555, 100, 100, REC_ENABLE_AGENT, NULL},
-	{"wanted, running on an old port: re-pointed", 1, AG_ON, 4444, 10, 100, REC_AGENT_PORT, NULL},
-	{"wanted, running: left alone", 1, AG_ON, 5555, 10, 100, REC_ADD, NULL},
-	{"weight not back yet, running: kept running", 0, AG_ON, 5555, 0, 100, REC_ADD, NULL},
-	{"weight not back yet, stopped: started to restore it", 0, AG_CONF, 5555, 0, 100, REC_ENABLE_AGENT, NULL},
-	{"no iweight column (0): kept running", 0, AG_ON, 5555, 100, 0, REC_ADD, NULL},
-	{"no agent configured: nothing", 1, 0, 0, 100, 100, REC_ADD, NULL},
-	{"wanted, running on an old address: re-pointed", 1, AG_ON, 5555, 10, 100, REC_AGENT_PORT, "172.18.0.4"},
-	{"wanted, running, address not shown: left alone", 1, AG_ON, 5555, 10, 100, REC_ADD, ""},
-	{"steady on an old address, stopped: left alone", 0, AG_CONF, 5555, 100, 100, REC_ADD, "172.18.0.4"},
+	{"steady, running: stopped", 0, AG_ON, 5555, 100, 100, REC_DISABLE_AGENT, NULL, 0},
+	{"steady, stopped: left alone", 0, AG_CONF, 5555, 100, 100, REC_ADD, NULL, 0},
+	{"steady on an old port, stopped: left alone", 0, AG_CONF, 4444, 100, 100, REC_ADD, NULL, 0},
+	{"warming or overridden, stopped: started", 1, AG_CONF, 5555, 100, 100, REC_ENABLE_AGENT, NULL, 0},
+	{"wanted, running on an old port: re-pointed", 1, AG_ON, 4444, 10, 100, REC_AGENT_PORT, NULL, 0},
+	{"wanted, running: left alone", 1, AG_ON, 5555, 10, 100, REC_ADD, NULL, 0},
+	{"weight not back yet, running: kept running", 0, AG_ON, 5555, 0, 100, REC_ADD, NULL, 0},
+	{"weight not back yet, stopped: started to restore it", 0, AG_CONF, 5555, 0, 100, REC_ENABLE_AGENT, NULL, 0},
+	{"no iweight column (0): kept running", 0, AG_ON, 5555, 100, 0, REC_ADD, NULL, 0},
+	{"no agent configured: nothing", 1, 0, 0, 100, 100, REC_ADD, NULL, 0},
+	{"wanted, running on an old address: re-pointed", 1, AG_ON, 5555, 10, 100, REC_AGENT_PORT, "172.18.0.4", 0},
+	{"wanted, running, address not shown: left alone", 1, AG_ON, 5555, 10, 100, REC_ADD, "", 0},
+	{"steady on an old address, stopped: left alone", 0, AG_CONF, 5555, 100, 100, REC_ADD, "172.18.0.4", 0},
+	{"wanted, stopped on an old port: started and re-pointed at once", 1, AG_CONF, 4444, 10, 100, REC_ENABLE_AGENT, NULL, 1},
+	{"wanted, stopped on an old address: started and re-pointed at once", 1, AG_CONF, 5555, 10, 100, REC_ENABLE_AGENT,
+	 "172.18.0.4", 1},
 };
 
 START_TEST(test_agent_plan)
@@ -557,6 +561,9 @@ START_TEST(test_agent_plan)
 	if (agent_cases[_i].want == REC_ADD) {
 		ck_assert_msg(plan.n == 0, "%s: %zu action(s), first %s", agent_cases[_i].title, plan.n,
 			      plan.n ? rec_kind_name(plan.v[0].kind) : "");
+	} else if (agent_cases[_i].repoint) {
+		ck_assert_msg(plan.n == 2 && plan.v[0].kind == agent_cases[_i].want && plan.v[1].kind == REC_AGENT_PORT,
+			      "%s: %zu action(s)", agent_cases[_i].title, plan.n);
 	} else {
 		ck_assert_msg(plan.n == 1 && plan.v[0].kind == agent_cases[_i].want && strcmp(plan.v[0].name, A) == 0,
 			      "%s: %zu action(s), first %s, want %s", agent_cases[_i].title, plan.n,
