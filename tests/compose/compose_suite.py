@@ -272,7 +272,8 @@ class Suite:
         say("base images (docker/base.sh: nothing to do when debian:12 and debian:12-slim exist)")
         run(["bash", os.path.join(ROOT, "docker", "base.sh")], timeout=900)
         t = time.monotonic()
-        self.a.compose("build", timeout=1800)
+        # --force-rm: a failed build step leaves no intermediate container behind.
+        self.a.compose("build", "--force-rm", timeout=1800)
         say(f"images built in {time.monotonic() - t:.0f} s")
         t = time.monotonic()
         self.a.compose("up", "-d", timeout=600)
