@@ -268,7 +268,7 @@ START_TEST(test_print_help)
 	ck_assert_ptr_nonnull(f);
 	cfg_print_help(f, "mcs-lb-controller", "Keeps HAProxy in line with Redis.", table, NTABLE);
 	ck_assert_int_eq(fclose(f), 0);
-	static const char head[] = "Usage: mcs-lb-controller [--help | --print-config]\n"
+	static const char head[] = "Usage: mcs-lb-controller [--help | --print-config | --version]\n"
 				   "Keeps HAProxy in line with Redis.\n\nEnvironment variables:\n";
 	ck_assert_msg(strncmp(text, head, sizeof(head) - 1) == 0, "%s", text);
 	static const char *const lines[] = {
@@ -316,7 +316,8 @@ static const struct {
 } mains[] = {
 	{{"prog"}, NULL, 0, NULL, NULL},
 	{{"prog"}, "200", 0, NULL, NULL},
-	{{"prog", "--help"}, NULL, 1, "Usage: prog [--help | --print-config]\nsummary line\n", NULL},
+	{{"prog", "--help"}, NULL, 1, "Usage: prog [--help | --print-config | --version]\nsummary line\n", NULL},
+	{{"/usr/local/bin/prog", "--version"}, "abc", 1, "prog " MCS_VERSION "\n", NULL}, /* no configuration needed */
 	{{"prog", "-h"}, "abc", 1, "MCS_UT_POLL_MS", NULL}, /* help needs no valid configuration */
 	{{"prog", "--print-config"}, "200", 1, "MCS_UT_POLL_MS=200\nMCS_UT_NAME=mcs\nMCS_UT_SECRET=<7 bytes hidden>\n",
 	 NULL},
