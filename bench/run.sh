@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole benchmark of issue 7 in one go: the data plane (bench/dataplane/run.sh), then the
+# The whole benchmark in one go: the data plane (bench/dataplane/run.sh), then the
 # control plane and the capacity (bench/bench_*.sh), then one table of every figure against its goal.
 #   bench/run.sh [--quick]     --quick: about 3.5 minutes (smaller samples, said in the output)
 # Environment:

@@ -9,7 +9,7 @@
 
 #include "hap_cmd.h"
 
-/* Framing. agent-send cannot carry a newline (DESIGN.md), so a request is the server name
+/* Framing. agent-send cannot carry a newline, so a request is the server name
  * followed by '/', a byte no server name may hold ([A-Za-z0-9._:-]) that passes the runtime API
  * and a configuration file unchanged (verified on 2.6.12 with `add server ... agent-send n/`).
  * The responder answers as soon as it has seen the '/', without waiting for more. */
@@ -37,7 +37,7 @@ int agent_request_format(char *buf, size_t len, const char *server) __attribute_
 
 /* Returns 1 when answer may be sent: 2..AGENT_ANSWER_MAX bytes of printable ASCII ending with
  * one '\n', and without "ready" in any case anywhere (an agent's "ready" clears a drain or
- * maintenance set by the controller or an operator: DESIGN.md). Else 0. Pure. */
+ * maintenance set by the controller or an operator). Else 0. Pure. */
 int agent_answer_valid(const char *answer) __attribute__((warn_unused_result));
 
 /* Decides the reply for server_name (a valid name): writes one line such as "up 100%\n" or

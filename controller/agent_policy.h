@@ -1,5 +1,5 @@
 /* What the controller's agent-check responder answers for one node: pure decisions, no I/O.
- * Never "ready" (it would clear an operator's drain or maintenance: DESIGN.md). */
+ * Never "ready" (it would clear an operator's drain or maintenance). */
 #ifndef MCS_AGENT_POLICY_H
 #define MCS_AGENT_POLICY_H
 

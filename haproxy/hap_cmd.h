@@ -32,7 +32,7 @@ struct hap_check_opts {
 int hap_cmd_add_server(char *buf, size_t len, const char *backend, const char *server, const char *addr,
 		       unsigned port, unsigned id, const struct hap_check_opts *o) __attribute__((warn_unused_result));
 
-/* Agent check settings for `add server` (DESIGN.md: the controller answers the agent). */
+/* Agent check settings for `add server` (the controller answers the agent). */
 struct hap_agent_opts {
 	const char *addr;  /* `agent-addr`: an IPv4 or IPv6 address, written in canonical form (no brackets) */
 	unsigned port;     /* `agent-port`: 1..65535 */

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Data-plane benchmark of issue 7: the gateway's HAProxy (haproxy/haproxy.cfg as shipped), nginx
+# Data-plane benchmark: the gateway's HAProxy (haproxy/haproxy.cfg as shipped), nginx
 # stream as an operator would configure it (`ssl`, `least_conn`) and a TLS echo node reached
 # directly, side by side in one run, interleaved rounds, medians, every figure with its ratio.
 #   bench/dataplane/run.sh [--quick]    --quick: 2 short rounds (< 1 min); full: 5 rounds (~5 min)

@@ -1,4 +1,4 @@
-/* Access (issue 8): the admin socket is usable by its owner only, and the read-only socket the
+/* Access: the admin socket is usable by its owner only, and the read-only socket the
  * bridge and operators use refuses every change. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* The controller under churn (issue 4): graceful drain that keeps sessions, a node that comes
+/* The controller under churn: graceful drain that keeps sessions, a node that comes
  * back while draining, the drain timeout shutting sessions spread over time, a mass removal
  * held back, an operator's drain respected, and an HAProxy reload under client load. */
 #include <signal.h>

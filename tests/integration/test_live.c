@@ -1,4 +1,4 @@
-/* The whole controller with its live features (issue 4): instant discovery from keyspace
+/* The whole controller with its live features: instant discovery from keyspace
  * notifications, the agent's warm-up and overrides, HAProxy keeping its servers while the
  * controller is down (and the agent re-pointed when it returns), certificate hot reload. */
 #include <stdio.h>

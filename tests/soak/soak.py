@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Churn soak of the MCS edge gateway (issue 8): every real process on 127.0.0.1.
+"""Churn soak of the MCS edge gateway: every real process on 127.0.0.1.
 
 redis-server (own port, no persistence, keyspace notifications), HAProxy started and reloaded
 through docker/entry/haproxy.sh, mcs-lb-controller and mcs-lb-metrics from the meson build, 20+
