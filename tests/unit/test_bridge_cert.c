@@ -48,7 +48,8 @@ START_TEST(not_a_certificate)
 {
 	long long t = 42;
 	err[0] = '\0';
-	size_t len = _i == 5 ? 14 : strlen(bad[_i]);
+	/* The last one starts with a NUL: its length is that of its literal, 12 bytes. */
+	size_t len = _i == 5 ? 12 : strlen(bad[_i]);
 	ck_assert_int_eq(bridge_cert_not_after(bad[_i], len, &t, err, sizeof(err)), -1);
 	ck_assert_int_eq(t, 42);
 	ck_assert_msg(err[0] != '\0' && strchr(err, '\n') == NULL, "one-line reason: '%s'", err);
