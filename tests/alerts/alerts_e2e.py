@@ -183,7 +183,7 @@ scrape_configs:
                     self.redis.cmd("ZADD", "mcs:node", int(time.time()), n)
                 except OSError:
                     pass
-            time.sleep(1)
+            self.stop_hb.wait(1)  # the heartbeat period, ended at once by stop_hb
 
     def query(self, q):
         url = f"http://127.0.0.1:{self.prom_port}/api/v1/query?query=" + urllib.parse.quote(q)

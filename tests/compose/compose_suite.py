@@ -77,7 +77,7 @@ def wait(what, cond, timeout, step=0.2):
             return v, time.monotonic() - t
         if time.monotonic() - t > timeout:
             raise AssertionError(f"{what}: not within {timeout} s")
-        time.sleep(step)
+        time.sleep(step)  # poll step
 
 
 def free_port():
@@ -391,7 +391,9 @@ class Suite:
         self.hb.on.set()
         _, retake_s = wait("the drain taken back once the node heartbeats again", lambda: extra in ready_nodes(self.a.servers()), 30)
         mine.echo("still here")
-        time.sleep(2)
+        # New clients go on being greeted once the controller is back and the drain is taken back.
+        after = prober.ok
+        wait("new clients greeted after the drain was taken back", lambda: prober.ok >= after + 5, 30)
         prober.finish()
         if prober.failed:
             raise AssertionError(f"{prober.failed} of {prober.ok + prober.failed} new clients failed: {prober.errors}")
