@@ -23,10 +23,10 @@ declare -A SRCS=(
 	[hap_servers_state_parse]="haproxy/hap_stat.c"
 	[hap_info_get]="haproxy/hap_stat.c"
 	[hap_sess_ids]="haproxy/hap_stat.c haproxy/hap_cmd.c"
-	[agent_request_parse]="controller/agent.c haproxy/hap_cmd.c common/log.c"
-	[agent_override_parse]="controller/agent_policy.c controller/agent.c haproxy/hap_cmd.c common/log.c"
+	[agent_request_parse]="controller/agent.c haproxy/hap_cmd.c common/log.c common/fmt.c common/mono.c"
+	[agent_override_parse]="controller/agent_policy.c controller/agent.c haproxy/hap_cmd.c common/log.c common/fmt.c common/mono.c"
 	[bridge_ctl_parse]="metrics-bridge/bridge_ctl.c"
-	[redis_watch_parse]="controller/redis_watch.c controller/redis_url.c"
+	[redis_watch_parse]="controller/redis_watch.c controller/redis_url.c common/fmt.c"
 	[cfg_set]="common/cfg.c common/log.c controller/redis_url.c"
 )
 declare -A LIBS=(
@@ -40,7 +40,10 @@ TARGETS=("$@")
 
 mkdir -p "$OUT"
 INC=(-I"$ROOT/common" -I"$ROOT/tls" -I"$ROOT/haproxy" -I"$ROOT/controller" -I"$ROOT/metrics-bridge")
-CFLAGS=(-std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer "-fsanitize=fuzzer,address,undefined"
+# The version meson defines for every program (cfg.c prints it), read from the same one place.
+VERSION="$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$ROOT/meson.build" | head -n 1)"
+[ -n "$VERSION" ] || { say "no project version in meson.build"; exit 1; }
+CFLAGS=(-std=gnu11 -D_GNU_SOURCE "-DMCS_VERSION=\"$VERSION\"" -g -O1 -fno-omit-frame-pointer "-fsanitize=fuzzer,address,undefined"
 	-fno-sanitize-recover=all -Wall -Wextra -Wno-unused-parameter -Werror)
 
 build() {
