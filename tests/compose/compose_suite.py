@@ -412,8 +412,8 @@ class Suite:
         restarts = kill_process(self.a, "haproxy")
         t = time.monotonic()
         wait("the haproxy container restarted", lambda: int(self.a.inspect("haproxy", "{{.RestartCount}}")) > restarts, 60)
-        _, served_s = wait("every live node served again", lambda: ready_nodes(self.a.servers()) >= live, 60)
-        served_s = time.monotonic() - t
+        wait("every live node served again", lambda: ready_nodes(self.a.servers()) >= live, 60)
+        served_s = time.monotonic() - t  # from the kill, not from the restart seen
         greeted = set()
         for _ in range(3 * len(live)):
             c = Client(self.port, self.cafile)
