@@ -8,10 +8,14 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "mono.h"
 #include "vec.h"
+
+/* The pause between tries while poll itself fails. */
+#define LOOP_RETRY_MS 100
 
 struct loop_fd {
 	int fd;           /* -1: free slot */
@@ -259,10 +263,21 @@ static int loop_waits(const struct loop *l)
 
 void loop_run(struct loop *l, volatile const int *stop)
 {
+	int failing = 0; /* errno of the poll failures going on, 0 while poll works */
 	while (!*stop && loop_waits(l)) {
+		if (loop_run_once(l) != -1) {
+			if (failing != 0)
+				log_info("poll works again");
+			failing = 0;
+			continue;
+		}
 		/* A failed poll (out of memory, a descriptor limit) is retried: the jobs' state is
-		 * intact, and a daemon that stops would take its HAProxy servers' agent with it. */
-		if (loop_run_once(l) == -1)
-			log_debug("poll: %s", strerror(errno));
+		 * intact, and a daemon that stops would take its HAProxy servers' agent with it. A
+		 * pause between tries keeps a lasting failure from spinning a core; one line says so. */
+		if (errno != failing)
+			log_warn("poll failed, retrying every %d ms: %s", LOOP_RETRY_MS, strerror(errno));
+		failing = errno;
+		struct timespec pause = {0, LOOP_RETRY_MS * 1000000L};
+		nanosleep(&pause, NULL);
 	}
 }

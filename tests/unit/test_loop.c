@@ -2,7 +2,10 @@
  * readable, and whatever a callback removes is not called afterwards in the same dispatch.
  * Pipes stand in for sockets; timers are armed in the past so nothing waits. */
 #include <check.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -222,6 +225,41 @@ START_TEST(test_run_until_stop)
 }
 END_TEST
 
+static void on_alarm(int sig) { stop_flag = 1; }
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* A poll that keeps failing (here: more descriptors watched than the process may open, EINVAL)
+ * is retried with a pause, not in a busy loop: one second of it costs far less than a second
+ * of CPU (a spinning loop costs nearly all of it). */
+START_TEST(test_failing_poll_does_not_spin)
+{
+	struct loop *l = setup();
+	int pipes[8][2];
+	for (int i = 0; i < 8; i++) {
+		ck_assert_int_eq(pipe(pipes[i]), 0);
+		ck_assert_int_eq(loop_fd_add(l, pipes[i][0], on_fd, "r"), 0);
+	}
+	struct rlimit few = {4, 4};
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &few), 0); /* check runs each test in its own child */
+	stop_flag = 0;
+	signal(SIGALRM, on_alarm);
+	double before = cpu_seconds();
+	alarm(1);
+	loop_run(l, &stop_flag);
+	double used = cpu_seconds() - before;
+	ck_assert_int_eq(stop_flag, 1);
+	ck_assert_msg(used < 0.2, "%.3f s of CPU in one second of failing polls", used);
+	ck_assert_str_eq(tr.log, "");
+	loop_free(l);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("loop");
@@ -233,6 +271,7 @@ int main(void)
 	tcase_add_test(tc, test_fd_callbacks);
 	tcase_add_test(tc, test_fd_removed_during_dispatch);
 	tcase_add_test(tc, test_run_until_stop);
+	tcase_add_test(tc, test_failing_poll_does_not_spin);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
