@@ -71,7 +71,9 @@ fi
 # testssl.sh: protocols, cipher categories, every cipher per protocol, forward secrecy and the
 # vulnerabilities it can test; loopback only (no DNS, no CRL/OCSP: --phone-out stays off).
 JSON="$DIR/audit.json"
-timeout 170 "$TOOL" --quiet --color 0 --warnings off --nodns none --ip 127.0.0.1 --connect-timeout 5 \
+# About 60 s on a quiet 2-core machine, three times that with other work on it: the bound is
+# for a hung scan, not a slow one.
+timeout 420 "$TOOL" --quiet --color 0 --warnings off --nodns none --ip 127.0.0.1 --connect-timeout 5 \
 	--openssl-timeout 5 -p -s -E -f -U --jsonfile "$JSON" "127.0.0.1:$PORT" >"$DIR/audit.txt" 2>&1 || {
 	rc=$?
 	# testssl exits with the number of failed checks' severity or an error code: judge by the JSON.
