@@ -40,7 +40,8 @@ static int ctl_init(struct ctl *ctl)
 		return -1;
 	}
 	ctl->opts.check = (struct hap_check_opts){(unsigned)conf.check_inter_ms, (unsigned)conf.check_fall,
-						  (unsigned)conf.check_rise, (unsigned)conf.weight};
+						  (unsigned)conf.check_rise, (unsigned)conf.weight,
+						  strcmp(conf.send_proxy, "v2") == 0};
 	ctl_status_restore_drains(ctl);
 	return 0;
 }
