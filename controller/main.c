@@ -95,6 +95,9 @@ int main(int argc, char **argv)
 	enum log_level level = LOG_LVL_INFO;
 	if (log_level_parse(conf.log_level, &level) == 0)
 		log_set_level(level);
+	enum log_format format = LOG_FMT_TEXT;
+	if (log_format_parse(conf.log_format, &format) == 0)
+		log_set_format(format);
 	struct sigaction sa = {.sa_handler = ctl_on_signal};
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

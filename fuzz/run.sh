@@ -29,9 +29,10 @@ declare -A SRCS=(
 	[redis_watch_parse]="controller/redis_watch.c controller/redis_url.c common/fmt.c"
 	[cfg_set]="common/cfg.c common/log.c controller/redis_url.c"
 )
+# common/log.c writes JSON lines with jansson.
 declare -A LIBS=(
 	[redis_url_parse]="libcurl" [bridge_ctl_parse]="jansson" [redis_watch_parse]="hiredis libcurl"
-	[cfg_set]="libcurl"
+	[cfg_set]="libcurl jansson" [agent_request_parse]="jansson" [agent_override_parse]="jansson"
 )
 ALL=(member_parse redis_url_parse hap_csv_parse hap_servers_state_parse hap_info_get hap_sess_ids agent_request_parse
 	agent_override_parse bridge_ctl_parse redis_watch_parse cfg_set)
