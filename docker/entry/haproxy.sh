@@ -190,7 +190,8 @@ run)
 	prepare
 	cold_start
 	check_cfg
-	exec haproxy -W -db -f "$cfg" -f "$servers" -p "$pidfile"
+	# Under systemd (Type=notify, NOTIFY_SOCKET set) the master says when its worker is ready.
+	exec haproxy "$([ -n "${NOTIFY_SOCKET:-}" ] && echo -Ws || echo -W)" -db -f "$cfg" -f "$servers" -p "$pidfile"
 	;;
 check)
 	prepare
