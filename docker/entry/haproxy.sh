@@ -191,7 +191,9 @@ run)
 	cold_start
 	check_cfg
 	# Under systemd (Type=notify, NOTIFY_SOCKET set) the master says when its worker is ready.
-	exec haproxy "$([ -n "${NOTIFY_SOCKET:-}" ] && echo -Ws || echo -W)" -db -f "$cfg" -f "$servers" -p "$pidfile"
+	# master.sock: the master's CLI (`show proc`: its reload counts; as powerful as admin.sock).
+	exec haproxy "$([ -n "${NOTIFY_SOCKET:-}" ] && echo -Ws || echo -W)" -db -S "$MCS_RUN_DIR/master.sock,mode,600" \
+		-f "$cfg" -f "$servers" -p "$pidfile"
 	;;
 check)
 	prepare

@@ -866,7 +866,10 @@ struct h_proc *h_haproxy_start(const char *name, const char *run_dir, int port)
 	/* The suite's own settings after the defaults (later wins), as many as fit. */
 	for (size_t i = 8, j = 0; H.opts.haproxy_env != NULL && H.opts.haproxy_env[j] != NULL && i + 1 < 24; i++, j++)
 		env[i] = H.opts.haproxy_env[j];
-	const char *argv[] = {"haproxy", "-W", "-db", "-f", H_HAPROXY_CFG, "-f", servers, NULL};
+	/* The master CLI as docker/entry/haproxy.sh opens it (mcs-lb-status reads the reload count). */
+	char master[H_PATH_MAX + 32];
+	snprintf(master, sizeof(master), "%s/master.sock,mode,600", run_dir);
+	const char *argv[] = {"haproxy", "-W", "-db", "-S", master, "-f", H_HAPROXY_CFG, "-f", servers, NULL};
 	struct h_proc *p = h_spawn(name, argv, env);
 	if (p == NULL)
 		return NULL;
