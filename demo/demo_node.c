@@ -702,7 +702,8 @@ static int demo_run(struct demo *d, const sigset_t *poll_mask)
 		size_t base = n, n_polled = d->n_conns;
 		for (size_t i = 0; i < n_polled; i++) {
 			const struct demo_conn *c = d->conns[i];
-			short ev = (short)((!c->eof && c->len < sizeof(c->buf) ? POLLIN : 0) | (c->len && !c->proxy_wait ? POLLOUT : 0));
+			int out = c->len > 0 && !c->proxy_wait; /* a header being read is not output */
+			short ev = (short)((!c->eof && c->len < sizeof(c->buf) ? POLLIN : 0) | (out ? POLLOUT : 0));
 			d->pfds[n++] = (struct pollfd){c->fd, ev, 0};
 		}
 		long wait = demo_poll_timeout(d, now);

@@ -52,18 +52,27 @@ static int st_info(struct hap_conn *c, struct st_facts *f)
 	return 0;
 }
 
+/* One line of `show proc`: 0 with the counts when it is the master's. */
+static int st_proc_line(const char *line, long *reloads, long *failed)
+{
+	long pid, r, fl = 0;
+	int n = 0;
+	if (sscanf(line, "%ld master %ld%n", &pid, &r, &n) != 2 || n == 0 || r < 0)
+		return -1;
+	if (sscanf(line + n, " [failed: %ld]", &fl) != 1 || fl < 0)
+		fl = 0;
+	*reloads = r;
+	*failed = fl;
+	return 0;
+}
+
 int st_parse_proc(const char *text, long *reloads, long *failed)
 {
-	for (const char *line = text; line != NULL && *line != '\0'; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-		long pid, r, fl = 0;
-		int n = 0;
-		if (sscanf(line, "%ld master %ld%n", &pid, &r, &n) != 2 || n == 0 || r < 0)
-			continue;
-		if (sscanf(line + n, " [failed: %ld]", &fl) != 1 || fl < 0)
-			fl = 0;
-		*reloads = r;
-		*failed = fl;
-		return 0;
+	for (const char *line = text; line != NULL && *line != '\0';) {
+		if (st_proc_line(line, reloads, failed) == 0)
+			return 0;
+		line = strchr(line, '\n');
+		line = line != NULL ? line + 1 : NULL;
 	}
 	return -1;
 }

@@ -80,7 +80,8 @@ static int all_checked_up(void)
 	char st[64] = "";
 	for (int i = 0; i < N_NODES; i++) {
 		int ready = h_srv_ready(nodes[i].name);
-		if (!ready || h_stat("mcs", nodes[i].name, "check_status", st, sizeof(st)) == -1 || strcmp(st + (strncmp(st, "* ", 2) == 0 ? 2 : 0), "L4OK") != 0) {
+		int got = ready ? h_stat("mcs", nodes[i].name, "check_status", st, sizeof(st)) : -1;
+		if (got == -1 || strcmp(st + (strncmp(st, "* ", 2) == 0 ? 2 : 0), "L4OK") != 0) {
 			snprintf(last_check, sizeof(last_check), "%s: ready %d, check_status \"%s\"", nodes[i].name, ready, st);
 			return 0;
 		}
@@ -93,7 +94,8 @@ static int all_checked_up(void)
 START_TEST(test_checks_and_agent)
 {
 	ck_assert_msg(H_WAIT(5000, all_checked_up()), "a node did not pass its first PROXY v2 health check (%s)", last_check);
-	ck_assert_msg(H_HOLDS(10 * CHECK_INTER_MS, all_checked_up()), "a node failed a PROXY v2 health check (%s)", last_check);
+	ck_assert_msg(H_HOLDS(10 * CHECK_INTER_MS, all_checked_up()), "a node failed a PROXY v2 health check (%s)",
+		      last_check);
 	for (int i = 0; i < N_NODES; i++) {
 		ck_assert_msg(h_stat_num("mcs", nodes[i].name, "chkfail") == 0, "%s: failed checks", nodes[i].name);
 		ck_assert_msg(!h_log_has(nodes[i].proc, "closed", NULL, NULL), "%s refused a connection, see %s",
@@ -174,8 +176,8 @@ START_TEST(test_node_refuses_garbage)
 		ck_assert_msg(poll(&p, 1, 3000) == 1 && read(fd, &b, 1) <= 0, "probe %zu: not closed, or greeted", i);
 		close(fd);
 	}
-	ck_assert_msg(H_WAIT(3000, h_log_has(nodes[0].proc, ": no PROXY v2 signature; closed", NULL, NULL)), "no log line in %s",
-		      nodes[0].proc->log);
+	ck_assert_msg(H_WAIT(3000, h_log_has(nodes[0].proc, ": no PROXY v2 signature; closed", NULL, NULL)),
+		      "no log line in %s", nodes[0].proc->log);
 	char *log = h_read_file(nodes[0].proc->log, NULL);
 	const char *l = log ? strstr(log, "connection from 127.0.0.1:") : NULL;
 	printf("%.*s\n", l ? (int)strcspn(l, "\n") : 0, l ? l : "");
