@@ -1,6 +1,7 @@
 /* MCS_LOG_FORMAT=json: every line the controller and the metrics bridge write is one JSON object
- * (time, program, level, msg), a refused Redis member with quotes and bytes that are not UTF-8
- * included, and HAProxy's access log lines parse too. The logs are read back and parsed line by
+ * (time, program, level, msg), the refusal of a Redis member holding a quote, a backslash and
+ * bytes that are not UTF-8 included (the controller writes them as \xNN; common/log's own
+ * escaping of raw bytes is the log unit suite's), and HAProxy's access log lines parse too. The logs are read back and parsed line by
  * line after the daemons stopped (their last lines included). */
 #include <jansson.h>
 #include <stdio.h>
