@@ -10,6 +10,17 @@ void log_set_level(enum log_level level);
 /* Parses "error", "warn", "info" or "debug"; returns 0, or -1 when the text is none of them. */
 int log_level_parse(const char *text, enum log_level *out) __attribute__((warn_unused_result));
 
+enum log_format {
+	LOG_FMT_TEXT, /* "<time> <program> <level>: <message>" */
+	LOG_FMT_JSON, /* {"time":...,"program":...,"level":...,"msg":...}, one object a line */
+};
+
+/* Sets the line format (default LOG_FMT_TEXT). */
+void log_set_format(enum log_format format);
+
+/* Parses "text" or "json"; returns 0, or -1 when the text is neither. */
+int log_format_parse(const char *text, enum log_format *out) __attribute__((warn_unused_result));
+
 /* Sets the program name printed before each line (the pointer is kept, not copied). */
 void log_set_program(const char *name);
 

@@ -20,8 +20,8 @@
 #define CTL_BACKEND "mcs"
 
 struct ctl_config {
-	char *redis_url, *run_dir, *node_key, *log_level, *tls_dir, *override_key;
-	char *agent, *agent_addr, *notify, *cert_reload;
+	char *redis_url, *run_dir, *node_key, *log_level, *log_format, *tls_dir, *override_key;
+	char *agent, *agent_addr, *notify, *cert_reload, *send_proxy;
 	unsigned long ttl_ms, poll_ms, max_future_ms, max_nodes, check_inter_ms, check_fall, check_rise, weight;
 	unsigned long drain_timeout_s, drain_spread_s, io_timeout_ms, mass_removal_pct, mass_removal_hold_s;
 	unsigned long full_sync_s, agent_port, agent_inter_ms, warmup_s, warmup_start_pct, notify_gap_ms;

@@ -40,7 +40,8 @@ static int ctl_init(struct ctl *ctl)
 		return -1;
 	}
 	ctl->opts.check = (struct hap_check_opts){(unsigned)conf.check_inter_ms, (unsigned)conf.check_fall,
-						  (unsigned)conf.check_rise, (unsigned)conf.weight};
+						  (unsigned)conf.check_rise, (unsigned)conf.weight,
+						  strcmp(conf.send_proxy, "v2") == 0};
 	ctl_status_restore_drains(ctl);
 	return 0;
 }
@@ -94,6 +95,9 @@ int main(int argc, char **argv)
 	enum log_level level = LOG_LVL_INFO;
 	if (log_level_parse(conf.log_level, &level) == 0)
 		log_set_level(level);
+	enum log_format format = LOG_FMT_TEXT;
+	if (log_format_parse(conf.log_format, &format) == 0)
+		log_set_format(format);
 	struct sigaction sa = {.sa_handler = ctl_on_signal};
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

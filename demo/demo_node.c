@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "proxy_v2.h"
 
 #define PROGRAM "mcs-lb-demo-node"
 #define DEMO_CONN_BUF 4096        /* per-client echo buffer, bytes */
@@ -38,11 +39,13 @@ struct demo_opts {
 	int redis_port, redis_db;
 	const char *key;                /* sorted set, points into argv or a literal */
 	unsigned heartbeat_ms;
+	int proxy_v2;                   /* --proxy-v2: every connection starts with a PROXY v2 header */
 };
 
 struct demo_conn {
 	int fd;
 	int eof;              /* the client closed its side: flush, then close */
+	int proxy_wait;       /* --proxy-v2: buf holds the header so far; no greeting, no echo yet */
 	size_t len;           /* bytes waiting in buf to be echoed */
 	char buf[DEMO_CONN_BUF];
 };
@@ -86,8 +89,10 @@ static uint64_t demo_now_ms(void)
 static void demo_usage(FILE *out)
 {
 	fprintf(out, "usage: " PROGRAM " --listen IP:PORT [--redis-url redis://[user:pass@]host[:port][/db]]\n"
-		     "       [--key mcs:node] [--heartbeat-ms 2000] [--advertise IP:PORT] | --version\n"
+		     "       [--key mcs:node] [--heartbeat-ms 2000] [--advertise IP:PORT] [--proxy-v2] | --version\n"
 		     "A demo chat node: greets each TCP client with \"HELLO <ip:port>\" and echoes its bytes.\n"
+		     "With --proxy-v2 every connection must start with a PROXY protocol v2 header (HAProxy's\n"
+		     "send-proxy-v2) and the greeting names the client: \"HELLO <ip:port> for <client ip:port>\".\n"
 		     "With --redis-url it runs ZADD <key> <unix seconds> <ip:port> every heartbeat.\n"
 		     "IP is IPv4 or [IPv6]; --listen IP:0 picks a free port. The first stdout line is\n"
 		     "\"listening on IP:PORT\". SIGTERM/SIGINT exit 0.\n");
@@ -263,7 +268,8 @@ static int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err
 		{"listen", required_argument, NULL, 'l'},     {"redis-url", required_argument, NULL, 'r'},
 		{"key", required_argument, NULL, 'k'},        {"heartbeat-ms", required_argument, NULL, 'b'},
 		{"advertise", required_argument, NULL, 'a'},  {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},          {NULL, 0, NULL, 0},
+		{"version", no_argument, NULL, 'V'},          {"proxy-v2", no_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0},
 	};
 	int have_listen = 0, c;
 	unsigned long v;
@@ -306,6 +312,9 @@ static int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err
 			if (demo_parse_addr(optarg, 1, &adv, &adv_len, err, errlen) == -1)
 				return -1;
 			demo_format_addr(&adv, o->advertise, sizeof(o->advertise));
+			break;
+		case 'p':
+			o->proxy_v2 = 1;
 			break;
 		case 'h':
 			return 1;
@@ -409,6 +418,50 @@ static int demo_conn_io(struct demo_conn *c, short revents)
 	return c->eof && c->len == 0 ? -1 : 0;
 }
 
+/* Logs why a connection's PROXY v2 header was refused, naming the peer (HAProxy). */
+static void demo_proxy_refuse(const struct demo_conn *c, const char *why)
+{
+	struct sockaddr_storage peer = {0};
+	socklen_t len = sizeof(peer);
+	char shown[DEMO_NAME_MAX] = "?";
+	if (getpeername(c->fd, (struct sockaddr *)&peer, &len) == 0)
+		demo_format_addr(&peer, shown, sizeof(shown));
+	log_warn("connection from %s: %s; closed", shown, why);
+}
+
+/* --proxy-v2: reads the header and not a byte more (what follows is the client's, to echo),
+ * then greets: with the client's address after a PROXY command, plainly after a LOCAL one
+ * (HAProxy's health checks). Returns 0, or -1 to close the connection. */
+static int demo_proxy_read(const struct demo *d, struct demo_conn *c)
+{
+	struct pp2_header h;
+	char err[128], client[DEMO_NAME_MAX];
+	enum pp2_result r;
+	while ((r = pp2_parse((const unsigned char *)c->buf, c->len, &h, err, sizeof(err))) == PP2_MORE) {
+		ssize_t got = read(c->fd, c->buf + c->len, h.len - c->len);
+		if (got == -1)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+		if (got == 0) {
+			if (c->len > 0)
+				demo_proxy_refuse(c, "closed inside its PROXY v2 header");
+			return -1;
+		}
+		c->len += (size_t)got;
+	}
+	if (r == PP2_BAD) {
+		demo_proxy_refuse(c, err);
+		return -1;
+	}
+	c->proxy_wait = 0;
+	if (h.local) {
+		c->len = (size_t)snprintf(c->buf, sizeof(c->buf), "HELLO %s\n", d->name);
+	} else {
+		demo_format_addr(&h.src, client, sizeof(client));
+		c->len = (size_t)snprintf(c->buf, sizeof(c->buf), "HELLO %s for %s\n", d->name, client);
+	}
+	return demo_conn_flush(c);
+}
+
 static int demo_grow_conns(struct demo *d)
 {
 	size_t cap = d->cap_conns ? d->cap_conns * 2 : 64;
@@ -439,7 +492,8 @@ static void demo_accept(struct demo *d, uint64_t now)
 		}
 		c->fd = fd;
 		c->eof = 0;
-		c->len = (size_t)snprintf(c->buf, sizeof(c->buf), "HELLO %s\n", d->name);
+		c->proxy_wait = d->o.proxy_v2;
+		c->len = c->proxy_wait ? 0 : (size_t)snprintf(c->buf, sizeof(c->buf), "HELLO %s\n", d->name);
 		d->conns[d->n_conns++] = c;
 		if (demo_conn_flush(c) == -1)
 			demo_conn_close(d, d->n_conns - 1);
@@ -648,7 +702,8 @@ static int demo_run(struct demo *d, const sigset_t *poll_mask)
 		size_t base = n, n_polled = d->n_conns;
 		for (size_t i = 0; i < n_polled; i++) {
 			const struct demo_conn *c = d->conns[i];
-			short ev = (short)((!c->eof && c->len < sizeof(c->buf) ? POLLIN : 0) | (c->len ? POLLOUT : 0));
+			int out = c->len > 0 && !c->proxy_wait; /* a header being read is not output */
+			short ev = (short)((!c->eof && c->len < sizeof(c->buf) ? POLLIN : 0) | (out ? POLLOUT : 0));
 			d->pfds[n++] = (struct pollfd){c->fd, ev, 0};
 		}
 		long wait = demo_poll_timeout(d, now);
@@ -663,7 +718,8 @@ static int demo_run(struct demo *d, const sigset_t *poll_mask)
 		/* Backwards, so closing (swap with the last) never skips a client. */
 		for (size_t i = n_polled; i-- > 0;) {
 			short rev = d->pfds[base + i].revents;
-			if (rev != 0 && demo_conn_io(d->conns[i], rev) == -1)
+			struct demo_conn *c = d->conns[i];
+			if (rev != 0 && (c->proxy_wait ? demo_proxy_read(d, c) : demo_conn_io(c, rev)) == -1)
 				demo_conn_close(d, i);
 		}
 		if (ri != -1 && d->pfds[ri].revents != 0 && d->hb.ctx != NULL)
@@ -727,6 +783,8 @@ int main(int argc, char **argv)
 			 d.o.redis_host, d.o.redis_port);
 	else
 		log_info("serving %s (no --redis-url: not registering)", d.name);
+	if (d.o.proxy_v2)
+		log_info("every connection must start with a PROXY protocol v2 header (--proxy-v2)");
 	rc = demo_run(&d, &poll_mask);
 	if (rc == 0)
 		log_info("stopping on signal %d", (int)demo_stop);

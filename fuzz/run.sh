@@ -28,18 +28,20 @@ declare -A SRCS=(
 	[bridge_ctl_parse]="metrics-bridge/bridge_ctl.c"
 	[redis_watch_parse]="controller/redis_watch.c controller/redis_url.c common/fmt.c"
 	[cfg_set]="common/cfg.c common/log.c controller/redis_url.c"
+	[proxy_v2_parse]="demo/proxy_v2.c"
 )
+# common/log.c writes JSON lines with jansson.
 declare -A LIBS=(
 	[redis_url_parse]="libcurl" [bridge_ctl_parse]="jansson" [redis_watch_parse]="hiredis libcurl"
-	[cfg_set]="libcurl"
+	[cfg_set]="libcurl jansson" [agent_request_parse]="jansson" [agent_override_parse]="jansson"
 )
 ALL=(member_parse redis_url_parse hap_csv_parse hap_servers_state_parse hap_info_get hap_sess_ids agent_request_parse
-	agent_override_parse bridge_ctl_parse redis_watch_parse cfg_set)
+	agent_override_parse bridge_ctl_parse redis_watch_parse cfg_set proxy_v2_parse)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL[@]}")
 
 mkdir -p "$OUT"
-INC=(-I"$ROOT/common" -I"$ROOT/tls" -I"$ROOT/haproxy" -I"$ROOT/controller" -I"$ROOT/metrics-bridge")
+INC=(-I"$ROOT/common" -I"$ROOT/tls" -I"$ROOT/haproxy" -I"$ROOT/controller" -I"$ROOT/metrics-bridge" -I"$ROOT/demo")
 # The version meson defines for every program (cfg.c prints it), read from the same one place.
 VERSION="$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$ROOT/meson.build" | head -n 1)"
 [ -n "$VERSION" ] || { say "no project version in meson.build"; exit 1; }

@@ -73,7 +73,8 @@ static int hap_cmd_addr(char *out, size_t outlen, const char *addr, unsigned por
 	return hap_cmd_format(out, outlen, v6 ? "[%s]:%u" : "%s:%u", text, port);
 }
 
-/* Writes " check inter <i> fall <f> rise <r> weight <w>", or "" for o NULL. */
+/* Writes " check inter <i> fall <f> rise <r> weight <w>[ send-proxy-v2 check-send-proxy]", or ""
+ * for o NULL. */
 static int hap_cmd_check_opts(char *out, size_t outlen, const struct hap_check_opts *o)
 {
 	if (o == NULL) {
@@ -83,8 +84,8 @@ static int hap_cmd_check_opts(char *out, size_t outlen, const struct hap_check_o
 	if (o->inter_ms < 1 || o->inter_ms > INT_MAX || o->fall < 1 || o->fall > INT_MAX || o->rise < 1 ||
 	    o->rise > INT_MAX || o->weight > HAP_WEIGHT_MAX)
 		return -1;
-	return hap_cmd_format(out, outlen, " check inter %u fall %u rise %u weight %u", o->inter_ms, o->fall, o->rise,
-			      o->weight);
+	return hap_cmd_format(out, outlen, " check inter %u fall %u rise %u weight %u%s", o->inter_ms, o->fall, o->rise,
+			      o->weight, o->proxy_v2 ? " send-proxy-v2 check-send-proxy" : "");
 }
 
 int hap_agent_send_valid(const char *s)

@@ -11,20 +11,23 @@
  * (so "10.0.0.5:7000" and "2001:db8::1:7000" are valid server names), else 0. */
 int hap_name_valid(const char *s) __attribute__((warn_unused_result));
 
-/* Health check settings written on an `add server` line (`default-server` is not applied to
- * servers added at run time). */
+/* Health check and connection settings written on an `add server` line (`default-server` is not
+ * applied to servers added at run time). */
 struct hap_check_opts {
 	unsigned inter_ms; /* `inter`: 1..2147483647 ms between checks */
 	unsigned fall;     /* `fall`: 1..2147483647 failed checks before DOWN */
 	unsigned rise;     /* `rise`: 1..2147483647 passed checks before UP */
 	unsigned weight;   /* `weight`: 0..256 */
+	int proxy_v2;      /* 1: `send-proxy-v2 check-send-proxy`: every connection to the server, health
+			      checks included, starts with a PROXY protocol v2 header (agent checks never) */
 };
 
 /* Every builder below writes one NUL-terminated command line, without a line end, into buf of
  * len bytes and returns 0; or returns -1, with buf set to "" when len > 0, when an argument is
  * invalid (names must pass hap_name_valid) or the line does not fit. */
 
-/* "add server <backend>/<server> <addr>:<port> check inter <i> fall <f> rise <r> weight <w> id <id>"
+/* "add server <backend>/<server> <addr>:<port> check inter <i> fall <f> rise <r> weight <w>
+ *  [send-proxy-v2 check-send-proxy] id <id>"
  * addr is an IPv4 or IPv6 address (inet_pton) written in its canonical inet_ntop form, IPv6 as
  * "[addr]:port"; port 1..65535; id 1..2147483647 (an explicit id keeps adding fast in large
  * backends). o NULL leaves out "check ... weight <w>": no health check, weight 1.

@@ -2,11 +2,18 @@
  * servers state mcs) and controller.json, judged and rendered as text or JSON. */
 #include "status.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "mono.h"
 
 #include "hap_conn.h"
 #include "hap_stat.h"
@@ -43,6 +50,94 @@ static int st_info(struct hap_conn *c, struct st_facts *f)
 	f->uptime_s = hap_info_get(reply, "Uptime_sec", v, sizeof(v)) == 0 ? strtoull(v, NULL, 10) : 0;
 	free(reply);
 	return 0;
+}
+
+/* One line of `show proc`: 0 with the counts when it is the master's. */
+static int st_proc_line(const char *line, long *reloads, long *failed)
+{
+	long pid, r, fl = 0;
+	int n = 0;
+	if (sscanf(line, "%ld master %ld%n", &pid, &r, &n) != 2 || n == 0 || r < 0)
+		return -1;
+	if (sscanf(line + n, " [failed: %ld]", &fl) != 1 || fl < 0)
+		fl = 0;
+	*reloads = r;
+	*failed = fl;
+	return 0;
+}
+
+int st_parse_proc(const char *text, long *reloads, long *failed)
+{
+	for (const char *line = text; line != NULL && *line != '\0';) {
+		if (st_proc_line(line, reloads, failed) == 0)
+			return 0;
+		line = strchr(line, '\n');
+		line = line != NULL ? line + 1 : NULL;
+	}
+	return -1;
+}
+
+/* One `show proc` on the master CLI socket. Returns the reply
+ * (malloc'd) or NULL with the reason in err. */
+static char *st_master_cmd(const char *path, int timeout_ms, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	uint64_t end = mono_now_ms() + (uint64_t)timeout_ms;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (strlen(path) >= sizeof(sa.sun_path) || fd == -1) {
+		snprintf(err, errlen, "%s: not a usable socket path", path);
+		goto fail;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	/* Our side shut after the command: the master answers, then closes. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 || write(fd, "show proc\n", 10) != 10 ||
+	    shutdown(fd, SHUT_WR) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	for (;;) {
+		struct pollfd p = {fd, POLLIN, 0};
+		uint64_t now = mono_now_ms();
+		if (now >= end || poll(&p, 1, (int)(end - now)) != 1) {
+			snprintf(err, errlen, "%s: no complete answer within %d ms", path, timeout_ms);
+			goto fail;
+		}
+		if (cap - len < 4096) {
+			char *b = cap < 65536 ? realloc(buf, cap + 8192) : NULL;
+			if (b == NULL) {
+				snprintf(err, errlen, "%s: answer too long", path);
+				goto fail;
+			}
+			buf = b;
+			cap += 8192;
+		}
+		ssize_t r = read(fd, buf + len, cap - len - 1);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return buf;
+fail:
+	if (fd != -1)
+		close(fd);
+	free(buf);
+	return NULL;
+}
+
+/* The master's reload counts from <run_dir>/master.sock (mode 0600: whoever may use admin.sock). */
+static void st_reloads(const char *run_dir, int timeout_ms, struct st_facts *f)
+{
+	char path[4096];
+	f->reloads = f->reloads_failed = -1;
+	snprintf(path, sizeof(path), "%s/master.sock", run_dir);
+	char *reply = st_master_cmd(path, timeout_ms, f->reloads_error, sizeof(f->reloads_error));
+	if (reply != NULL && st_parse_proc(reply, &f->reloads, &f->reloads_failed) == -1)
+		st_set_err(f->reloads_error, sizeof(f->reloads_error), "%s: no master line in `show proc`", path);
+	free(reply);
 }
 
 static enum st_node_state st_judge(const char *status, const struct hap_server_state *ss, unsigned weight)
@@ -213,6 +308,7 @@ void st_gather(const char *run_dir, int timeout_ms, struct st_facts *f)
 		st_set_err(f->hap_error, sizeof(f->hap_error), "%s: %s", sock, e);
 	}
 	hap_conn_free(c);
+	st_reloads(run_dir, timeout_ms, f);
 	st_controller(run_dir, f);
 }
 
@@ -301,6 +397,10 @@ void st_render_text(FILE *out, const struct st_facts *f, const char *run_dir, un
 	if (f->hap_up) {
 		st_duration(up, sizeof(up), f->uptime_s);
 		st_line(out, width, "haproxy     up, worker pid %ld, up %s (since its last start or reload)", f->hap_pid, up);
+		if (f->reloads >= 0)
+			st_line(out, width, "reloads     %ld since HAProxy started, %ld failed", f->reloads, f->reloads_failed);
+		else
+			st_line(out, width, "reloads     unknown: %s", f->reloads_error);
 	} else {
 		st_line(out, width, "haproxy     DOWN: %s", f->hap_error);
 	}
@@ -356,6 +456,11 @@ int st_render_json(FILE *out, const struct st_facts *f, const char *run_dir)
 	json_t *root = json_pack("{s:s, s:I, s:i, s:b, s:I, s:o*, s:o*, s:o*}", "run_dir", run_dir, "time",
 				 (json_int_t)f->now, "exit", code, "serving", code == 0, "healthy_nodes",
 				 (json_int_t)st_healthy(f), "haproxy", hap, "controller", ctl, "redis", redis);
+	if (hap != NULL && f->hap_up)
+		json_object_set_new(hap, "reloads",
+				    f->reloads >= 0 ? json_pack("{s:I, s:I}", "count", (json_int_t)f->reloads, "failed",
+								(json_int_t)f->reloads_failed)
+						    : json_pack("{s:n, s:s}", "count", "error", f->reloads_error));
 	if (root != NULL && f->hap_up) {
 		json_object_set_new(root, "clients", json_pack("{s:I, s:I}", "now", (json_int_t)f->clients, "limit",
 							       (json_int_t)f->client_limit));

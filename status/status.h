@@ -30,6 +30,8 @@ struct st_facts {
 	char hap_error[160];         /* why not, when !hap_up */
 	long hap_pid;
 	unsigned long long uptime_s;
+	long reloads, reloads_failed; /* the master's counts since it started; -1: unknown */
+	char reloads_error[160];     /* why unknown: master.sock missing or not ours */
 	unsigned long long clients, client_limit; /* frontend mcs_tls scur / slim */
 	struct st_node *nodes;       /* malloc'd, n_nodes of them (st_facts_free) */
 	size_t n_nodes;
@@ -49,6 +51,9 @@ void st_facts_free(struct st_facts *f);
 /* Pure parts, unit-testable. */
 /* Parses controller.json text into f's ctl fields (ST_CTL_OK or ST_CTL_BAD with the reason). */
 void st_parse_controller(const char *path, const char *text, size_t len, struct st_facts *f);
+/* Reads the master's reload counts from `show proc` on the master CLI ("<pid> master <reloads>
+ * [failed: <n>] ..."). 0, or -1 when text has no such line. */
+int st_parse_proc(const char *text, long *reloads, long *failed) __attribute__((warn_unused_result));
 /* 1 when the controller's last sync is at most ST_CTL_STALE_S old. */
 int st_ctl_synced(const struct st_facts *f);
 /* 0 serving with at least one node up or warming, 1 not serving, 2 nothing runs (no HAProxy

@@ -54,5 +54,15 @@ for b in controller/mcs-lb-controller metrics-bridge/mcs-lb-metrics tls/mcs-lb-t
 done
 out=$(MCS_RUN_DIR="$stubs" MCS_BUILD_DIR="$build" "$root/mcs-lb" status 2>&1 && echo "exit 0" || echo "exit $?")
 check "status of a directory where nothing runs: exit 2" grep -qx "exit 2" <<<"$out"
+# MCS_SEND_PROXY: off or v2, refused otherwise by the controller and the demo node's script alike.
+out=$(MCS_SEND_PROXY=v1 "$build/controller/mcs-lb-controller" --print-config 2>&1 && echo "exit 0" || echo "exit $?")
+check "controller refuses MCS_SEND_PROXY=v1 in one line" grep -qx '.*MCS_SEND_PROXY: "v1" is not off or v2' <<<"$out"
+check "controller refuses MCS_SEND_PROXY=v1: exit 2" grep -qx "exit 2" <<<"$out"
+out=$(MCS_SEND_PROXY=v2 "$build/controller/mcs-lb-controller" --print-config)
+check "controller takes MCS_SEND_PROXY=v2" grep -qx "MCS_SEND_PROXY=v2" <<<"$out"
+out=$(PATH="$stubs:$PATH" MCS_SEND_PROXY=on REDIS_URL=redis://127.0.0.1:1 MCS_NODE_KEY=k MCS_DEMO_LISTEN=127.0.0.1:1 \
+	"$root/docker/entry/demo-node.sh" 2>&1 && echo "exit 0" || echo "exit $?")
+check "demo-node.sh refuses MCS_SEND_PROXY=on" grep -q 'MCS_SEND_PROXY: "on" is not one of: off v2' <<<"$out"
+check "demo-node.sh refuses MCS_SEND_PROXY=on: exit 1" grep -qx "exit 1" <<<"$out"
 [ "$fail" -eq 0 ] && echo "mcs-lb command line: all checks passed"
 exit "$fail"

@@ -3,6 +3,8 @@
 # it greets each client with "HELLO <ip:port>" and runs ZADD $MCS_NODE_KEY <now> <ip:port> every
 # 2 s, exactly like a chat node. MCS_DEMO_LISTEN is IP:PORT; on a wildcard address (a container)
 # it registers the container's first IPv4 address with that port, or MCS_DEMO_ADVERTISE if set.
+# MCS_SEND_PROXY=v2 (what the gateway sends its nodes): every connection must start with a PROXY
+# v2 header, and the greeting names the client: "HELLO <ip:port> for <client ip:port>".
 set -eu
 
 : "${REDIS_URL:?REDIS_URL is not set}" "${MCS_NODE_KEY:?MCS_NODE_KEY is not set}"
@@ -22,4 +24,9 @@ esac
 
 set -- --listen "$MCS_DEMO_LISTEN" --redis-url "$REDIS_URL" --key "$MCS_NODE_KEY"
 [ -z "$advertise" ] || set -- "$@" --advertise "$advertise"
+case "${MCS_SEND_PROXY:-off}" in
+off) ;;
+v2) set -- "$@" --proxy-v2 ;;
+*) echo "demo-node.sh: MCS_SEND_PROXY: \"$MCS_SEND_PROXY\" is not one of: off v2" >&2 && exit 1 ;;
+esac
 exec mcs-lb-demo-node "$@"

@@ -190,7 +190,10 @@ run)
 	prepare
 	cold_start
 	check_cfg
-	exec haproxy -W -db -f "$cfg" -f "$servers" -p "$pidfile"
+	# Under systemd (Type=notify, NOTIFY_SOCKET set) the master says when its worker is ready.
+	# master.sock: the master's CLI (`show proc`: its reload counts; as powerful as admin.sock).
+	exec haproxy "$([ -n "${NOTIFY_SOCKET:-}" ] && echo -Ws || echo -W)" -db -S "$MCS_RUN_DIR/master.sock,mode,600" \
+		-f "$cfg" -f "$servers" -p "$pidfile"
 	;;
 check)
 	prepare

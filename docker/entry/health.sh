@@ -38,6 +38,8 @@ metrics)
 	;;
 demo-node)
 	exec 3<>"/dev/tcp/127.0.0.1/${MCS_DEMO_LISTEN##*:}"
+	# A node reading PROXY v2 headers greets only after one: send a LOCAL one, as HAProxy's checks do.
+	[ "${MCS_SEND_PROXY:-off}" != v2 ] || printf '\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00' >&3
 	IFS= read -r -t 5 greeting <&3
 	[[ "$greeting" == HELLO* ]]
 	;;

@@ -651,12 +651,14 @@ static void h_child_cleanup(void)
 
 /* ---------------------------------------------------------------- demo nodes */
 
-int h_node_start(struct h_node *n)
+int h_node_start(struct h_node *n) { return h_node_start_with(n, NULL); }
+
+int h_node_start_with(struct h_node *n, const char *option)
 {
 	char name[H_NAME_MAX];
 	static int seq;
 	snprintf(name, sizeof(name), "node-%d-%d", (int)getpid(), ++seq);
-	const char *argv[] = {H_DEMO_NODE_BIN, "--listen", "127.0.0.1:0", NULL};
+	const char *argv[] = {H_DEMO_NODE_BIN, "--listen", "127.0.0.1:0", option, NULL};
 	memset(n, 0, sizeof(*n));
 	n->proc = h_spawn(name, argv, NULL);
 	if (n->proc == NULL)
@@ -864,7 +866,10 @@ struct h_proc *h_haproxy_start(const char *name, const char *run_dir, int port)
 	/* The suite's own settings after the defaults (later wins), as many as fit. */
 	for (size_t i = 8, j = 0; H.opts.haproxy_env != NULL && H.opts.haproxy_env[j] != NULL && i + 1 < 24; i++, j++)
 		env[i] = H.opts.haproxy_env[j];
-	const char *argv[] = {"haproxy", "-W", "-db", "-f", H_HAPROXY_CFG, "-f", servers, NULL};
+	/* The master CLI as docker/entry/haproxy.sh opens it (mcs-lb-status reads the reload count). */
+	char master[H_PATH_MAX + 32];
+	snprintf(master, sizeof(master), "%s/master.sock,mode,600", run_dir);
+	const char *argv[] = {"haproxy", "-W", "-db", "-S", master, "-f", H_HAPROXY_CFG, "-f", servers, NULL};
 	struct h_proc *p = h_spawn(name, argv, env);
 	if (p == NULL)
 		return NULL;
@@ -1187,7 +1192,7 @@ static int h_ssl_read(struct h_client *c, char *buf, int len, uint64_t end)
 int h_client_hello(struct h_client *c, unsigned timeout_ms, char *err, size_t errlen)
 {
 	uint64_t end = h_now_ms() + timeout_ms;
-	char line[128];
+	char line[192];
 	int len = 0;
 	/* Byte by byte: nothing after the greeting may be swallowed. */
 	while (len < (int)sizeof(line) - 1) {
@@ -1207,6 +1212,13 @@ int h_client_hello(struct h_client *c, unsigned timeout_ms, char *err, size_t er
 		return -1;
 	}
 	line[len - 1] = '\0';
+	/* "HELLO <node>", or "HELLO <node> for <client>" from a node reading PROXY v2 headers */
+	char *seen = strstr(line + 6, " for ");
+	c->seen_as[0] = '\0';
+	if (seen != NULL) {
+		*seen = '\0';
+		snprintf(c->seen_as, sizeof(c->seen_as), "%s", seen + 5);
+	}
 	snprintf(c->node, sizeof(c->node), "%s", line + 6);
 	return 0;
 }

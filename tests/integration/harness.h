@@ -160,6 +160,9 @@ struct h_node {
  * reads its port from the first stdout line. 0, or -1 (h_error). */
 int h_node_start(struct h_node *n);
 
+/* The same with one more option for the node (e.g. "--proxy-v2"), or none for NULL. */
+int h_node_start_with(struct h_node *n, const char *option);
+
 /* Starts n nodes, heartbeats each one, and waits until every one is a ready server of backend
  * mcs. 0, or -1 (h_error). */
 int h_nodes_up(struct h_node *v, int n, unsigned timeout_ms);
@@ -235,6 +238,7 @@ struct h_client {
 	SSL_CTX *ctx;
 	SSL *ssl;
 	char node[H_NAME_MAX]; /* from the greeting "HELLO <ip:port>" */
+	char seen_as[H_NAME_MAX]; /* a --proxy-v2 node's "HELLO <ip:port> for <client>": the client; else "" */
 };
 
 /* Connects to 127.0.0.1:port and completes a TLS handshake limited to [min_ver, max_ver]

@@ -22,6 +22,11 @@ START_TEST(test_admin_socket_mode)
 	ck_assert_msg(stat(H.admin_sock, &st) == 0, "stat %s: %s", H.admin_sock, strerror(errno));
 	ck_assert_msg((st.st_mode & 0777) == 0600, "admin.sock has mode %o, not 600", st.st_mode & 0777);
 	ck_assert_uint_eq(st.st_uid, geteuid());
+	/* The master's CLI can reload and reach every worker: as closed as admin.sock. */
+	char master[H_PATH_MAX + 16];
+	snprintf(master, sizeof(master), "%s/master.sock", H.run_dir);
+	ck_assert_msg(stat(master, &st) == 0, "stat %s: %s", master, strerror(errno));
+	ck_assert_msg((st.st_mode & 0777) == 0600, "master.sock has mode %o, not 600", st.st_mode & 0777);
 }
 END_TEST
 
@@ -59,6 +64,10 @@ START_TEST(test_admin_socket_other_user)
 	ck_assert_msg(connect_as_nobody(H.stats_sock) == 0, "nobody cannot reach stats.sock: the check proves nothing");
 	int err = connect_as_nobody(H.admin_sock);
 	ck_assert_msg(err == EACCES, "user nobody connecting to admin.sock: %s", err ? strerror(err) : "accepted");
+	char master[H_PATH_MAX + 16];
+	snprintf(master, sizeof(master), "%s/master.sock", H.run_dir);
+	err = connect_as_nobody(master);
+	ck_assert_msg(err == EACCES, "user nobody connecting to master.sock: %s", err ? strerror(err) : "accepted");
 }
 END_TEST
 

@@ -120,7 +120,7 @@ static void run(struct hap_conn *c, const char *cmd)
 static void add_with_agent(struct hap_conn *c, const char *name, int node_port, unsigned id)
 {
 	char cmd[512], send[AGENT_REQ_MAX + 1];
-	struct hap_check_opts o = {300, 3, 2, 100};
+	struct hap_check_opts o = {300, 3, 2, 100, 0};
 	ck_assert_int_eq(agent_request_format(send, sizeof(send), name), 0);
 	struct hap_agent_opts a = {"127.0.0.1", agent_srv_port(ag.srv), AGENT_INTER_MS, send};
 	ck_assert_int_eq(hap_cmd_add_server_agent(cmd, sizeof(cmd), "mcs", name, "127.0.0.1", (unsigned)node_port, id, &o,

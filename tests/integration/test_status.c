@@ -1,8 +1,10 @@
 /* mcs-lb-status against a running gateway: exit 1 with no node, 0 once nodes serve (their
  * state, sessions and weight in the JSON), draining and maintenance seen as such and 1 when
- * none is healthy, a broken controller.json named in one line, 2 once nothing runs. The tests
+ * none is healthy, the master's reload count before and after a reload, a broken controller.json
+ * named in one line, 2 once nothing runs. The tests
  * run in order on one gateway. */
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +74,29 @@ START_TEST(test_no_node)
 	ck_assert_int_eq(json_array_size(json_object_get(root, "nodes")), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(root, "clients"), "limit")), 7900);
 	json_decref(root);
+}
+END_TEST
+
+/* The master's reload count (master.sock, `show proc`): 0 at start, 1 after a reload. */
+static long reloads(void)
+{
+	int rc;
+	json_t *root = status_json(&rc);
+	json_t *r = json_object_get(json_object_get(json_object_get(root, "haproxy"), "reloads"), "count");
+	long n = json_is_integer(r) ? (long)json_integer_value(r) : -1;
+	json_decref(root);
+	return n;
+}
+
+START_TEST(test_reloads)
+{
+	char out[8192];
+	ck_assert_int_eq(reloads(), 0);
+	ck_assert_int_eq(kill(H.haproxy->pid, SIGUSR2), 0);
+	ck_assert_msg(H_WAIT(10000, reloads() == 1), "reloads %ld after SIGUSR2", reloads());
+	status(NULL, NULL, out, sizeof(out));
+	printf("%s", out);
+	ck_assert_msg(strstr(out, "\nreloads     1 since HAProxy started, 0 failed\n") != NULL, "text: %s", out);
 }
 END_TEST
 
@@ -172,6 +197,7 @@ int main(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_no_node);
+	tcase_add_test(tc, test_reloads);
 	tcase_add_test(tc, test_serving_then_not);
 	tcase_add_test(tc, test_bad_controller_json);
 	tcase_add_test(tc, test_nothing_runs);

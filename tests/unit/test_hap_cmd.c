@@ -51,7 +51,7 @@ START_TEST(test_name_valid)
 }
 END_TEST
 
-static const struct hap_check_opts opts = {2000, 3, 2, 100};
+static const struct hap_check_opts opts = {2000, 3, 2, 100, 0};
 
 static const struct {
 	const char *backend, *server, *addr;
@@ -60,16 +60,20 @@ static const struct {
 	int with_opts;
 	const char *want; /* NULL: refused */
 } adds[] = {
-	{"mcs", "10.0.0.5:7000", "10.0.0.5", 7000, 9, {2000, 3, 2, 100}, 1,
+	{"mcs", "10.0.0.5:7000", "10.0.0.5", 7000, 9, {2000, 3, 2, 100, 0}, 1,
 	 "add server mcs/10.0.0.5:7000 10.0.0.5:7000 check inter 2000 fall 3 rise 2 weight 100 id 9"},
-	{"mcs", "::1:7001", "::1", 7001, 1, {1000, 2, 1, 1}, 1,
+	{"mcs", "::1:7001", "::1", 7001, 1, {1000, 2, 1, 1, 0}, 1,
 	 "add server mcs/::1:7001 [::1]:7001 check inter 1000 fall 2 rise 1 weight 1 id 1"},
 	{"mcs", "2001:db8::1:7000", "2001:DB8:0:0::1", 7000, 5, {0}, 0, "add server mcs/2001:db8::1:7000 [2001:db8::1]:7000 id 5"},
 	{"mcs", "s", "::ffff:1.2.3.4", 80, 1, {0}, 0, "add server mcs/s [::ffff:1.2.3.4]:80 id 1"},
-	{"mcs", "s", "1.2.3.4", 65535, 2147483647u, {2147483647u, 2147483647u, 2147483647u, 256}, 1,
+	/* PROXY v2 to the node: its health checks carry the header too (a LOCAL command) */
+	{"mcs", "10.0.0.5:7000", "10.0.0.5", 7000, 9, {2000, 3, 2, 100, 1}, 1,
+	 "add server mcs/10.0.0.5:7000 10.0.0.5:7000 check inter 2000 fall 3 rise 2 weight 100 send-proxy-v2 "
+	 "check-send-proxy id 9"},
+	{"mcs", "s", "1.2.3.4", 65535, 2147483647u, {2147483647u, 2147483647u, 2147483647u, 256, 0}, 1,
 	 "add server mcs/s 1.2.3.4:65535 check inter 2147483647 fall 2147483647 rise 2147483647 weight 256 "
 	 "id 2147483647"},
-	{"mcs", "s", "1.2.3.4", 1, 1, {1, 1, 1, 0}, 1, "add server mcs/s 1.2.3.4:1 check inter 1 fall 1 rise 1 weight 0 id 1"},
+	{"mcs", "s", "1.2.3.4", 1, 1, {1, 1, 1, 0, 0}, 1, "add server mcs/s 1.2.3.4:1 check inter 1 fall 1 rise 1 weight 0 id 1"},
 	/* refused: addresses */
 	{"mcs", "s", "1.2.3.4:80; shutdown sessions server mcs/x", 80, 1, {0}, 0, NULL},
 	{"mcs", "s", "example.com", 80, 1, {0}, 0, NULL},
@@ -85,11 +89,11 @@ static const struct {
 	{"mcs", "s", "1.2.3.4", 65536, 1, {0}, 0, NULL},
 	{"mcs", "s", "1.2.3.4", 80, 0, {0}, 0, NULL},
 	{"mcs", "s", "1.2.3.4", 80, 2147483648u, {0}, 0, NULL},
-	{"mcs", "s", "1.2.3.4", 80, 1, {0, 2, 1, 1}, 1, NULL},
-	{"mcs", "s", "1.2.3.4", 80, 1, {2147483648u, 2, 1, 1}, 1, NULL},
-	{"mcs", "s", "1.2.3.4", 80, 1, {1000, 0, 1, 1}, 1, NULL},
-	{"mcs", "s", "1.2.3.4", 80, 1, {1000, 2, 0, 1}, 1, NULL},
-	{"mcs", "s", "1.2.3.4", 80, 1, {1000, 2, 1, 257}, 1, NULL},
+	{"mcs", "s", "1.2.3.4", 80, 1, {0, 2, 1, 1, 0}, 1, NULL},
+	{"mcs", "s", "1.2.3.4", 80, 1, {2147483648u, 2, 1, 1, 0}, 1, NULL},
+	{"mcs", "s", "1.2.3.4", 80, 1, {1000, 0, 1, 1, 0}, 1, NULL},
+	{"mcs", "s", "1.2.3.4", 80, 1, {1000, 2, 0, 1, 0}, 1, NULL},
+	{"mcs", "s", "1.2.3.4", 80, 1, {1000, 2, 1, 257, 0}, 1, NULL},
 	/* refused: names */
 	{"mcs", "a b", "1.2.3.4", 80, 1, {0}, 0, NULL},
 	{"mcs", "-x", "1.2.3.4", 80, 1, {0}, 0, NULL},

@@ -8,7 +8,7 @@
 
 #include "servers_file.h"
 
-static const struct hap_check_opts check = {3000, 3, 2, 100};
+static const struct hap_check_opts check = {3000, 3, 2, 100, 0};
 
 static const char header[] = "# Written by mcs-lb-controller after every change: the chat nodes HAProxy serves,\n"
 			     "# loaded at start so a reload or restart keeps them. Do not edit: it is rewritten.\n";
@@ -44,6 +44,27 @@ START_TEST(test_render_with_agent)
 		 "127.0.0.1 agent-port 5555 agent-inter 1000 agent-send 10.0.0.5:7000/ id 1\n"
 		 "    server 2001:db8::1:7001 [2001:db8::1]:7001 check inter 3000 fall 3 rise 2 weight 100 agent-check "
 		 "agent-addr 127.0.0.1 agent-port 5555 agent-inter 1000 agent-send 2001:db8::1:7001/ id 12\n",
+		 header);
+	ck_assert_str_eq(text, want);
+	free(text);
+}
+END_TEST
+
+/* MCS_SEND_PROXY=v2: a server loaded from the file sends the header like one added at run time. */
+START_TEST(test_render_send_proxy)
+{
+	const struct servers_file_entry v[] = {{"10.0.0.5:7000", "10.0.0.5", 7000, 3}};
+	const struct hap_check_opts proxied = {3000, 3, 2, 100, 1};
+	const struct hap_agent_opts agent = {"127.0.0.1", 5555, 0, "ignored"};
+	size_t skipped = 99;
+	char *text = servers_file_render("mcs", v, 1, &proxied, &agent, &skipped);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_uint_eq(skipped, 0);
+	char want[1024];
+	snprintf(want, sizeof(want),
+		 "%sbackend mcs\n"
+		 "    server 10.0.0.5:7000 10.0.0.5:7000 check inter 3000 fall 3 rise 2 weight 100 send-proxy-v2 "
+		 "check-send-proxy agent-check agent-addr 127.0.0.1 agent-port 5555 agent-send 10.0.0.5:7000/ id 3\n",
 		 header);
 	ck_assert_str_eq(text, want);
 	free(text);
@@ -104,6 +125,7 @@ int main(void)
 	TCase *tc = tcase_create("servers_file");
 	tcase_add_test(tc, test_render_empty);
 	tcase_add_test(tc, test_render_with_agent);
+	tcase_add_test(tc, test_render_send_proxy);
 	tcase_add_test(tc, test_render_skips_invalid);
 	tcase_add_test(tc, test_write_atomic);
 	suite_add_tcase(s, tc);
