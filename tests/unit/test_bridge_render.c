@@ -205,8 +205,9 @@ END_TEST
 
 START_TEST(test_controller_up_series)
 {
-	struct bridge_ctl_status c = {.up = 1, .time = 1764180000, .last_sync = 1764179999, .redis_ok = 0,
-				      .haproxy_ok = 1, .live_nodes = 3, .rejected_total = 5, .redis_errors_total = 6};
+	struct bridge_ctl_status c = {.up = 1,
+				      .v = {.time = 1764180000, .last_sync = 1764179999, .redis_ok = 0, .haproxy_ok = 1,
+					    .live_nodes = 3, .rejected_members_total = 5, .redis_errors_total = 6}};
 	char *text = render(NULL, &c);
 	assert_well_formed(text);
 	assert_line(text, "lb_controller_up 1");
@@ -220,9 +221,9 @@ START_TEST(test_controller_up_series)
 	ck_assert_ptr_null(strstr(text, "lb_limit_refused_by_reason_total"));
 	free(text);
 	c.has_refused = 1;
-	c.refused_rate_total = 4;
-	c.refused_concurrency_total = 1;
-	c.removal_held = 2;
+	c.v.refused_rate_total = 4;
+	c.v.refused_concurrency_total = 1;
+	c.v.removal_held = 2;
 	text = render(NULL, &c);
 	assert_well_formed(text);
 	assert_line(text, "lb_limit_refused_by_reason_total{reason=\"rate\"} 4");
