@@ -17,8 +17,6 @@
 #include "reconcile.h"
 #include "redis_src.h"
 
-#define CTL_BACKEND "mcs"
-
 struct ctl_config {
 	char *redis_url, *run_dir, *node_key, *log_level, *tls_dir, *override_key;
 	char *agent, *agent_addr, *notify, *cert_reload;

@@ -14,6 +14,7 @@
 #include "hap_cmd.h"
 #include "log.h"
 #include "mono.h"
+#include "names.h"
 
 /* The values of controller.json from the controller's state. */
 static void ctl_status_values(const struct ctl *ctl, struct ctl_file *f)
@@ -51,7 +52,7 @@ void ctl_status_write(const struct ctl *ctl)
 {
 	char path[512];
 	struct ctl_file f;
-	snprintf(path, sizeof(path), "%s/controller.json", conf.run_dir);
+	snprintf(path, sizeof(path), "%s/" MCS_STATUS_FILE, conf.run_dir);
 	ctl_status_values(ctl, &f);
 	json_t *root = ctl_file_to_json(&f);
 	if (root == NULL)
@@ -92,7 +93,7 @@ void ctl_status_restore_drains(struct ctl *ctl)
 	char path[512];
 	struct stat st;
 	json_error_t jerr;
-	snprintf(path, sizeof(path), "%s/controller.json", conf.run_dir);
+	snprintf(path, sizeof(path), "%s/" MCS_STATUS_FILE, conf.run_dir);
 	if (stat(path, &st) == -1)
 		return;
 	/* Drains older than the drain timeout are over anyway; an old file may be another deployment's. */
