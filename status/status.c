@@ -32,14 +32,17 @@ const char *st_state_name(enum st_node_state s)
 
 static int st_info(struct hap_conn *c, struct st_facts *f)
 {
-	char *reply = NULL, v[32];
+	char *reply = NULL, why[128];
+	struct hap_info hi;
 	if (hap_conn_cmd(c, "show info", &reply) == -1) {
 		st_set_err(f->hap_error, sizeof(f->hap_error), "%s", hap_conn_errstr(c));
 		free(reply);
 		return -1;
 	}
-	f->hap_pid = hap_info_get(reply, "Pid", v, sizeof(v)) == 0 ? strtol(v, NULL, 10) : 0;
-	f->uptime_s = hap_info_get(reply, "Uptime_sec", v, sizeof(v)) == 0 ? strtoull(v, NULL, 10) : 0;
+	/* A reply without them still shows the rest: 0 means unknown. */
+	int known = hap_info_parse(reply, &hi, why, sizeof(why)) == 0;
+	f->hap_pid = known ? hi.pid : 0;
+	f->uptime_s = known ? hi.uptime_s : 0;
 	free(reply);
 	return 0;
 }
