@@ -9,29 +9,9 @@
 
 #include "bridge_stats.h"
 #include "hap_stat.h"
-
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+#include "unit.h"
 
 static char err[256];
-
-/* Reads tests/fixtures/<name> whole; the caller frees. */
-static char *fixture(const char *name)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", FIXTURES_DIR, name);
-	FILE *f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	long len = ftell(f);
-	ck_assert_int_ge(len, 0);
-	rewind(f);
-	char *text = malloc((size_t)len + 1);
-	ck_assert_ptr_nonnull(text);
-	ck_assert_uint_eq(fread(text, 1, (size_t)len, f), (size_t)len);
-	text[len] = '\0';
-	fclose(f);
-	return text;
-}
 
 /* Parses a `show servers state` fixture; the caller frees *states. */
 static size_t states_fixture(const char *name, struct hap_server_state **states)
@@ -552,9 +532,5 @@ static Suite *bridge_stats_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(bridge_stats_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(bridge_stats_suite());
 }

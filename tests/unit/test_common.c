@@ -10,6 +10,7 @@
 #include "afile.h"
 #include "fmt.h"
 #include "vec.h"
+#include "unit.h"
 
 static void read_all(const char *path, char *buf, size_t len)
 {
@@ -123,9 +124,5 @@ int main(void)
 	tcase_add_test(tc, test_write_private);
 	tcase_add_test(tc, test_vec_grow);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(s);
 }

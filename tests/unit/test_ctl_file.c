@@ -8,6 +8,7 @@
 
 #include "bridge_ctl.h"
 #include "ctl_file.h"
+#include "unit.h"
 
 #define NOW 1764180000LL
 
@@ -136,9 +137,5 @@ int main(void)
 	tcase_add_test(tc, test_text_not_utf8);
 	tcase_add_test(tc, test_table_rows_complete);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(s);
 }

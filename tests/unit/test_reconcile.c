@@ -8,6 +8,7 @@
 
 #include "reconcile.h"
 #include "redis_src.h"
+#include "unit.h"
 
 #define MAXN 8
 #define MAXSTEPS 6
@@ -647,7 +648,7 @@ START_TEST(test_kind_names)
 		{REC_ADD, "add"},   {REC_READY, "ready"},   {REC_ENABLE_HEALTH, "enable-health"},
 		{REC_DRAIN, "drain"}, {REC_REMOVE, "remove"}, {REC_DISABLE_AGENT, "disable-agent"}, {REC_SHED, "shed"},
 	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (size_t i = 0; i < N_ELEMS(names); i++)
 		ck_assert_str_eq(rec_kind_name(names[i].kind), names[i].name);
 }
 END_TEST
@@ -656,7 +657,7 @@ static Suite *reconcile_suite(void)
 {
 	Suite *s = suite_create("reconcile");
 	TCase *tc = tcase_create("scenarios");
-	tcase_add_loop_test(tc, test_scenario, 0, sizeof(scenarios) / sizeof(scenarios[0]));
+	tcase_add_loop_test(tc, test_scenario, 0, N_ELEMS(scenarios));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("helpers");
 	tcase_add_test(tc, test_many);
@@ -664,7 +665,7 @@ static Suite *reconcile_suite(void)
 	tcase_add_test(tc, test_kind_names);
 	tcase_add_test(tc, test_mass_removal_hold);
 	tcase_add_test(tc, test_drain_spread);
-	tcase_add_loop_test(tc, test_agent_plan, 0, sizeof(agent_cases) / sizeof(agent_cases[0]));
+	tcase_add_loop_test(tc, test_agent_plan, 0, N_ELEMS(agent_cases));
 	tcase_add_test(tc, test_agent_add);
 	tcase_add_test(tc, test_settling);
 	suite_add_tcase(s, tc);
@@ -673,9 +674,5 @@ static Suite *reconcile_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(reconcile_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(reconcile_suite());
 }
