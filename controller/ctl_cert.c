@@ -27,7 +27,7 @@ static void ctl_cert_on_timer(struct loop *l, int timer, void *ctx)
 	char msg[256] = "";
 	int rc = cert_watch_step(c->w, c->ctl->hap, msg, sizeof(msg));
 	if (rc == 1) {
-		c->ctl->count.cert_swaps++;
+		c->ctl->file.cert_swaps_total++;
 		log_info("%s", msg);
 	} else if (rc == -1 && strcmp(msg, c->msg) != 0) {
 		log_err("certificate not swapped, HAProxy keeps the old one: %s", msg);

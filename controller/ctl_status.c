@@ -16,10 +16,11 @@
 #include "mono.h"
 #include "names.h"
 
-/* The values of controller.json from the controller's state. */
+/* The values of controller.json: the totals the jobs count (ctl->file), and the rest from the
+ * controller's state. */
 static void ctl_status_values(const struct ctl *ctl, struct ctl_file *f)
 {
-	memset(f, 0, sizeof(*f));
+	*f = ctl->file;
 	f->pid = (long long)getpid();
 	f->time = (long long)time(NULL);
 	f->last_sync = (long long)ctl->last_sync;
@@ -32,16 +33,9 @@ static void ctl_status_values(const struct ctl *ctl, struct ctl_file *f)
 	f->leaving = ctl->seen.leaving;
 	f->kept_on_empty = ctl->seen.kept_on_empty;
 	f->held_by_operator = ctl->seen.held;
-	f->rejected_members_total = ctl->count.rejected;
-	f->redis_errors_total = ctl->count.redis_errors;
-	f->haproxy_errors_total = ctl->count.hap_errors;
-	f->actions_total = ctl->count.actions;
-	f->action_errors_total = ctl->count.action_errors;
 	f->removal_held = ctl->seen.removal_held;
 	f->agent = ctl->opts.agent != NULL;
 	f->notifications = ctl->notifications;
-	f->notified_steps_total = ctl->count.notified_steps;
-	f->cert_swaps_total = ctl->count.cert_swaps;
 	/* Known only once HAProxy answered: absent rather than a made-up value. */
 	int refused_known = ctl->refused_rate >= 0 && ctl->refused_concurrency >= 0;
 	f->refused_rate_total = refused_known ? ctl->refused_rate : -1;

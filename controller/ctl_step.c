@@ -47,7 +47,7 @@ static void ctl_log_rejects(struct ctl *ctl)
 	for (size_t i = 0; i < l->n_rejects; i++)
 		memcpy(ctl->prev_rejects[i], l->rejects[i].text, sizeof(ctl->prev_rejects[i]));
 	ctl->n_prev_rejects = l->n_rejects;
-	ctl->count.rejected += l->n_total_rejects;
+	ctl->file.rejected_members_total += l->n_total_rejects;
 }
 
 /* Reads the agent overrides (operators' or nodes' own) into the per-node memory. A failure
@@ -83,7 +83,7 @@ static int ctl_poll_redis(struct ctl *ctl)
 {
 	if (redis_src_poll(ctl->redis, (unsigned)conf.ttl_ms, (unsigned)conf.max_future_ms, conf.max_nodes, &ctl->live) ==
 	    -1) {
-		ctl->count.redis_errors++;
+		ctl->file.redis_errors_total++;
 		ctl_track_error(ctl->redis_error, sizeof(ctl->redis_error), "redis", redis_src_errstr(ctl->redis));
 		return -1;
 	}
@@ -161,7 +161,7 @@ static int ctl_apply_plan(struct ctl *ctl, const struct rec_plan *plan, char *er
 {
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct rec_action *a = &plan->v[i];
-		ctl->count.actions++;
+		ctl->file.actions_total++;
 		if (ctl_hap_apply(ctl->hap, MCS_BACKEND, a, &ctl->opts, err, errlen) == 0) {
 			if (a->kind == REC_SHED)
 				log_info("shed %llu session(s) of %s (drain timed out)", a->shed, a->name);
@@ -171,7 +171,7 @@ static int ctl_apply_plan(struct ctl *ctl, const struct rec_plan *plan, char *er
 				rec_memory_forget(&ctl->leaving, a->name);
 			continue;
 		}
-		ctl->count.action_errors++;
+		ctl->file.action_errors_total++;
 		if (hap_conn_err(ctl->hap) != HAP_ERR_REJECTED && hap_conn_err(ctl->hap) != HAP_ERR_INVALID)
 			return -1;
 		log_warn("%s %s: %s", rec_kind_name(a->kind), a->name, err);
@@ -322,7 +322,7 @@ int ctl_step(struct ctl *ctl)
 	if (ctl_poll_redis(ctl) == -1)
 		return -1;
 	if (ctl_sync_haproxy(ctl, err, sizeof(err)) == -1) {
-		ctl->count.hap_errors++;
+		ctl->file.haproxy_errors_total++;
 		ctl_track_error(ctl->hap_error, sizeof(ctl->hap_error), "haproxy", err);
 		hap_conn_close(ctl->hap);
 		return -1;
