@@ -1,5 +1,6 @@
 /* Metric families of the bridge, as tables: the name, type and help text an operator reads
- * next to each series live here and nowhere else (the README copies them). */
+ * next to each series live here, those of controller.json's keys in ctlfile/ctl_file.h's
+ * table, and nowhere else (the README copies them). */
 #include "bridge_render.h"
 
 #include <stddef.h>
