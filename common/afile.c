@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int afile_write_all(int fd, const char *data, size_t len)
@@ -21,15 +22,37 @@ static int afile_write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
+/* Opens tmp for writing, as flags says (see AFILE_PRIVATE). Returns the descriptor, or -1. */
+static int afile_open(const char *tmp, unsigned mode, unsigned flags)
+{
+	if (!(flags & AFILE_PRIVATE))
+		return open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int oflags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
+	int fd = open(tmp, oflags, mode);
+	if (fd == -1 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, oflags, mode);
+	/* The umask may only remove bits; a secret's mode is said, not left to it. */
+	if (fd != -1 && fchmod(fd, mode) == -1) {
+		int saved = errno;
+		close(fd);
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
 int afile_write(const char *path, const void *data, size_t len, unsigned mode, unsigned flags, char *err,
 		size_t errlen)
 {
 	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+	int n = flags & AFILE_PRIVATE ? snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid())
+				      : snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (n < 0 || n >= (int)sizeof(tmp)) {
 		snprintf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int fd = afile_open(tmp, mode, flags);
 	if (fd == -1) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		return -1;

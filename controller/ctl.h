@@ -12,12 +12,11 @@
 #include <time.h>
 
 #include "cfg.h"
+#include "ctl_file.h"
 #include "ctl_hap.h"
 #include "ctl_nodes.h"
 #include "reconcile.h"
 #include "redis_src.h"
-
-#define CTL_BACKEND "mcs"
 
 struct ctl_config {
 	char *redis_url, *run_dir, *node_key, *log_level, *log_format, *tls_dir, *override_key;
@@ -33,14 +32,10 @@ extern const size_t ctl_nvars;
 
 struct loop;
 
-/* Totals since start-up, written to controller.json (the bridge exports them). */
+/* Totals since start-up that stay in the controller (those written to controller.json are
+ * members of struct ctl_file: ctl->file). */
 struct ctl_counters {
-	unsigned long long steps, synced;          /* steps run, and those that left HAProxy in sync */
-	unsigned long long redis_errors, hap_errors;
-	unsigned long long rejected;               /* members refused */
-	unsigned long long actions, action_errors; /* runtime commands run, and those refused */
-	unsigned long long notified_steps;         /* steps called early by a notification (ctl_watch.c) */
-	unsigned long long cert_swaps;             /* certificates swapped in (ctl_cert.c) */
+	unsigned long long steps, synced; /* steps run, and those that left HAProxy in sync */
 };
 
 /* What the last plan said: logged when it changes, written to controller.json. */
@@ -72,6 +67,8 @@ struct ctl {
 	struct ctl_seen seen;
 	struct ctl_servers_file servers_file;
 	struct ctl_counters count;
+	struct ctl_file file;           /* controller.json's totals, counted by the jobs (the *_total
+					 * keys); ctl_status_write fills in the rest when it writes */
 	int notifications;              /* the Redis watch is subscribed (set by ctl_watch.c) */
 	char redis_error[192];          /* last Redis error, "" while healthy */
 	char hap_error[192];            /* last HAProxy error, "" while healthy */

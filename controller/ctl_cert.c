@@ -9,6 +9,7 @@
 #include "log.h"
 #include "loop.h"
 #include "mono.h"
+#include "names.h"
 
 #define CTL_CERT_EVERY_MS 1000u /* how often the certificate files are looked at (two stat calls) */
 
@@ -26,7 +27,7 @@ static void ctl_cert_on_timer(struct loop *l, int timer, void *ctx)
 	char msg[256] = "";
 	int rc = cert_watch_step(c->w, c->ctl->hap, msg, sizeof(msg));
 	if (rc == 1) {
-		c->ctl->count.cert_swaps++;
+		c->ctl->file.cert_swaps_total++;
 		log_info("%s", msg);
 	} else if (rc == -1 && strcmp(msg, c->msg) != 0) {
 		log_err("certificate not swapped, HAProxy keeps the old one: %s", msg);
@@ -38,10 +39,10 @@ static void ctl_cert_on_timer(struct loop *l, int timer, void *ctx)
 struct ctl_cert *ctl_cert_new(struct ctl *ctl)
 {
 	char cert[512], key[512], pem[512];
-	snprintf(cert, sizeof(cert), "%s/server.cert", conf.tls_dir);
-	snprintf(key, sizeof(key), "%s/server.key", conf.tls_dir);
+	snprintf(cert, sizeof(cert), "%s/" MCS_TLS_CERT, conf.tls_dir);
+	snprintf(key, sizeof(key), "%s/" MCS_TLS_KEY, conf.tls_dir);
 	/* The name HAProxy knows the certificate by: its bind line's crt, expanded. */
-	snprintf(pem, sizeof(pem), "%s/server.pem", conf.run_dir);
+	snprintf(pem, sizeof(pem), "%s/" MCS_COMBINED_PEM, conf.run_dir);
 	struct ctl_cert *c = calloc(1, sizeof(*c));
 	if (c != NULL) {
 		c->ctl = ctl;

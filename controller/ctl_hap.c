@@ -28,15 +28,11 @@ int ctl_hap_read_info(struct hap_conn *c, struct ctl_hap_info *info, char *err, 
 		free(reply);
 		return -1;
 	}
-	char pid[32], stopping[8];
-	int rc = -1;
-	if (hap_info_get(reply, "Pid", pid, sizeof(pid)) == -1) {
-		snprintf(err, errlen, "show info: no Pid line");
-	} else {
-		info->pid = strtol(pid, NULL, 10);
-		/* "Stopping" is absent from older versions: treat as a live worker. */
-		info->stopping = hap_info_get(reply, "Stopping", stopping, sizeof(stopping)) == 0 && strcmp(stopping, "1") == 0;
-		rc = 0;
+	struct hap_info hi;
+	int rc = hap_info_parse(reply, &hi, err, errlen);
+	if (rc == 0) {
+		info->pid = hi.pid;
+		info->stopping = hi.stopping;
 	}
 	free(reply);
 	return rc;

@@ -10,10 +10,11 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "names.h"
 #include "servers_file.h"
 
 /* Where the servers file is: beside the sockets, where haproxy.sh looks for it. */
-static void ctl_servers_path(char *out, size_t len) { snprintf(out, len, "%s/servers.cfg", conf.run_dir); }
+static void ctl_servers_path(char *out, size_t len) { snprintf(out, len, "%s/" MCS_SERVERS_FILE, conf.run_dir); }
 
 /* What HAProxy should hold after this step: every server it has that is not on its way out
  * (deleted this step or leaving), plus those added this step. Returns the text (malloc'd), or
@@ -43,7 +44,7 @@ static char *ctl_servers_file_render(const struct ctl *ctl, const struct rec_ser
 		if (plan->v[i].kind == REC_ADD)
 			v[k++] = (struct servers_file_entry){plan->v[i].node->name, plan->v[i].node->addr,
 							     plan->v[i].node->port, plan->v[i].id};
-	text = servers_file_render(CTL_BACKEND, v, k, &ctl->opts.check, ctl->opts.agent, skipped);
+	text = servers_file_render(MCS_BACKEND, v, k, &ctl->opts.check, ctl->opts.agent, skipped);
 done:
 	free(v);
 	free(deleted);

@@ -10,34 +10,47 @@
 
 #include "afile.h"
 #include "ctl.h"
+#include "ctl_file.h"
 #include "hap_cmd.h"
 #include "log.h"
 #include "mono.h"
+#include "names.h"
+
+/* The values of controller.json: the totals the jobs count (ctl->file), and the rest from the
+ * controller's state. */
+static void ctl_status_values(const struct ctl *ctl, struct ctl_file *f)
+{
+	*f = ctl->file;
+	f->pid = (long long)getpid();
+	f->time = (long long)time(NULL);
+	f->last_sync = (long long)ctl->last_sync;
+	f->redis_ok = ctl->redis_error[0] == '\0';
+	snprintf(f->redis_error, sizeof(f->redis_error), "%s", ctl->redis_error);
+	f->haproxy_ok = ctl->hap_error[0] == '\0';
+	snprintf(f->haproxy_error, sizeof(f->haproxy_error), "%s", ctl->hap_error);
+	f->live_nodes = ctl->live.n_nodes;
+	f->servers = ctl->seen.servers;
+	f->leaving = ctl->seen.leaving;
+	f->kept_on_empty = ctl->seen.kept_on_empty;
+	f->held_by_operator = ctl->seen.held;
+	f->removal_held = ctl->seen.removal_held;
+	f->agent = ctl->opts.agent != NULL;
+	f->notifications = ctl->notifications;
+	/* Known only once HAProxy answered: absent rather than a made-up value. */
+	int refused_known = ctl->refused_rate >= 0 && ctl->refused_concurrency >= 0;
+	f->refused_rate_total = refused_known ? ctl->refused_rate : -1;
+	f->refused_concurrency_total = refused_known ? ctl->refused_concurrency : -1;
+}
 
 void ctl_status_write(const struct ctl *ctl)
 {
 	char path[512];
-	snprintf(path, sizeof(path), "%s/controller.json", conf.run_dir);
-	json_t *root = json_pack("{s:i, s:I, s:I, s:b, s:s, s:b, s:s, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-				 "s:b, s:b, s:I, s:I}",
-		"pid", (int)getpid(), "time", (json_int_t)time(NULL), "last_sync", (json_int_t)ctl->last_sync,
-		"redis_ok", ctl->redis_error[0] == '\0', "redis_error", ctl->redis_error,
-		"haproxy_ok", ctl->hap_error[0] == '\0', "haproxy_error", ctl->hap_error,
-		"live_nodes", (json_int_t)ctl->live.n_nodes, "servers", (json_int_t)ctl->seen.servers,
-		"leaving", (json_int_t)ctl->seen.leaving, "kept_on_empty", ctl->seen.kept_on_empty,
-		"held_by_operator", (json_int_t)ctl->seen.held, "rejected_members_total", (json_int_t)ctl->count.rejected,
-		"redis_errors_total", (json_int_t)ctl->count.redis_errors, "haproxy_errors_total", (json_int_t)ctl->count.hap_errors,
-		"actions_total", (json_int_t)ctl->count.actions, "action_errors_total", (json_int_t)ctl->count.action_errors,
-		"removal_held", (json_int_t)ctl->seen.removal_held, "agent", ctl->opts.agent != NULL, "notifications",
-		ctl->notifications, "notified_steps_total", (json_int_t)ctl->count.notified_steps, "cert_swaps_total",
-		(json_int_t)ctl->count.cert_swaps);
+	struct ctl_file f;
+	snprintf(path, sizeof(path), "%s/" MCS_STATUS_FILE, conf.run_dir);
+	ctl_status_values(ctl, &f);
+	json_t *root = ctl_file_to_json(&f);
 	if (root == NULL)
 		return;
-	/* Known only once HAProxy answered: absent rather than a made-up value. */
-	if (ctl->refused_rate >= 0 && ctl->refused_concurrency >= 0) {
-		json_object_set_new(root, "refused_rate_total", json_integer(ctl->refused_rate));
-		json_object_set_new(root, "refused_concurrency_total", json_integer(ctl->refused_concurrency));
-	}
 	/* The drains this controller started, so a restarted one takes them back (ctl_status_restore_drains). */
 	json_t *draining = json_array();
 	uint64_t now = mono_now_ms();
@@ -74,7 +87,7 @@ void ctl_status_restore_drains(struct ctl *ctl)
 	char path[512];
 	struct stat st;
 	json_error_t jerr;
-	snprintf(path, sizeof(path), "%s/controller.json", conf.run_dir);
+	snprintf(path, sizeof(path), "%s/" MCS_STATUS_FILE, conf.run_dir);
 	if (stat(path, &st) == -1)
 		return;
 	/* Drains older than the drain timeout are over anyway; an old file may be another deployment's. */

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "loop.h"
 #include "mono.h"
+#include "names.h"
 
 /* Logs an error when it starts or changes, and the recovery once. */
 void ctl_track_error(char *slot, size_t len, const char *what, const char *error)
@@ -46,7 +47,7 @@ static void ctl_log_rejects(struct ctl *ctl)
 	for (size_t i = 0; i < l->n_rejects; i++)
 		memcpy(ctl->prev_rejects[i], l->rejects[i].text, sizeof(ctl->prev_rejects[i]));
 	ctl->n_prev_rejects = l->n_rejects;
-	ctl->count.rejected += l->n_total_rejects;
+	ctl->file.rejected_members_total += l->n_total_rejects;
 }
 
 /* Reads the agent overrides (operators' or nodes' own) into the per-node memory. A failure
@@ -82,7 +83,7 @@ static int ctl_poll_redis(struct ctl *ctl)
 {
 	if (redis_src_poll(ctl->redis, (unsigned)conf.ttl_ms, (unsigned)conf.max_future_ms, conf.max_nodes, &ctl->live) ==
 	    -1) {
-		ctl->count.redis_errors++;
+		ctl->file.redis_errors_total++;
 		ctl_track_error(ctl->redis_error, sizeof(ctl->redis_error), "redis", redis_src_errstr(ctl->redis));
 		return -1;
 	}
@@ -160,8 +161,8 @@ static int ctl_apply_plan(struct ctl *ctl, const struct rec_plan *plan, char *er
 {
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct rec_action *a = &plan->v[i];
-		ctl->count.actions++;
-		if (ctl_hap_apply(ctl->hap, CTL_BACKEND, a, &ctl->opts, err, errlen) == 0) {
+		ctl->file.actions_total++;
+		if (ctl_hap_apply(ctl->hap, MCS_BACKEND, a, &ctl->opts, err, errlen) == 0) {
 			if (a->kind == REC_SHED)
 				log_info("shed %llu session(s) of %s (drain timed out)", a->shed, a->name);
 			else
@@ -170,7 +171,7 @@ static int ctl_apply_plan(struct ctl *ctl, const struct rec_plan *plan, char *er
 				rec_memory_forget(&ctl->leaving, a->name);
 			continue;
 		}
-		ctl->count.action_errors++;
+		ctl->file.action_errors_total++;
 		if (hap_conn_err(ctl->hap) != HAP_ERR_REJECTED && hap_conn_err(ctl->hap) != HAP_ERR_INVALID)
 			return -1;
 		log_warn("%s %s: %s", rec_kind_name(a->kind), a->name, err);
@@ -244,12 +245,12 @@ static int ctl_sync_haproxy(struct ctl *ctl, char *err, size_t errlen)
 		goto done;
 	if (ctl->hap_pid == pid_before && ctl_can_skip(ctl, hash))
 		return 0;
-	if (ctl_hap_read_servers(ctl->hap, CTL_BACKEND, &servers, &n, err, errlen) == -1)
+	if (ctl_hap_read_servers(ctl->hap, MCS_BACKEND, &servers, &n, err, errlen) == -1)
 		goto done;
 	ctl->last_full_ms = mono_now_ms();
 	ctl->seen.servers = n;
 	char confirm[512];
-	snprintf(confirm, sizeof(confirm), "%s/confirm-removal", conf.run_dir);
+	snprintf(confirm, sizeof(confirm), "%s/" MCS_CONFIRM_REMOVAL, conf.run_dir);
 	/* The operator's confirmation of a held removal is a file, used once. */
 	int confirmed = ctl->seen.removal_held > 0 && unlink(confirm) == 0;
 	if (confirmed)
@@ -272,7 +273,7 @@ static int ctl_sync_haproxy(struct ctl *ctl, char *err, size_t errlen)
 	};
 	in.agent_wanted = wanted = ctl_agent_wanted(ctl, &n_wanted);
 	/* Session counts cost a `show stat`: read them only while a node is leaving. */
-	if (reconcile_needs_scur(&in) && ctl_hap_read_scur(ctl->hap, CTL_BACKEND, servers, n, err, errlen) == -1)
+	if (reconcile_needs_scur(&in) && ctl_hap_read_scur(ctl->hap, MCS_BACKEND, servers, n, err, errlen) == -1)
 		goto done;
 	if (reconcile_plan(&in, &ctl->leaving, &plan) == -1)
 		goto oom;
@@ -305,7 +306,7 @@ static void ctl_read_refused(struct ctl *ctl)
 	char *reply = NULL;
 	unsigned long long v;
 	ctl->refused_rate = ctl->refused_concurrency = -1;
-	if (hap_conn_cmd(ctl->hap, "show table mcs_refused", &reply) == 0) {
+	if (hap_conn_cmd(ctl->hap, "show table " MCS_REFUSED_TABLE, &reply) == 0) {
 		/* No entry yet means nothing refused yet. */
 		ctl->refused_rate = hap_table_get_gpc0(reply, "1", &v) == 0 ? (long long)v : 0;
 		ctl->refused_concurrency = hap_table_get_gpc0(reply, "2", &v) == 0 ? (long long)v : 0;
@@ -321,7 +322,7 @@ int ctl_step(struct ctl *ctl)
 	if (ctl_poll_redis(ctl) == -1)
 		return -1;
 	if (ctl_sync_haproxy(ctl, err, sizeof(err)) == -1) {
-		ctl->count.hap_errors++;
+		ctl->file.haproxy_errors_total++;
 		ctl_track_error(ctl->hap_error, sizeof(ctl->hap_error), "haproxy", err);
 		hap_conn_close(ctl->hap);
 		return -1;

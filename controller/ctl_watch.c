@@ -101,7 +101,7 @@ static void ctl_watch_on_check(struct loop *l, int timer, void *ctx)
 	struct ctl_watch *cw = ctx;
 	if (!ctl_watch_wants_step(cw))
 		return;
-	cw->ctl->count.notified_steps++;
+	cw->ctl->file.notified_steps_total++;
 	ctl_stepper_wake(cw->stepper);
 }
 

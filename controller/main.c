@@ -8,6 +8,7 @@
 #include "hap_conn.h"
 #include "log.h"
 #include "loop.h"
+#include "names.h"
 #include "redis_url.h"
 
 static volatile int ctl_stop;
@@ -32,7 +33,7 @@ static int ctl_init(struct ctl *ctl)
 	}
 	ctl->redis = redis_src_new(&url, conf.node_key, (unsigned)conf.io_timeout_ms);
 	redis_url_clear(&url);
-	snprintf(sock, sizeof(sock), "%s/admin.sock", conf.run_dir);
+	snprintf(sock, sizeof(sock), "%s/" MCS_ADMIN_SOCK, conf.run_dir);
 	ctl->hap = hap_conn_new(sock, (int)conf.io_timeout_ms);
 	ctl->loop = loop_new();
 	if (ctl->redis == NULL || ctl->hap == NULL || ctl->loop == NULL) {
@@ -86,7 +87,7 @@ int main(int argc, char **argv)
 {
 	log_set_program("mcs-lb-controller");
 	int rc = cfg_main(argc, argv,
-			  "Keeps HAProxy's backend `" CTL_BACKEND "` equal to the live chat nodes of a Redis sorted set.",
+			  "Keeps HAProxy's backend `" MCS_BACKEND "` equal to the live chat nodes of a Redis sorted set.",
 			  ctl_vars, ctl_nvars);
 	if (rc != 0) {
 		cfg_free(ctl_vars, ctl_nvars);
@@ -108,7 +109,7 @@ int main(int argc, char **argv)
 	if (ctl_init(&ctl) == 0 && ctl_jobs_start(&ctl, &jobs) == 0) {
 		char shown[512];
 		redis_url_redact(conf.redis_url, shown, sizeof(shown));
-		log_info("started: redis %s key %s ttl %lu ms poll %lu ms, haproxy %s/admin.sock", shown, conf.node_key,
+		log_info("started: redis %s key %s ttl %lu ms poll %lu ms, haproxy %s/" MCS_ADMIN_SOCK, shown, conf.node_key,
 			 conf.ttl_ms, conf.poll_ms, conf.run_dir);
 		loop_run(ctl.loop, &ctl_stop);
 		log_info("stopping on signal %d; HAProxy keeps its servers", ctl_stop);

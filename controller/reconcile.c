@@ -91,9 +91,9 @@ static int rec_same_addr(const char *a, const char *b)
  * 10,000 nodes does not cost 10,000 agent connections a second. */
 static int rec_plan_agent(const struct rec_input *in, const struct rec_server *s, int wanted, struct rec_plan *plan)
 {
-	if (in->agent_port == 0 || !(s->agent_state & REC_CHECK_CONFIGURED))
+	if (in->agent_port == 0 || !(s->agent_state & HAP_CHK_ST_CONFIGURED))
 		return 0;
-	int enabled = (s->agent_state & REC_CHECK_ENABLED) != 0;
+	int enabled = (s->agent_state & HAP_CHK_ST_ENABLED) != 0;
 	if (!wanted && s->uweight == s->iweight)
 		return enabled ? rec_plan_push(plan, REC_DISABLE_AGENT, s->name) : 0;
 	if (!enabled && rec_plan_push(plan, REC_ENABLE_AGENT, s->name) == -1)
@@ -116,13 +116,13 @@ static int rec_plan_live(const struct rec_input *in, const struct rec_server *s,
 	int ours = l != NULL && l->ours;
 	if (l != NULL)
 		rec_memory_forget(mem, s->name);
-	if (!(s->check_state & REC_CHECK_ENABLED)) {
+	if (!(s->check_state & HAP_CHK_ST_ENABLED)) {
 		/* Checks are enabled last when adding: off means the add never finished. */
-		if ((s->admin_state & REC_ADMIN_FMAINT) && rec_plan_push(plan, REC_READY, s->name) == -1)
+		if ((s->admin_state & HAP_ADMF_FMAINT) && rec_plan_push(plan, REC_READY, s->name) == -1)
 			return -1;
 		return rec_plan_push(plan, REC_ENABLE_HEALTH, s->name);
 	}
-	if (s->admin_state & (REC_ADMIN_FMAINT | REC_ADMIN_FDRAIN)) {
+	if (s->admin_state & (HAP_ADMF_FMAINT | HAP_ADMF_FDRAIN)) {
 		/* Ours also when a remove was cut short in maintenance: the node is back, serve it. */
 		if (ours)
 			return rec_plan_push(plan, REC_READY, s->name);
@@ -153,7 +153,7 @@ static int rec_plan_gone(const struct rec_input *in, const struct rec_server *s,
 			 struct rec_plan *plan, int hold_drains)
 {
 	struct rec_leaving *l = rec_memory_find(mem, s->name);
-	if (!(s->admin_state & (REC_ADMIN_FMAINT | REC_ADMIN_FDRAIN))) {
+	if (!(s->admin_state & (HAP_ADMF_FMAINT | HAP_ADMF_FDRAIN))) {
 		if (in->settling) {
 			plan->drains_deferred++;
 			return 0;
@@ -182,7 +182,7 @@ static int rec_plan_gone(const struct rec_input *in, const struct rec_server *s,
 	return timed_out ? rec_plan_timed_out(in, s, l, plan) : 0;
 }
 
-static int rec_is_out(const struct rec_server *s) { return (s->admin_state & (REC_ADMIN_FMAINT | REC_ADMIN_FDRAIN)) != 0; }
+static int rec_is_out(const struct rec_server *s) { return (s->admin_state & (HAP_ADMF_FMAINT | HAP_ADMF_FDRAIN)) != 0; }
 
 /* Envoy's panic threshold in spirit: a step that would drain more than the set share of
  * the serving nodes is more likely a broken heartbeat path than a real exodus. Hold it
@@ -254,7 +254,7 @@ int reconcile_needs_scur(const struct rec_input *in)
 		return 0;
 	for (size_t i = 0; i < in->n_actual; i++) {
 		const struct rec_server *s = &in->actual[i];
-		if ((s->admin_state & (REC_ADMIN_FMAINT | REC_ADMIN_FDRAIN)) && s->scur == -1 &&
+		if ((s->admin_state & (HAP_ADMF_FMAINT | HAP_ADMF_FDRAIN)) && s->scur == -1 &&
 		    bsearch(s->name, in->desired, in->n_desired, sizeof(*in->desired), node_addr_name_cmp) == NULL)
 			return 1;
 	}

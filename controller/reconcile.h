@@ -6,22 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hap_stat.h"
 #include "member.h"
-
-/* Bits of `show servers state` (HAProxy 2.6 srv_admin_state / srv_check_state). */
-#define REC_ADMIN_FMAINT 0x01u
-#define REC_ADMIN_FDRAIN 0x08u
-#define REC_CHECK_CONFIGURED 0x02u
-#define REC_CHECK_ENABLED 0x04u
 
 struct rec_server {
 	char name[128];         /* server name: the node's "ip:port" */
 	char addr[64];          /* srv_addr ("" when HAProxy has none) */
 	unsigned port;          /* srv_port */
 	unsigned id;            /* HAProxy's server id */
-	unsigned admin_state;   /* srv_admin_state bits */
-	unsigned check_state;   /* srv_check_state bits */
-	unsigned agent_state;   /* srv_agent_state bits (REC_CHECK_*) */
+	unsigned admin_state;   /* srv_admin_state: HAP_ADMF_* bits (hap_stat.h) */
+	unsigned check_state;   /* srv_check_state: HAP_CHK_ST_* bits */
+	unsigned agent_state;   /* srv_agent_state: HAP_CHK_ST_* bits */
 	unsigned agent_port;    /* srv_agent_port */
 	char agent_addr[64];    /* srv_agent_addr ("" when HAProxy shows none) */
 	unsigned uweight;       /* srv_uweight: the weight now */

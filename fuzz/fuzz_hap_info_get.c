@@ -1,5 +1,6 @@
 /* libFuzzer target: hap_info_get (`show info` replies): the keys the daemons read, and a key
- * taken from the input's first line, with a roomy and a tight output buffer. */
+ * taken from the input's first line, with a roomy and a tight output buffer; hap_info_parse
+ * and hap_table_use_parse (`show table`) over the same text. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +24,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		(void)hap_info_get(text, keys[k], tiny, sizeof(tiny));
 	}
+	struct hap_info info;
+	struct hap_table_use use;
+	char err[128];
+	if (hap_info_parse(text, &info, err, sizeof(err)) == 0 && (info.pid < 0 || strlen(info.version) >= sizeof(info.version)))
+		__builtin_trap();
+	if (hap_table_use_parse(text, "mcs_tls", &use, err, sizeof(err)) == -1 && use.found)
+		__builtin_trap();
 	char *nl = strchr(text, '\n');
 	if (nl != NULL) {
 		*nl = '\0';

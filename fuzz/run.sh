@@ -22,10 +22,10 @@ declare -A SRCS=(
 	[hap_csv_parse]="haproxy/hap_stat.c"
 	[hap_servers_state_parse]="haproxy/hap_stat.c"
 	[hap_info_get]="haproxy/hap_stat.c"
-	[hap_sess_ids]="haproxy/hap_stat.c haproxy/hap_cmd.c"
+	[hap_sess_ids]="haproxy/hap_stat.c haproxy/hap_cmd.c common/fmt.c"
 	[agent_request_parse]="controller/agent.c haproxy/hap_cmd.c common/log.c common/fmt.c common/mono.c"
 	[agent_override_parse]="controller/agent_policy.c controller/agent.c haproxy/hap_cmd.c common/log.c common/fmt.c common/mono.c"
-	[bridge_ctl_parse]="metrics-bridge/bridge_ctl.c"
+	[bridge_ctl_parse]="metrics-bridge/bridge_ctl.c ctlfile/ctl_file.c"
 	[redis_watch_parse]="controller/redis_watch.c controller/redis_url.c common/fmt.c"
 	[cfg_set]="common/cfg.c common/log.c controller/redis_url.c"
 	[proxy_v2_parse]="demo/proxy_v2.c"
@@ -41,7 +41,7 @@ TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL[@]}")
 
 mkdir -p "$OUT"
-INC=(-I"$ROOT/common" -I"$ROOT/tls" -I"$ROOT/haproxy" -I"$ROOT/controller" -I"$ROOT/metrics-bridge" -I"$ROOT/demo")
+INC=(-I"$ROOT/common" -I"$ROOT/tls" -I"$ROOT/haproxy" -I"$ROOT/ctlfile" -I"$ROOT/controller" -I"$ROOT/metrics-bridge" -I"$ROOT/demo")
 # The version meson defines for every program (cfg.c prints it), read from the same one place.
 VERSION="$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$ROOT/meson.build" | head -n 1)"
 [ -n "$VERSION" ] || { say "no project version in meson.build"; exit 1; }

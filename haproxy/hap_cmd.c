@@ -4,9 +4,10 @@
 
 #include <arpa/inet.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "fmt.h"
 
 #define HAP_WEIGHT_MAX 256u
 
@@ -33,26 +34,13 @@ static int hap_cmd_refuse(char *buf, size_t len)
 	return -1;
 }
 
-/* snprintf that fails instead of truncating: 0, or -1 with buf "". */
-static int hap_cmd_format(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int hap_cmd_format(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = len > 0 ? vsnprintf(buf, len, fmt, ap) : -1;
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len)
-		return hap_cmd_refuse(buf, len);
-	return 0;
-}
-
 /* "<verb> <backend>/<server><tail>", the shape of every per-server command. */
 static int hap_cmd_server(char *buf, size_t len, const char *verb, const char *backend, const char *server,
 			  const char *tail)
 {
 	if (!hap_name_valid(backend) || !hap_name_valid(server))
 		return hap_cmd_refuse(buf, len);
-	return hap_cmd_format(buf, len, "%s %s/%s%s", verb, backend, server, tail);
+	return fmt_buf(buf, len, "%s %s/%s%s", verb, backend, server, tail);
 }
 
 /* Writes "a.b.c.d:port" or "[v6]:port" in canonical form. 0, or -1 when addr is not an address. */
@@ -70,7 +58,7 @@ static int hap_cmd_addr(char *out, size_t outlen, const char *addr, unsigned por
 	}
 	if (inet_ntop(v6 ? AF_INET6 : AF_INET, bin, text, sizeof(text)) == NULL)
 		return -1;
-	return hap_cmd_format(out, outlen, v6 ? "[%s]:%u" : "%s:%u", text, port);
+	return fmt_buf(out, outlen, v6 ? "[%s]:%u" : "%s:%u", text, port);
 }
 
 /* Writes " check inter <i> fall <f> rise <r> weight <w>[ send-proxy-v2 check-send-proxy]", or ""
@@ -84,8 +72,8 @@ static int hap_cmd_check_opts(char *out, size_t outlen, const struct hap_check_o
 	if (o->inter_ms < 1 || o->inter_ms > INT_MAX || o->fall < 1 || o->fall > INT_MAX || o->rise < 1 ||
 	    o->rise > INT_MAX || o->weight > HAP_WEIGHT_MAX)
 		return -1;
-	return hap_cmd_format(out, outlen, " check inter %u fall %u rise %u weight %u%s", o->inter_ms, o->fall, o->rise,
-			      o->weight, o->proxy_v2 ? " send-proxy-v2 check-send-proxy" : "");
+	return fmt_buf(out, outlen, " check inter %u fall %u rise %u weight %u%s", o->inter_ms, o->fall, o->rise,
+		       o->weight, o->proxy_v2 ? " send-proxy-v2 check-send-proxy" : "");
 }
 
 int hap_agent_send_valid(const char *s)
@@ -128,7 +116,7 @@ static int hap_cmd_agent_opts(char *out, size_t outlen, const struct hap_agent_o
 		return -1;
 	if (a->inter_ms > 0)
 		snprintf(inter, sizeof(inter), " agent-inter %u", a->inter_ms);
-	return hap_cmd_format(out, outlen, " agent-check agent-addr %s agent-port %u%s agent-send %s", addr, a->port,
+	return fmt_buf(out, outlen, " agent-check agent-addr %s agent-port %u%s agent-send %s", addr, a->port,
 			      inter, a->send);
 }
 
@@ -141,7 +129,7 @@ static int hap_cmd_server_tail(char *out, size_t outlen, const char *addr, unsig
 	if (hap_cmd_addr(where, sizeof(where), addr, port) == -1 || hap_cmd_check_opts(opts, sizeof(opts), o) == -1 ||
 	    hap_cmd_agent_opts(agent, sizeof(agent), a) == -1 || id < 1 || id > INT_MAX)
 		return -1;
-	return hap_cmd_format(out, outlen, " %s%s%s id %u", where, opts, agent, id);
+	return fmt_buf(out, outlen, " %s%s%s id %u", where, opts, agent, id);
 }
 
 int hap_cmd_add_server_agent(char *buf, size_t len, const char *backend, const char *server, const char *addr,
@@ -159,7 +147,7 @@ int hap_cmd_cfg_server(char *buf, size_t len, const char *server, const char *ad
 	char tail[INET6_ADDRSTRLEN + HAP_AGENT_SEND_MAX + 320];
 	if (!hap_name_valid(server) || hap_cmd_server_tail(tail, sizeof(tail), addr, port, id, o, a) == -1)
 		return hap_cmd_refuse(buf, len);
-	return hap_cmd_format(buf, len, "server %s%s", server, tail);
+	return fmt_buf(buf, len, "server %s%s", server, tail);
 }
 
 int hap_cmd_add_server(char *buf, size_t len, const char *backend, const char *server, const char *addr,
@@ -235,14 +223,14 @@ int hap_cmd_show_servers_state(char *buf, size_t len, const char *backend)
 {
 	if (!hap_name_valid(backend))
 		return hap_cmd_refuse(buf, len);
-	return hap_cmd_format(buf, len, "show servers state %s", backend);
+	return fmt_buf(buf, len, "show servers state %s", backend);
 }
 
 int hap_cmd_show_stat_servers(char *buf, size_t len, const char *backend)
 {
 	if (!hap_name_valid(backend) || strspn(backend, "0123456789") == strlen(backend))
 		return hap_cmd_refuse(buf, len);
-	return hap_cmd_format(buf, len, "show stat %s 4 -1", backend);
+	return fmt_buf(buf, len, "show stat %s 4 -1", backend);
 }
 
 int hap_cmd_shutdown_session(char *buf, size_t len, const char *id)
@@ -250,5 +238,5 @@ int hap_cmd_shutdown_session(char *buf, size_t len, const char *id)
 	size_t digits = id != NULL && strncmp(id, "0x", 2) == 0 ? strspn(id + 2, "0123456789abcdefABCDEF") : 0;
 	if (digits == 0 || digits > 20 || id[2 + digits] != '\0')
 		return hap_cmd_refuse(buf, len);
-	return hap_cmd_format(buf, len, "shutdown session %s", id);
+	return fmt_buf(buf, len, "shutdown session %s", id);
 }

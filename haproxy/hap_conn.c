@@ -160,25 +160,30 @@ static int hap_conn_wait(struct hap_conn *c, const char *cmd, short events, long
 	}
 }
 
+/* After a send or recv (what) that returned -1: 0 to try it again (interrupted, or the socket
+ * is ready for events now), or -1 with the error set (another errno, or the deadline passed). */
+static int hap_conn_again(struct hap_conn *c, const char *cmd, const char *what, short events, long long deadline)
+{
+	int e = errno;
+	if (e == EINTR)
+		return 0;
+	if (e != EAGAIN && e != EWOULDBLOCK) {
+		hap_conn_fail_errno(c, cmd, what, e);
+		return -1;
+	}
+	return hap_conn_wait(c, cmd, events, deadline);
+}
+
 /* Sends len bytes whole. MSG_NOSIGNAL: a closed socket is EPIPE here, never a SIGPIPE. */
 static int hap_conn_send(struct hap_conn *c, const char *cmd, const char *data, size_t len, long long deadline)
 {
 	size_t off = 0;
 	while (off < len) {
 		ssize_t n = send(c->fd, data + off, len - off, MSG_NOSIGNAL);
-		if (n == -1) {
-			int e = errno;
-			if (e == EINTR)
-				continue;
-			if (e != EAGAIN && e != EWOULDBLOCK) {
-				hap_conn_fail_errno(c, cmd, "send", e);
-				return -1;
-			}
-			if (hap_conn_wait(c, cmd, POLLOUT, deadline) == -1)
-				return -1;
-			continue;
-		}
-		off += (size_t)n;
+		if (n == -1 && hap_conn_again(c, cmd, "send", POLLOUT, deadline) == -1)
+			return -1;
+		if (n > 0)
+			off += (size_t)n;
 	}
 	return 0;
 }
@@ -223,19 +228,10 @@ static int hap_conn_read(struct hap_conn *c, const char *cmd, long long deadline
 				      b->len);
 			return -1;
 		}
-		if (n == -1) {
-			int e = errno;
-			if (e == EINTR)
-				continue;
-			if (e != EAGAIN && e != EWOULDBLOCK) {
-				hap_conn_fail_errno(c, cmd, "recv", e);
-				return -1;
-			}
-			if (hap_conn_wait(c, cmd, POLLIN, deadline) == -1)
-				return -1;
-			continue;
-		}
-		b->len += (size_t)n;
+		if (n == -1 && hap_conn_again(c, cmd, "recv", POLLIN, deadline) == -1)
+			return -1;
+		if (n > 0)
+			b->len += (size_t)n;
 	}
 	b->len -= HAP_PROMPT_LEN - 1;
 	b->data[b->len] = '\0';

@@ -463,6 +463,70 @@ int hap_info_get(const char *text, const char *key, char *out, size_t outlen)
 	return -1;
 }
 
+int hap_info_parse(const char *text, struct hap_info *out, char *err, size_t errlen)
+{
+	char value[64];
+	unsigned long long pid;
+	memset(out, 0, sizeof(*out));
+	if (hap_info_get(text, "Pid", value, sizeof(value)) == -1 || hap_parse_u64(value, &pid) == -1 ||
+	    pid > 0x7fffffffull) {
+		snprintf(err, errlen, "show info: no numeric Pid");
+		return -1;
+	}
+	if (hap_info_get(text, "Uptime_sec", value, sizeof(value)) == -1 ||
+	    hap_parse_u64(value, &out->uptime_s) == -1) {
+		snprintf(err, errlen, "show info: no numeric Uptime_sec");
+		return -1;
+	}
+	out->pid = (long)pid;
+	out->stopping = hap_info_get(text, "Stopping", value, sizeof(value)) == 0 && strcmp(value, "1") == 0;
+	if (hap_info_get(text, "Version", out->version, sizeof(out->version)) == -1)
+		out->version[0] = '\0';
+	return 0;
+}
+
+/* Reads "size:<n>, used:<n>" exactly as HAProxy prints it after the table's type. */
+static int hap_table_numbers(const char *p, const char *end, struct hap_table_use *out)
+{
+	char buf[96], *q;
+	size_t len = (size_t)(end - p);
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	if (strncmp(buf, "size:", 5) != 0 || (q = strstr(buf, ", used:")) == NULL)
+		return -1;
+	*q = '\0';
+	return hap_parse_u64(buf + 5, &out->size) == -1 || hap_parse_u64(q + 7, &out->used) == -1 ? -1 : 0;
+}
+
+int hap_table_use_parse(const char *text, const char *table, struct hap_table_use *out, char *err, size_t errlen)
+{
+	static const char head[] = "# table: ", type[] = ", type: ";
+	size_t tlen = strlen(table);
+	memset(out, 0, sizeof(*out));
+	for (const char *line = text, *end; *line != '\0'; line = end + 1) {
+		if ((end = strchr(line, '\n')) == NULL) {
+			snprintf(err, errlen, "show table: reply cut short");
+			return -1;
+		}
+		const char *name = line + sizeof(head) - 1;
+		if (strncmp(line, head, sizeof(head) - 1) != 0 || strncmp(name, table, tlen) != 0 ||
+		    strncmp(name + tlen, type, sizeof(type) - 1) != 0)
+			continue;
+		/* The type is one word ("ipv6", "string", ...), then ", size:". */
+		const char *nums = strstr(name + tlen + sizeof(type) - 1, ", ");
+		if (nums == NULL || nums > end || hap_table_numbers(nums + 2, end, out) == -1) {
+			snprintf(err, errlen, "show table: malformed line for %.64s", table);
+			memset(out, 0, sizeof(*out));
+			return -1;
+		}
+		out->found = 1;
+		return 0;
+	}
+	return 0;
+}
+
 int hap_table_get_gpc0(const char *text, const char *key, unsigned long long *out)
 {
 	char want[64];

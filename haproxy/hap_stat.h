@@ -1,5 +1,5 @@
-/* Parsers of HAProxy 2.6 runtime API replies: `show stat` CSV, `show servers state` and
- * `show info`. Pure functions over text, as hap_conn_cmd returns it; no I/O. */
+/* Parsers of HAProxy 2.6 runtime API replies: `show stat` CSV, `show servers state`,
+ * `show info`, `show table` and `show sess`. Pure functions over text, as hap_conn_cmd returns it; no I/O. */
 #ifndef MCS_HAP_STAT_H
 #define MCS_HAP_STAT_H
 
@@ -94,6 +94,35 @@ int hap_servers_state_parse(const char *text, struct hap_server_state **out, siz
  * e.g. "Pid", "Uptime_sec") and copies value, without the line end, to out. Returns 0, or -1
  * when the key is absent or the value does not fit in outlen (out is then ""). */
 int hap_info_get(const char *text, const char *key, char *out, size_t outlen) __attribute__((warn_unused_result));
+
+/* What `show info` says of the worker that answered. */
+struct hap_info {
+	long pid;                    /* Pid */
+	unsigned long long uptime_s; /* Uptime_sec */
+	int stopping;                /* 1: "Stopping: 1", an old worker finishing after a reload */
+	char version[64];            /* Version, "" when absent or longer */
+};
+
+/* Parses a `show info` reply into *out. "Stopping" absent (older versions) reads as a live
+ * worker. Returns 0, or -1 with a one-line reason in err when Pid (1..2^31-1 digits' worth)
+ * or Uptime_sec is missing or not a decimal number. */
+int hap_info_parse(const char *text, struct hap_info *out, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* ---- show table --------------------------------------------------------------------------- */
+
+/* One stick table's size and use, from `show table` without a name. */
+struct hap_table_use {
+	int found;               /* 1: the reply lists the table */
+	unsigned long long size; /* its capacity in entries */
+	unsigned long long used; /* entries in it now */
+};
+
+/* Reads table's line of a `show table` reply: "# table: <name>, type: <type>, size:<n>,
+ * used:<n>" per table (entries follow at operator or admin level; the user level prints none).
+ * Returns 0 with *out (found 0 when the table is not listed), or -1 with out->found 0 and a
+ * one-line reason in err when that line is malformed or the reply is cut short. */
+int hap_table_use_parse(const char *text, const char *table, struct hap_table_use *out, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 /* From a `show table <name>` reply (admin or operator level), the gpc0 of the entry whose key
  * is key ("1"): lines like "0x55..: key=1 use=0 exp=0 gpc0=3". Returns 0 with *out, or -1 when

@@ -1,4 +1,4 @@
-/* controller.json -> struct bridge_ctl_status, each field type-checked (jansson). */
+/* controller.json -> struct bridge_ctl_status: each key type-checked by ctl_file.h's table. */
 #include "bridge_ctl.h"
 
 #include <errno.h>
@@ -9,35 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Field name -> where it goes; unsigned counters and gauges. */
-struct bc_uint_field {
-	const char *name;
-	size_t offset;
-};
-
-#define BC_U(name, field) {name, offsetof(struct bridge_ctl_status, field)}
-static const struct bc_uint_field bc_uints[] = {
-	BC_U("live_nodes", live_nodes),
-	BC_U("servers", servers),
-	BC_U("leaving", leaving),
-	BC_U("held_by_operator", held),
-	BC_U("rejected_members_total", rejected_total),
-	BC_U("redis_errors_total", redis_errors_total),
-	BC_U("haproxy_errors_total", haproxy_errors_total),
-	BC_U("actions_total", actions_total),
-	BC_U("action_errors_total", action_errors_total),
-};
-
-/* Fields a newer controller adds: absent means 0, present must be valid. */
-static const struct bc_uint_field bc_opt_uints[] = {
-	BC_U("removal_held", removal_held),
-	BC_U("notified_steps_total", notified_steps_total),
-	BC_U("cert_swaps_total", cert_swaps_total),
-	BC_U("refused_rate_total", refused_rate_total),
-	BC_U("refused_concurrency_total", refused_concurrency_total),
-};
-#undef BC_U
 
 static int bc_fail(struct bridge_ctl_status *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -52,53 +23,6 @@ static int bc_fail(struct bridge_ctl_status *out, const char *fmt, ...)
 	return -1;
 }
 
-static int bc_get_bool(json_t *root, const char *name, int *out)
-{
-	json_t *v = json_object_get(root, name);
-	if (!json_is_boolean(v))
-		return -1;
-	*out = json_is_true(v);
-	return 0;
-}
-
-static int bc_get_int(json_t *root, const char *name, long long *out)
-{
-	json_t *v = json_object_get(root, name);
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return -1;
-	*out = (long long)json_integer_value(v);
-	return 0;
-}
-
-/* Reads every field of root into out. Returns 0, or -1 with the name of the bad field. */
-static int bc_fields(json_t *root, struct bridge_ctl_status *out, const char **bad)
-{
-	static const char *const bools[] = {"redis_ok", "haproxy_ok", "kept_on_empty"};
-	int *bool_dest[] = {&out->redis_ok, &out->haproxy_ok, &out->kept_on_empty};
-	for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++)
-		if (bc_get_bool(root, (*bad = bools[i]), bool_dest[i]) == -1)
-			return -1;
-	if (bc_get_int(root, (*bad = "time"), &out->time) == -1 ||
-	    bc_get_int(root, (*bad = "last_sync"), &out->last_sync) == -1)
-		return -1;
-	for (size_t i = 0; i < sizeof(bc_uints) / sizeof(bc_uints[0]); i++) {
-		long long v;
-		if (bc_get_int(root, (*bad = bc_uints[i].name), &v) == -1)
-			return -1;
-		*(unsigned long long *)((char *)out + bc_uints[i].offset) = (unsigned long long)v;
-	}
-	for (size_t i = 0; i < sizeof(bc_opt_uints) / sizeof(bc_opt_uints[0]); i++) {
-		long long v = 0;
-		if (json_object_get(root, bc_opt_uints[i].name) != NULL &&
-		    bc_get_int(root, (*bad = bc_opt_uints[i].name), &v) == -1)
-			return -1;
-		*(unsigned long long *)((char *)out + bc_opt_uints[i].offset) = (unsigned long long)v;
-	}
-	out->has_refused = json_object_get(root, "refused_rate_total") != NULL &&
-			   json_object_get(root, "refused_concurrency_total") != NULL;
-	return 0;
-}
-
 int bridge_ctl_parse(const char *text, size_t len, long long now, unsigned long stale_s,
 		     struct bridge_ctl_status *out)
 {
@@ -108,14 +32,15 @@ int bridge_ctl_parse(const char *text, size_t len, long long now, unsigned long 
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
 		return bc_fail(out, "not JSON: %.100s (line %d)", jerr.text, jerr.line);
-	int rc = json_is_object(root) ? bc_fields(root, out, &bad) : (bad = "(top level)", -1);
+	int rc = json_is_object(root) ? ctl_file_from_json(root, &out->v, &bad) : (bad = "(top level)", -1);
 	json_decref(root);
 	if (rc == -1)
 		return bc_fail(out, "field %s missing, of the wrong type or negative", bad);
-	if (out->time < now - (long long)stale_s)
-		return bc_fail(out, "stale: written %lld s ago", now - out->time);
-	if (out->time > now + (long long)stale_s)
-		return bc_fail(out, "dated %lld s in the future", out->time - now);
+	if (out->v.time < now - (long long)stale_s)
+		return bc_fail(out, "stale: written %lld s ago", now - out->v.time);
+	if (out->v.time > now + (long long)stale_s)
+		return bc_fail(out, "dated %lld s in the future", out->v.time - now);
+	out->has_refused = out->v.refused_rate_total >= 0 && out->v.refused_concurrency_total >= 0;
 	out->up = 1;
 	return 0;
 }

@@ -6,27 +6,14 @@
 
 #include <stddef.h>
 
+#include "ctl_file.h"
+
 /* What the bridge exports of the controller. Values are meaningful only while up is 1. */
 struct bridge_ctl_status {
-	int up;                          /* 1: the file parsed and is younger than the stale limit */
-	char why[160];                   /* up 0: one line saying why ("stale: written 75 s ago") */
-	long long time;                  /* when the controller wrote the file (unix seconds) */
-	long long last_sync;             /* last step that matched HAProxy to Redis (0: none yet) */
-	int redis_ok, haproxy_ok;        /* 1: the last exchange with each succeeded */
-	int kept_on_empty;               /* 1: Redis looks empty and every server is being kept */
-	unsigned long long live_nodes;   /* live members of mcs:node */
-	unsigned long long servers;      /* servers of the backend as the controller last saw them */
-	unsigned long long leaving;      /* servers draining on their way out */
-	unsigned long long held;         /* live nodes held in drain/maintenance by an operator */
-	unsigned long long rejected_total, redis_errors_total, haproxy_errors_total;
-	unsigned long long actions_total, action_errors_total;
-	/* Optional fields (0 when absent, as written by older controllers): */
-	unsigned long long removal_held;         /* drains held back: a mass removal awaiting its hold */
-	unsigned long long notified_steps_total; /* steps started at once by a keyspace notification */
-	unsigned long long cert_swaps_total;     /* certificates swapped into HAProxy at run time */
-	int has_refused;                         /* 1: the two counts below were in the file */
-	unsigned long long refused_rate_total;   /* clients refused by the per-address rate limit */
-	unsigned long long refused_concurrency_total; /* ... by the per-address concurrency limit */
+	int up;              /* 1: the file parsed and is younger than the stale limit */
+	char why[160];       /* up 0: one line saying why ("stale: written 75 s ago") */
+	struct ctl_file v;   /* the file's values (ctl_file.h); optional keys absent: 0, KNOWN ones -1 */
+	int has_refused;     /* 1: both refused_*_total counts were in the file */
 };
 
 /* Largest status file read, in bytes: anything larger is garbled. */

@@ -1,11 +1,13 @@
 /* Metric families of the bridge, as tables: the name, type and help text an operator reads
- * next to each series live here and nowhere else (the README copies them). */
+ * next to each series live here, those of controller.json's keys in ctlfile/ctl_file.h's
+ * table, and nowhere else (the README copies them). */
 #include "bridge_render.h"
 
 #include <stddef.h>
 
 #include "bridge_ctl.h"
 #include "bridge_stats.h"
+#include "ctl_file.h"
 #include "expo.h"
 
 /* A value to write: an exact integer, a float, or nothing for this node. */
@@ -178,37 +180,15 @@ static void br_render_haproxy(const struct bridge_snapshot *s, struct expo_buf *
 
 /* ---- controller -------------------------------------------------------------------------- */
 
-struct br_ctl_family {
-	const char *name, *type, *help;
-	size_t offset; /* of an unsigned long long in struct bridge_ctl_status */
-};
-
-#define BR_C(name, type, help, field) {name, type, help, offsetof(struct bridge_ctl_status, field)}
-static const struct br_ctl_family br_ctl_families[] = {
-	BR_C("lb_controller_live_nodes", "gauge",
-	     "Live members of the Redis set mcs:node as the controller last read them.", live_nodes),
-	BR_C("lb_controller_leaving_nodes", "gauge", "Chat nodes draining on their way out of HAProxy.", leaving),
-	BR_C("lb_controller_held_nodes", "gauge", "Live chat nodes held in drain or maintenance by an operator.", held),
-	BR_C("lb_controller_rejected_members_total", "counter",
-	     "Members of mcs:node refused as invalid addresses (since the controller started).", rejected_total),
-	BR_C("lb_controller_redis_errors_total", "counter", "Failed Redis polls (since the controller started).",
-	     redis_errors_total),
-	BR_C("lb_controller_haproxy_errors_total", "counter",
-	     "Failed exchanges with HAProxy's admin socket (since the controller started).", haproxy_errors_total),
-	BR_C("lb_controller_actions_total", "counter",
-	     "Runtime API changes the controller made (add, drain, remove, ...).", actions_total),
-	BR_C("lb_controller_action_errors_total", "counter", "Runtime API changes HAProxy refused or that failed.",
-	     action_errors_total),
-	BR_C("lb_controller_removal_held", "gauge",
-	     "Chat nodes whose removal is held: more than MCS_MASS_REMOVAL_PCT vanished at once (0: none).",
-	     removal_held),
-	BR_C("lb_controller_notified_steps_total", "counter",
-	     "Reconcile steps started at once by a Redis keyspace notification (since the controller started).",
-	     notified_steps_total),
-	BR_C("lb_controller_cert_swaps_total", "counter",
-	     "Certificates swapped into HAProxy at run time (since the controller started).", cert_swaps_total),
-};
-#undef BR_C
+/* The series of controller.json's table (ctl_file.h), kind by kind: the page's order. */
+static void br_render_ctl_fields(const struct ctl_file *v, enum ctl_file_kind kind, struct expo_buf *b)
+{
+	for (size_t i = 0; i < ctl_file_n_fields; i++) {
+		const struct ctl_file_field *f = &ctl_file_fields[i];
+		if (f->kind == kind && f->metric != NULL)
+			br_single(b, f->metric, f->type, f->help, BR_U(ctl_file_number(v, f)));
+	}
+}
 
 static void br_render_ctl(const struct bridge_ctl_status *c, struct expo_buf *b)
 {
@@ -217,25 +197,15 @@ static void br_render_ctl(const struct bridge_ctl_status *c, struct expo_buf *b)
 		  BR_U((unsigned)c->up));
 	if (!c->up)
 		return;
-	br_single(b, "lb_controller_last_sync_timestamp_seconds", "gauge",
-		  "Unix time of the controller's last step that matched HAProxy to Redis (0: none yet).",
-		  BR_U((unsigned long long)c->last_sync));
-	br_single(b, "lb_controller_redis_up", "gauge", "1 if the controller's last Redis poll succeeded.",
-		  BR_U((unsigned)c->redis_ok));
-	br_single(b, "lb_controller_haproxy_up", "gauge", "1 if the controller's last exchange with HAProxy succeeded.",
-		  BR_U((unsigned)c->haproxy_ok));
-	br_single(b, "lb_controller_kept_on_empty", "gauge",
-		  "1 while mcs:node looks empty and the controller keeps every server.",
-		  BR_U((unsigned)c->kept_on_empty));
-	for (size_t i = 0; i < sizeof(br_ctl_families) / sizeof(br_ctl_families[0]); i++) {
-		const struct br_ctl_family *f = &br_ctl_families[i];
-		br_single(b, f->name, f->type, f->help, BR_U(*(const unsigned long long *)((const char *)c + f->offset)));
-	}
+	br_render_ctl_fields(&c->v, CTL_FILE_INT, b);
+	br_render_ctl_fields(&c->v, CTL_FILE_BOOL, b);
+	br_render_ctl_fields(&c->v, CTL_FILE_COUNT, b);
 	if (c->has_refused) {
 		expo_write_family(b, "lb_limit_refused_by_reason_total", "counter",
 				  "Client connections refused by the per-address limits, by reason; resets on an HAProxy reload.");
-		expo_write_u64(b, "lb_limit_refused_by_reason_total", "reason", "rate", c->refused_rate_total);
-		expo_write_u64(b, "lb_limit_refused_by_reason_total", "reason", "concurrency", c->refused_concurrency_total);
+		expo_write_u64(b, "lb_limit_refused_by_reason_total", "reason", "rate", (unsigned long long)c->v.refused_rate_total);
+		expo_write_u64(b, "lb_limit_refused_by_reason_total", "reason", "concurrency",
+			       (unsigned long long)c->v.refused_concurrency_total);
 	}
 }
 

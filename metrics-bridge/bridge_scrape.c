@@ -16,9 +16,11 @@
 #include "bridge_render.h"
 #include "bridge_stats.h"
 #include "expo.h"
+#include "hap_cmd.h"
 #include "hap_conn.h"
 #include "hap_stat.h"
 #include "log.h"
+#include "mono.h"
 
 struct bridge_scrape {
 	pthread_mutex_t lock;
@@ -35,13 +37,6 @@ struct bridge_scrape {
 	char cert_error[160];       /* last certificate problem, "" while readable */
 	size_t n_unlabelled;        /* last count of servers without a known address */
 };
-
-static long long bs_clock(clockid_t id)
-{
-	struct timespec ts;
-	clock_gettime(id, &ts);
-	return (long long)ts.tv_sec;
-}
 
 struct bridge_scrape *bridge_scrape_new(const struct bridge_scrape_opts *o)
 {
@@ -133,7 +128,10 @@ static int bs_read_states(struct bridge_scrape *s, struct hap_server_state **sta
 	char cmd[256], *reply, why[192];
 	*states = NULL;
 	*n = 0;
-	snprintf(cmd, sizeof(cmd), "show servers state %s", s->backend);
+	if (hap_cmd_show_servers_state(cmd, sizeof(cmd), s->backend) == -1) {
+		snprintf(err, errlen, "show servers state: backend name \"%.64s\" not valid", s->backend);
+		return -1;
+	}
 	if (bs_cmd(s, cmd, &reply, err, errlen) == -1)
 		return -1;
 	if (hap_servers_state_parse(reply, states, n, why, sizeof(why)) == -1)
@@ -224,7 +222,7 @@ static struct bridge_snapshot *bs_snapshot(struct bridge_scrape *s, struct bridg
 		log_warn("haproxy: %zu server(s) of %s without a known address, not exported", snap->n_unlabelled, s->backend);
 	s->n_unlabelled = snap->n_unlabelled;
 	/* Monotonic clock: a wall-clock step must not look like a new worker. */
-	long long mono = bs_clock(CLOCK_MONOTONIC);
+	long long mono = (long long)(mono_now_ms() / 1000u);
 	s->worker = bridge_mono_worker_id(snap->pid, mono - (long long)snap->uptime_s, s->worker);
 	if (bridge_mono_apply(s->mono_fe, s->mono_be, snap, s->worker, (time_t)mono, s->forget_s) == -1)
 		log_warn("out of memory: some counters exported raw this time");
@@ -279,7 +277,7 @@ int bridge_scrape_page(void *ctx, char **body, size_t *len)
 	struct expo_buf b = EXPO_BUF_INIT;
 	pthread_mutex_lock(&s->lock);
 	const struct bridge_snapshot *got = bs_snapshot(s, &snap);
-	if (bridge_ctl_read(s->ctl_path, bs_clock(CLOCK_REALTIME), s->stale_s, &ctl) == -1)
+	if (bridge_ctl_read(s->ctl_path, (long long)time(NULL), s->stale_s, &ctl) == -1)
 		bs_track(s->ctl_error, sizeof(s->ctl_error), s->ctl_path, ctl.why);
 	else
 		bs_track(s->ctl_error, sizeof(s->ctl_error), s->ctl_path, NULL);

@@ -41,23 +41,13 @@ static int bs_parse_ull(const char *text, unsigned long long *out)
 
 int bridge_stats_parse_info(const char *text, struct bridge_snapshot *s, char *err, size_t errlen)
 {
-	char value[64];
-	unsigned long long pid, uptime;
-	if (hap_info_get(text, "Pid", value, sizeof(value)) == -1 || bs_parse_ull(value, &pid) == -1 ||
-	    pid > 0x7fffffffull) {
-		snprintf(err, errlen, "show info: no numeric Pid");
+	struct hap_info info;
+	if (hap_info_parse(text, &info, err, errlen) == -1)
 		return -1;
-	}
-	if (hap_info_get(text, "Uptime_sec", value, sizeof(value)) == -1 || bs_parse_ull(value, &uptime) == -1) {
-		snprintf(err, errlen, "show info: no numeric Uptime_sec");
-		return -1;
-	}
-	s->pid = (long)pid;
-	s->uptime_s = uptime;
-	/* "Stopping" is absent from older versions: a live worker. */
-	s->stopping = hap_info_get(text, "Stopping", value, sizeof(value)) == 0 && strcmp(value, "1") == 0;
-	if (hap_info_get(text, "Version", s->version, sizeof(s->version)) == -1)
-		s->version[0] = '\0';
+	s->pid = info.pid;
+	s->uptime_s = info.uptime_s;
+	s->stopping = info.stopping;
+	snprintf(s->version, sizeof(s->version), "%s", info.version);
 	return 0;
 }
 
@@ -327,47 +317,14 @@ done:
 	return rc;
 }
 
-/* Reads "size:<n>, used:<n>" exactly as HAProxy prints it after the table's type. */
-static int bs_table_numbers(const char *p, const char *end, struct bridge_snapshot *s)
-{
-	char buf[96], *q;
-	size_t len = (size_t)(end - p);
-	if (len >= sizeof(buf))
-		return -1;
-	memcpy(buf, p, len);
-	buf[len] = '\0';
-	if (strncmp(buf, "size:", 5) != 0 || (q = strstr(buf, ", used:")) == NULL)
-		return -1;
-	*q = '\0';
-	return bs_parse_ull(buf + 5, &s->table_size) == -1 || bs_parse_ull(q + 7, &s->table_used) == -1 ? -1 : 0;
-}
-
 int bridge_stats_parse_table(const char *text, const char *table, struct bridge_snapshot *s, char *err, size_t errlen)
 {
-	static const char head[] = "# table: ", type[] = ", type: ";
-	size_t tlen = strlen(table);
-	s->table_found = 0;
-	s->table_size = s->table_used = 0;
-	for (const char *line = text, *end; *line != '\0'; line = end + 1) {
-		if ((end = strchr(line, '\n')) == NULL) {
-			snprintf(err, errlen, "show table: reply cut short");
-			return -1;
-		}
-		const char *name = line + sizeof(head) - 1;
-		if (strncmp(line, head, sizeof(head) - 1) != 0 || strncmp(name, table, tlen) != 0 ||
-		    strncmp(name + tlen, type, sizeof(type) - 1) != 0)
-			continue;
-		/* The type is one word ("ipv6", "string", ...), then ", size:". */
-		const char *nums = strstr(name + tlen + sizeof(type) - 1, ", ");
-		if (nums == NULL || nums > end || bs_table_numbers(nums + 2, end, s) == -1) {
-			snprintf(err, errlen, "show table: malformed line for %.64s", table);
-			s->table_size = s->table_used = 0;
-			return -1;
-		}
-		s->table_found = 1;
-		return 0;
-	}
-	return 0;
+	struct hap_table_use use;
+	int rc = hap_table_use_parse(text, table, &use, err, errlen);
+	s->table_found = use.found;
+	s->table_size = use.size;
+	s->table_used = use.used;
+	return rc;
 }
 
 int bridge_stats_parse_bwlim(const char *text, struct bridge_snapshot *s, char *err, size_t errlen)

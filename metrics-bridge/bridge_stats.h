@@ -53,8 +53,8 @@ struct bridge_snapshot {
 	size_t n_unlabelled;                /* servers skipped: no address known for them */
 };
 
-/* Reads Pid, Uptime_sec, Stopping and Version of a `show info` reply into s. Returns 0, or -1 with a
- * one-line reason in err when Pid or Uptime_sec is missing or not a number. */
+/* Reads Pid, Uptime_sec, Stopping and Version of a `show info` reply into s (hap_info_parse).
+ * Returns 0, or -1 with a one-line reason in err when Pid or Uptime_sec is missing or not a number. */
 int bridge_stats_parse_info(const char *text, struct bridge_snapshot *s, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
@@ -70,8 +70,7 @@ int bridge_stats_parse_stat(const char *csv, const char *frontend, const char *b
 			    const struct hap_server_state *states, size_t n_states, struct bridge_snapshot *s,
 			    char *err, size_t errlen) __attribute__((warn_unused_result));
 
-/* Reads the size and use of stick table `table` from a `show table` reply (one "# table: <name>,
- * type: <type>, size:<n>, used:<n>" line per table; the level-user socket prints no entries).
+/* Reads the size and use of stick table `table` from a `show table` reply (hap_table_use_parse).
  * Sets s->table_found (0 when the table is not listed: no limits configured), table_size and
  * table_used; leaves the rest of s alone. Returns 0, or -1 with a one-line reason in err when
  * the table's line is malformed or the reply is cut short (table_found is then 0). */

@@ -12,9 +12,8 @@
 #include "bridge_scrape.h"
 #include "cfg.h"
 #include "log.h"
+#include "names.h"
 
-#define BRIDGE_FRONTEND "mcs_tls"
-#define BRIDGE_BACKEND "mcs"
 #define BRIDGE_REQUEST_MAX 16384u /* request line + headers; /metrics needs a few hundred bytes */
 #define BRIDGE_MAX_CONNECTIONS 64u
 
@@ -83,10 +82,10 @@ static const struct cfg_var bridge_vars[] = {
 static int bridge_run(const sigset_t *stop_signals)
 {
 	char stats[512], status[512], cert[512], err[256];
-	snprintf(stats, sizeof(stats), "%s/stats.sock", conf.run_dir);
-	snprintf(status, sizeof(status), "%s/controller.json", conf.run_dir);
-	snprintf(cert, sizeof(cert), "%s/server.cert", conf.tls_dir);
-	struct bridge_scrape_opts so = {stats, status, BRIDGE_FRONTEND, BRIDGE_BACKEND, (unsigned)conf.scrape_timeout_ms,
+	snprintf(stats, sizeof(stats), "%s/" MCS_STATS_SOCK, conf.run_dir);
+	snprintf(status, sizeof(status), "%s/" MCS_STATUS_FILE, conf.run_dir);
+	snprintf(cert, sizeof(cert), "%s/" MCS_TLS_CERT, conf.tls_dir);
+	struct bridge_scrape_opts so = {stats, status, MCS_FRONTEND, MCS_BACKEND, (unsigned)conf.scrape_timeout_ms,
 					conf.stale_s, conf.forget_s, conf.tls_dir[0] != '\0' ? cert : NULL,
 					MCS_VERSION, OpenSSL_version(OPENSSL_VERSION_STRING)};
 	struct bridge_scrape *scrape = bridge_scrape_new(&so);

@@ -17,9 +17,8 @@
 
 #include "hap_conn.h"
 #include "hap_stat.h"
+#include "names.h"
 
-#define ST_FRONTEND "mcs_tls"
-#define ST_BACKEND "mcs"
 
 static void st_set_err(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void st_set_err(char *buf, size_t len, const char *fmt, ...)
@@ -40,14 +39,17 @@ const char *st_state_name(enum st_node_state s)
 
 static int st_info(struct hap_conn *c, struct st_facts *f)
 {
-	char *reply = NULL, v[32];
+	char *reply = NULL, why[128];
+	struct hap_info hi;
 	if (hap_conn_cmd(c, "show info", &reply) == -1) {
 		st_set_err(f->hap_error, sizeof(f->hap_error), "%s", hap_conn_errstr(c));
 		free(reply);
 		return -1;
 	}
-	f->hap_pid = hap_info_get(reply, "Pid", v, sizeof(v)) == 0 ? strtol(v, NULL, 10) : 0;
-	f->uptime_s = hap_info_get(reply, "Uptime_sec", v, sizeof(v)) == 0 ? strtoull(v, NULL, 10) : 0;
+	/* A reply without them still shows the rest: 0 means unknown. */
+	int known = hap_info_parse(reply, &hi, why, sizeof(why)) == 0;
+	f->hap_pid = known ? hi.pid : 0;
+	f->uptime_s = known ? hi.uptime_s : 0;
 	free(reply);
 	return 0;
 }
@@ -191,7 +193,7 @@ static int st_stats(struct hap_conn *c, struct st_facts *f)
 	size_t nss = 0;
 	struct hap_csv *t = NULL;
 	int rc = -1;
-	if (hap_conn_cmd(c, "show stat", &stat) == -1 || hap_conn_cmd(c, "show servers state " ST_BACKEND, &state) == -1) {
+	if (hap_conn_cmd(c, "show stat", &stat) == -1 || hap_conn_cmd(c, "show servers state " MCS_BACKEND, &state) == -1) {
 		st_set_err(f->hap_error, sizeof(f->hap_error), "%s", hap_conn_errstr(c));
 		goto out;
 	}
@@ -208,11 +210,11 @@ static int st_stats(struct hap_conn *c, struct st_facts *f)
 		const char *px = hap_csv_get(t, i, c_px), *sv = hap_csv_get(t, i, c_sv);
 		if (px == NULL || sv == NULL)
 			continue;
-		if (strcmp(px, ST_FRONTEND) == 0 && strcmp(sv, "FRONTEND") == 0) {
+		if (strcmp(px, MCS_FRONTEND) == 0 && strcmp(sv, "FRONTEND") == 0) {
 			if (hap_csv_get_u64(t, i, hap_csv_col(t, "scur"), &f->clients) == -1 ||
 			    hap_csv_get_u64(t, i, hap_csv_col(t, "slim"), &f->client_limit) == -1)
 				f->clients = f->client_limit = 0;
-		} else if (strcmp(px, ST_BACKEND) == 0 && strcmp(sv, "BACKEND") != 0) {
+		} else if (strcmp(px, MCS_BACKEND) == 0 && strcmp(sv, "BACKEND") != 0) {
 			st_node_from(t, i, ss, nss, &f->nodes[f->n_nodes++]);
 		}
 	}
@@ -268,7 +270,7 @@ out:
 static void st_controller(const char *run_dir, struct st_facts *f)
 {
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/controller.json", run_dir);
+	snprintf(path, sizeof(path), "%s/" MCS_STATUS_FILE, run_dir);
 	FILE *fp = fopen(path, "r");
 	struct stat sb;
 	f->ctl = ST_CTL_MISSING;
@@ -296,7 +298,7 @@ void st_gather(const char *run_dir, int timeout_ms, struct st_facts *f)
 	char sock[4096];
 	memset(f, 0, sizeof(*f));
 	f->now = time(NULL);
-	snprintf(sock, sizeof(sock), "%s/stats.sock", run_dir);
+	snprintf(sock, sizeof(sock), "%s/" MCS_STATS_SOCK, run_dir);
 	struct hap_conn *c = hap_conn_new(sock, timeout_ms);
 	if (c == NULL)
 		st_set_err(f->hap_error, sizeof(f->hap_error), "%s: not a usable socket path", sock);

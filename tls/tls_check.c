@@ -15,6 +15,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "afile.h"
+
 struct tls_pair {
 	STACK_OF(X509) *chain; /* leaf first; owned */
 	EVP_PKEY *key;         /* owned */
@@ -370,70 +372,6 @@ fail:
 	return NULL;
 }
 
-static int tls_fd_write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Creates tmp with mode 0600. The name holds our pid, so an existing one is a leftover of a
- * crashed run with the same pid (common in containers): remove it once and retry. */
-static int tls_tmp_create(const char *tmp)
-{
-	int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
-	int fd = open(tmp, flags, 0600);
-	if (fd == -1 && errno == EEXIST && unlink(tmp) == 0)
-		fd = open(tmp, flags, 0600);
-	/* The umask may only remove bits, but be explicit about the mode HAProxy's key gets. */
-	if (fd != -1 && fchmod(fd, 0600) == -1) {
-		int saved = errno;
-		close(fd);
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	return fd;
-}
-
-/* Replaces out_path with data through tmp, fsync and rename, so a reader sees the old file or
- * the whole new one. The directory is not fsynced: the file is rebuilt at every start. */
-static int tls_file_replace(const char *out_path, const char *data, size_t len, char *err, size_t errlen)
-{
-	char tmp[4096];
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", out_path, (long)getpid()) >= sizeof(tmp)) {
-		snprintf(err, errlen, "combined PEM %s: path too long", out_path);
-		return -1;
-	}
-	int fd = tls_tmp_create(tmp);
-	if (fd == -1) {
-		snprintf(err, errlen, "combined PEM %s: cannot create %s: %s", out_path, tmp, strerror(errno));
-		return -1;
-	}
-	const char *step = "write";
-	if (tls_fd_write_all(fd, data, len) == -1 || (step = "fsync", fsync(fd) == -1))
-		goto fail;
-	step = "close";
-	int rc = close(fd);
-	fd = -1;
-	if (rc == -1 || (step = "rename", rename(tmp, out_path) == -1))
-		goto fail;
-	return 0;
-fail:
-	snprintf(err, errlen, "combined PEM %s: cannot %s %s: %s", out_path, step, tmp, strerror(errno));
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	return -1;
-}
-
 static int tls_pair_write(const struct tls_pair *pair, const char *out_path, char *err, size_t errlen)
 {
 	BIO *bio = tls_pair_to_pem(pair);
@@ -443,7 +381,11 @@ static int tls_pair_write(const struct tls_pair *pair, const char *out_path, cha
 	}
 	char *data;
 	long len = BIO_get_mem_data(bio, &data);
-	int ret = tls_file_replace(out_path, data, (size_t)len, err, errlen);
+	/* Synced: HAProxy may load it at any moment, and a reload after a crash must find it whole. */
+	char why[4096 + 128];
+	int ret = afile_write(out_path, data, (size_t)len, 0600, AFILE_SYNC | AFILE_PRIVATE, why, sizeof(why));
+	if (ret == -1)
+		snprintf(err, errlen, "combined PEM %s: %s", out_path, why);
 	BIO_free(bio); /* a memory BIO clears its buffer on free */
 	return ret;
 }

@@ -6,8 +6,7 @@
 
 #include "agent.h"
 #include "hap_cmd.h"
-
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+#include "unit.h"
 
 static const char name100[] = "n123456789n123456789n123456789n123456789n123456789"
 			      "n123456789n123456789n123456789n123456789n123456789";
@@ -140,9 +139,5 @@ int main(void)
 	tcase_add_loop_test(tc, test_answer_valid, 0, (int)N_ELEMS(answers));
 	tcase_add_test(tc, test_answer_length);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(s);
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "agent_policy.h"
+#include "unit.h"
 
 static const struct {
 	const char *text;
@@ -90,14 +91,10 @@ int main(void)
 {
 	Suite *s = suite_create("agent_policy");
 	TCase *tc = tcase_create("agent_policy");
-	tcase_add_loop_test(tc, test_override_parse, 0, sizeof(overrides) / sizeof(overrides[0]));
+	tcase_add_loop_test(tc, test_override_parse, 0, N_ELEMS(overrides));
 	tcase_add_test(tc, test_override_nul);
-	tcase_add_loop_test(tc, test_answer, 0, sizeof(answers) / sizeof(answers[0]));
+	tcase_add_loop_test(tc, test_answer, 0, N_ELEMS(answers));
 	tcase_add_test(tc, test_answer_no_warmup);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(s);
 }

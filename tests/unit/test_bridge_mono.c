@@ -7,8 +7,7 @@
 
 #include "bridge_mono.h"
 #include "bridge_stats.h"
-
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+#include "unit.h"
 
 /* Updates a 1-counter series and returns the exported value. */
 static unsigned long long up1(struct bridge_mono *m, const char *key, unsigned long long instance,
@@ -286,9 +285,5 @@ static Suite *bridge_mono_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(bridge_mono_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(bridge_mono_suite());
 }

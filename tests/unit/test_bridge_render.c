@@ -12,26 +12,9 @@
 #include "bridge_stats.h"
 #include "expo.h"
 #include "hap_stat.h"
+#include "unit.h"
 
 static char err[256];
-
-static char *fixture(const char *name)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", FIXTURES_DIR, name);
-	FILE *f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	long len = ftell(f);
-	ck_assert_int_ge(len, 0);
-	rewind(f);
-	char *text = malloc((size_t)len + 1);
-	ck_assert_ptr_nonnull(text);
-	ck_assert_uint_eq(fread(text, 1, (size_t)len, f), (size_t)len);
-	text[len] = '\0';
-	fclose(f);
-	return text;
-}
 
 /* The captured gateway (see test_bridge_stats.c), counters through bridge_mono. */
 static void captured_snapshot(struct bridge_snapshot *s)
@@ -205,8 +188,9 @@ END_TEST
 
 START_TEST(test_controller_up_series)
 {
-	struct bridge_ctl_status c = {.up = 1, .time = 1764180000, .last_sync = 1764179999, .redis_ok = 0,
-				      .haproxy_ok = 1, .live_nodes = 3, .rejected_total = 5, .redis_errors_total = 6};
+	struct bridge_ctl_status c = {.up = 1,
+				      .v = {.time = 1764180000, .last_sync = 1764179999, .redis_ok = 0, .haproxy_ok = 1,
+					    .live_nodes = 3, .rejected_members_total = 5, .redis_errors_total = 6}};
 	char *text = render(NULL, &c);
 	assert_well_formed(text);
 	assert_line(text, "lb_controller_up 1");
@@ -220,9 +204,9 @@ START_TEST(test_controller_up_series)
 	ck_assert_ptr_null(strstr(text, "lb_limit_refused_by_reason_total"));
 	free(text);
 	c.has_refused = 1;
-	c.refused_rate_total = 4;
-	c.refused_concurrency_total = 1;
-	c.removal_held = 2;
+	c.v.refused_rate_total = 4;
+	c.v.refused_concurrency_total = 1;
+	c.v.removal_held = 2;
 	text = render(NULL, &c);
 	assert_well_formed(text);
 	assert_line(text, "lb_limit_refused_by_reason_total{reason=\"rate\"} 4");
@@ -338,9 +322,5 @@ static Suite *bridge_render_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(bridge_render_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(bridge_render_suite());
 }

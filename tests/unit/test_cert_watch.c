@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cert_watch.h"
+#include "unit.h"
 
 #define SETTLE 300
 
@@ -93,9 +94,5 @@ int main(void)
 	tcase_add_test(tc, test_refused_not_retried);
 	tcase_add_test(tc, test_nothing_applied);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(s);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "unit.h"
 
 #define SENTINEL 4242ul
 
@@ -90,7 +91,7 @@ END_TEST
 START_TEST(test_uint_message_one_line)
 {
 	static const char *const texts[] = {"100\n", "1\nMCS_UT_MS: fine", "\r\n"};
-	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+	for (size_t i = 0; i < N_ELEMS(texts); i++) {
 		char err[256] = "";
 		ck_assert_int_eq(cfg_set(&ms_var, texts[i], err, sizeof(err)), -1);
 		ck_assert_msg(strpbrk(err, "\r\n") == NULL, "message for value %zu has a line break: %s", i, err);
@@ -162,7 +163,7 @@ static const struct cfg_var table[] = {
 	{"MCS_UT_COUNT", CFG_UINT, "3", 1, 100, "checks", "failed checks", &t_count, NULL, NULL},
 	{"MCS_UT_EMPTY", CFG_STR, "", 0, 0, NULL, "may be empty", &t_empty, NULL, NULL},
 };
-#define NTABLE (sizeof(table) / sizeof(table[0]))
+#define NTABLE N_ELEMS(table)
 
 static void env_setup(void)
 {
@@ -278,7 +279,7 @@ START_TEST(test_print_help)
 		"  MCS_UT_COUNT               failed checks (default: 3; 1 to 100 checks)\n",
 		"  MCS_UT_EMPTY               may be empty (default: empty)\n",
 	};
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+	for (size_t i = 0; i < N_ELEMS(lines); i++)
 		ck_assert_msg(strstr(text, lines[i]) != NULL, "missing line %s in:\n%s", lines[i], text);
 	free(text);
 }
@@ -376,28 +377,24 @@ static Suite *cfg_suite(void)
 {
 	Suite *s = suite_create("cfg");
 	TCase *tc = tcase_create("set");
-	tcase_add_loop_test(tc, test_uint, 0, sizeof(uints) / sizeof(uints[0]));
+	tcase_add_loop_test(tc, test_uint, 0, N_ELEMS(uints));
 	tcase_add_test(tc, test_uint_long_text);
 	tcase_add_test(tc, test_uint_message_one_line);
-	tcase_add_loop_test(tc, test_str, 0, sizeof(strs) / sizeof(strs[0]));
+	tcase_add_loop_test(tc, test_str, 0, N_ELEMS(strs));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("load");
 	tcase_add_checked_fixture(tc, env_setup, env_teardown);
-	tcase_add_loop_test(tc, test_load, 0, sizeof(loads) / sizeof(loads[0]));
+	tcase_add_loop_test(tc, test_load, 0, N_ELEMS(loads));
 	tcase_add_test(tc, test_load_bad_default);
 	tcase_add_test(tc, test_print_effective);
 	tcase_add_test(tc, test_print_help);
 	tcase_add_test(tc, test_free);
-	tcase_add_loop_test(tc, test_main, 0, sizeof(mains) / sizeof(mains[0]));
+	tcase_add_loop_test(tc, test_main, 0, N_ELEMS(mains));
 	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(cfg_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(cfg_suite());
 }

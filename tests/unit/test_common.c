@@ -10,6 +10,7 @@
 #include "afile.h"
 #include "fmt.h"
 #include "vec.h"
+#include "unit.h"
 
 static void read_all(const char *path, char *buf, size_t len)
 {
@@ -40,6 +41,45 @@ START_TEST(test_write_replaces)
 	ck_assert_int_eq(afile_write(missing, "x", 1, 0600, AFILE_SYNC, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "/no/f.tmp"));
 	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/* A secret's file: exactly its mode whatever the umask, through a temporary file of this
+ * process's own that a leftover link cannot redirect. */
+START_TEST(test_write_private)
+{
+	char dir[] = "/tmp/afile-XXXXXX", path[64], tmp[96], decoy[80], err[256], buf[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/key.pem", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	snprintf(decoy, sizeof(decoy), "%s/decoy", dir);
+	FILE *f = fopen(decoy, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("decoy", f);
+	fclose(f);
+	ck_assert_int_eq(symlink(decoy, tmp), 0); /* a leftover, or a trap */
+	mode_t old = umask(0777);
+	int rc = afile_write(path, "secret", 6, 0600, AFILE_SYNC | AFILE_PRIVATE, err, sizeof(err));
+	umask(old);
+	ck_assert_msg(rc == 0, "%s", err);
+	read_all(path, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "secret");
+	read_all(decoy, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "decoy");
+	struct stat st;
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(access(tmp, F_OK), -1);
+	/* Without the flag the umask applies, as for any file. */
+	old = umask(0077);
+	ck_assert_int_eq(afile_write(path, "x", 1, 0644, 0, err, sizeof(err)), 0);
+	umask(old);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	unlink(path);
+	unlink(decoy);
 	rmdir(dir);
 }
 END_TEST
@@ -81,11 +121,8 @@ int main(void)
 	TCase *tc = tcase_create("common");
 	tcase_add_test(tc, test_fmt_whole_or_nothing);
 	tcase_add_test(tc, test_write_replaces);
+	tcase_add_test(tc, test_write_private);
 	tcase_add_test(tc, test_vec_grow);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(s);
 }

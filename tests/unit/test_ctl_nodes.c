@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ctl_nodes.h"
+#include "unit.h"
 
 static void live(struct node_addr *v, const char *const *names, size_t n)
 {
@@ -45,9 +46,5 @@ int main(void)
 	TCase *tc = tcase_create("ctl_nodes");
 	tcase_add_test(tc, test_update_keeps_and_drops);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(s);
 }

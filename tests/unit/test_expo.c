@@ -7,8 +7,7 @@
 #include <string.h>
 
 #include "expo.h"
-
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+#include "unit.h"
 
 /* Takes the text out of b and compares it with want. */
 static void assert_text(struct expo_buf *b, const char *want)
@@ -196,9 +195,5 @@ static Suite *expo_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(expo_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(expo_suite());
 }

@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "hap_cmd.h"
-
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+#include "unit.h"
 
 static const char name100[] = "n123456789n123456789n123456789n123456789n123456789"
 			      "n123456789n123456789n123456789n123456789n123456789";
@@ -435,7 +434,7 @@ START_TEST(test_shutdown_session)
 	ck_assert_str_eq(buf, "shutdown session 0x55d0c1a0f0e0");
 	static const char *const bad[] = {NULL, "", "0x", "55d0", "0x55d0;show info", "0x55 d0", "0xg1",
 					  "0x123456789012345678901", "0X55"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < N_ELEMS(bad); i++) {
 		memset(buf, 'x', sizeof(buf));
 		ck_assert_int_eq(hap_cmd_shutdown_session(buf, sizeof(buf), bad[i]), -1);
 		ck_assert_str_eq(buf, "");
@@ -468,9 +467,5 @@ static Suite *hap_cmd_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(hap_cmd_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(hap_cmd_suite());
 }

@@ -6,29 +6,9 @@
 #include <string.h>
 
 #include "hap_stat.h"
-
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+#include "unit.h"
 
 static char err[256];
-
-/* Reads tests/fixtures/<name> whole; the caller frees. */
-static char *fixture(const char *name)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", FIXTURES_DIR, name);
-	FILE *f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	long len = ftell(f);
-	ck_assert_int_ge(len, 0);
-	rewind(f);
-	char *text = malloc((size_t)len + 1);
-	ck_assert_ptr_nonnull(text);
-	ck_assert_uint_eq(fread(text, 1, (size_t)len, f), (size_t)len);
-	text[len] = '\0';
-	fclose(f);
-	return text;
-}
 
 /* Every message is one line. */
 static void assert_err_has(const char *want)
@@ -436,6 +416,79 @@ START_TEST(test_info_truncated)
 }
 END_TEST
 
+/* The worker's identity from a captured reply, an old worker, and replies without it. */
+START_TEST(test_info_parse)
+{
+	char *text = fixture("bridge_info.txt");
+	struct hap_info info;
+	ck_assert_msg(hap_info_parse(text, &info, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(info.pid, 12984);
+	ck_assert_uint_eq(info.uptime_s, 2);
+	ck_assert_int_eq(info.stopping, 0);
+	ck_assert_str_eq(info.version, "2.6.12-1+deb12u4");
+	char *p = strstr(text, "Stopping: 0");
+	ck_assert_ptr_nonnull(p);
+	p[10] = '1';
+	ck_assert_int_eq(hap_info_parse(text, &info, err, sizeof(err)), 0);
+	ck_assert_int_eq(info.stopping, 1);
+	p = strstr(text, "Pid: 12984");
+	ck_assert_ptr_nonnull(p);
+	p[5] = 'x';
+	ck_assert_int_eq(hap_info_parse(text, &info, err, sizeof(err)), -1);
+	assert_err_has("Pid");
+	ck_assert_int_eq(hap_info_parse("Pid: 2147483648\nUptime_sec: 1\n", &info, err, sizeof(err)), -1);
+	assert_err_has("Pid");
+	ck_assert_int_eq(hap_info_parse("Pid: 7\nUptime_sec: -1\n", &info, err, sizeof(err)), -1);
+	assert_err_has("Uptime_sec");
+	ck_assert_int_eq(hap_info_parse("Pid: 7\nUptime_sec: 3\n", &info, err, sizeof(err)), 0);
+	ck_assert_int_eq(info.stopping, 0); /* absent: a live worker */
+	ck_assert_str_eq(info.version, "");
+	ck_assert_int_eq(hap_info_parse("", &info, err, sizeof(err)), -1);
+	free(text);
+}
+END_TEST
+
+/* `show table` replies as HAProxy 2.6.12 writes them: level user (sizes only), level admin
+ * (entries follow the header line), several tables, none. */
+static const struct {
+	const char *reply;
+	int rc, found;
+	unsigned long long size, used;
+} tables[] = {
+	{"# table: mcs_tls, type: ipv6, size:100000, used:3\n\n", 0, 1, 100000, 3},
+	{"# table: mcs_tls, type: ipv6, size:1000, used:2\n"
+	 "# contents not dumped due to insufficient privileges\n\n", 0, 1, 1000, 2},
+	{"# table: mcs_tls, type: ipv6, size:100000, used:2\n"
+	 "0x5565868ebfb0: key=::ffff:127.0.0.2 use=0 exp=599831 gpt0=0 gpc0=3 conn_rate(10000)=8 conn_cur=0 gpc1=0\n"
+	 "0x5565868ebd10: key=::ffff:127.0.0.3 use=1 exp=599984 gpt0=0 gpc0=0 conn_rate(10000)=2 conn_cur=1 gpc1=0\n\n",
+	 0, 1, 100000, 2},
+	{"# table: other, type: ip, size:204800, used:171454\n"
+	 "# table: mcs_tls_x, type: ipv6, size:5, used:5\n"
+	 "# table: mcs_tls, type: ipv6, size:204800, used:0\n\n", 0, 1, 204800, 0},
+	{"# table: other, type: ip, size:204800, used:1\n\n", 0, 0, 0, 0}, /* limits not configured */
+	{"\n", 0, 0, 0, 0},
+	{"", 0, 0, 0, 0},
+	{"# table: mcs_tls, type: ipv6, size:100000, used:3", -1, 0, 0, 0},      /* cut short */
+	{"# table: mcs_tls, type: ipv6, size:100000, used:\n\n", -1, 0, 0, 0},
+	{"# table: mcs_tls, type: ipv6, size:-1, used:3\n\n", -1, 0, 0, 0},
+	{"# table: mcs_tls, type: ipv6, used:3\n\n", -1, 0, 0, 0},
+	{"# table: mcs_tls, type: ipv6, size:100000, used:3 more\n\n", -1, 0, 0, 0},
+	{"# table: mcs_tls, type: ipv6\n, size:1, used:1\n\n", -1, 0, 0, 0},
+};
+
+START_TEST(test_table_use)
+{
+	struct hap_table_use use = {1, 77, 7};
+	err[0] = '\0';
+	ck_assert_int_eq(hap_table_use_parse(tables[_i].reply, "mcs_tls", &use, err, sizeof(err)), tables[_i].rc);
+	ck_assert_int_eq(use.found, tables[_i].found);
+	ck_assert_uint_eq(use.size, tables[_i].size);
+	ck_assert_uint_eq(use.used, tables[_i].used);
+	if (tables[_i].rc == -1)
+		ck_assert_msg(err[0] != '\0' && strchr(err, '\n') == NULL, "err \"%s\"", err);
+}
+END_TEST
+
 START_TEST(test_table_gpc0)
 {
 	const char *text = "# table: mcs_refused, type: integer, size:2, used:2\n"
@@ -514,6 +567,8 @@ static Suite *hap_stat_suite(void)
 	tc = tcase_create("show_info");
 	tcase_add_loop_test(tc, test_info, 0, (int)N_ELEMS(info_cases));
 	tcase_add_test(tc, test_info_truncated);
+	tcase_add_test(tc, test_info_parse);
+	tcase_add_loop_test(tc, test_table_use, 0, (int)N_ELEMS(tables));
 	tcase_add_test(tc, test_table_gpc0);
 	suite_add_tcase(s, tc);
 	return s;
@@ -521,9 +576,5 @@ static Suite *hap_stat_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(hap_stat_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(hap_stat_suite());
 }

@@ -10,6 +10,7 @@
 
 #include "loop.h"
 #include "mono.h"
+#include "unit.h"
 
 struct trace {
 	char log[64]; /* one letter per callback, in call order */
@@ -273,9 +274,5 @@ int main(void)
 	tcase_add_test(tc, test_run_until_stop);
 	tcase_add_test(tc, test_failing_poll_does_not_spin);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(s);
 }

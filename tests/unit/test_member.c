@@ -8,6 +8,7 @@
 
 #include "member.h"
 #include "redis_src.h"
+#include "unit.h"
 
 #define LEN_STR ((size_t)-1) /* table marker: the length is strlen(text) */
 
@@ -174,7 +175,7 @@ START_TEST(test_parse_same_name)
 		"[2001:db8::a:1]:7000", "[2001:DB8::A:1]:7000", "[2001:db8:0::a:1]:7000",
 		"[2001:0db8:0000:0000:0000:0000:000a:0001]:7000",
 	};
-	for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+	for (size_t i = 0; i < N_ELEMS(spellings); i++) {
 		struct node_addr n;
 		char err[128];
 		ck_assert_int_eq(member_parse(spellings[i], strlen(spellings[i]), &n, err, sizeof(err)), 0);
@@ -283,7 +284,7 @@ START_TEST(test_node_list_sort_unique)
 		 {"1.2.3.4:80", "2001:db8::1:80", NULL}},
 		{{"10.0.0.1:81", "10.0.0.1:8", "10.0.0.1:80", NULL}, {"10.0.0.1:8", "10.0.0.1:80", "10.0.0.1:81", NULL}},
 	};
-	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+	for (size_t c = 0; c < N_ELEMS(cases); c++) {
 		struct node_list l = {0};
 		for (size_t i = 0; cases[c].in[i] != NULL; i++)
 			list_add(&l, cases[c].in[i]);
@@ -351,13 +352,13 @@ static Suite *member_suite(void)
 {
 	Suite *s = suite_create("member");
 	TCase *tc = tcase_create("parse");
-	tcase_add_loop_test(tc, test_parse_valid, 0, sizeof(valid) / sizeof(valid[0]));
-	tcase_add_loop_test(tc, test_parse_invalid, 0, sizeof(invalid) / sizeof(invalid[0]));
+	tcase_add_loop_test(tc, test_parse_valid, 0, N_ELEMS(valid));
+	tcase_add_loop_test(tc, test_parse_invalid, 0, N_ELEMS(invalid));
 	tcase_add_test(tc, test_parse_small_err);
 	tcase_add_test(tc, test_parse_same_name);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("quote");
-	tcase_add_loop_test(tc, test_quote, 0, sizeof(quotes) / sizeof(quotes[0]));
+	tcase_add_loop_test(tc, test_quote, 0, N_ELEMS(quotes));
 	tcase_add_test(tc, test_quote_all_sizes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("node_list");
@@ -370,9 +371,5 @@ static Suite *member_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(member_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(member_suite());
 }

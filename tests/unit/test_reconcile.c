@@ -8,16 +8,17 @@
 
 #include "reconcile.h"
 #include "redis_src.h"
+#include "unit.h"
 
 #define MAXN 8
 #define MAXSTEPS 6
 
 /* HAProxy states as `show servers state` gives them. */
-#define UP 0u, REC_CHECK_ENABLED            /* ready, checks on */
-#define DRAINED REC_ADMIN_FDRAIN, REC_CHECK_ENABLED
-#define MAINT REC_ADMIN_FMAINT, REC_CHECK_ENABLED
-#define MAINT_DRAINED (REC_ADMIN_FMAINT | REC_ADMIN_FDRAIN), REC_CHECK_ENABLED
-#define ADDED REC_ADMIN_FMAINT, 0u          /* "add server" done, nothing after */
+#define UP 0u, HAP_CHK_ST_ENABLED            /* ready, checks on */
+#define DRAINED HAP_ADMF_FDRAIN, HAP_CHK_ST_ENABLED
+#define MAINT HAP_ADMF_FMAINT, HAP_CHK_ST_ENABLED
+#define MAINT_DRAINED (HAP_ADMF_FMAINT | HAP_ADMF_FDRAIN), HAP_CHK_ST_ENABLED
+#define ADDED HAP_ADMF_FMAINT, 0u          /* "add server" done, nothing after */
 #define ADDED_READY 0u, 0u                  /* add and "set state ready" done, checks still off */
 
 #define A "10.0.0.1:7000"
@@ -345,7 +346,7 @@ START_TEST(test_many)
 	for (unsigned i = 0; i < N; i++) {
 		snprintf(servers[i].name, sizeof(servers[i].name), "10.1.%u.%u:80", i / 200, 1 + i % 200);
 		servers[i].id = i + 1;
-		servers[i].check_state = REC_CHECK_ENABLED;
+		servers[i].check_state = HAP_CHK_ST_ENABLED;
 		servers[i].scur = 1;
 	}
 	live_load((const char *const[]){"10.9.9.9:80", NULL}, &live);
@@ -366,7 +367,7 @@ START_TEST(test_many)
 	}
 	ck_assert_uint_eq(adds, 1);
 	for (unsigned i = 0; i < N; i++)
-		servers[i].admin_state = REC_ADMIN_FDRAIN;
+		servers[i].admin_state = HAP_ADMF_FDRAIN;
 	in.now_ms = 1500;
 	ck_assert_int_eq(reconcile_plan(&in, &mem, &plan), 0);
 	ck_assert_uint_eq(plan.n, N + 1);
@@ -385,9 +386,9 @@ START_TEST(test_memory_forget)
 	struct rec_memory mem = {0};
 	struct rec_plan plan = {0};
 	struct rec_server servers[3] = {
-		{.name = A, .id = 1, .check_state = REC_CHECK_ENABLED},
-		{.name = B, .id = 2, .check_state = REC_CHECK_ENABLED},
-		{.name = C, .id = 3, .check_state = REC_CHECK_ENABLED},
+		{.name = A, .id = 1, .check_state = HAP_CHK_ST_ENABLED},
+		{.name = B, .id = 2, .check_state = HAP_CHK_ST_ENABLED},
+		{.name = C, .id = 3, .check_state = HAP_CHK_ST_ENABLED},
 	};
 	struct node_list live = {0};
 	live_load((const char *const[]){D, NULL}, &live);
@@ -425,7 +426,7 @@ static void plan_step(const char *const *live_names, const long long *scur, cons
 		snprintf(servers[i].name, sizeof(servers[i].name), "%s", names[i]);
 		servers[i].id = i + 1;
 		servers[i].admin_state = admin ? admin[i] : 0;
-		servers[i].check_state = REC_CHECK_ENABLED;
+		servers[i].check_state = HAP_CHK_ST_ENABLED;
 		servers[i].scur = scur ? scur[i] : 0;
 	}
 	live_load(live_names, &live);
@@ -485,7 +486,7 @@ START_TEST(test_drain_spread)
 	struct rec_input in = {.drain_timeout_ms = 10000, .drain_spread_ms = 5000, .step_ms = 1000,
 			       .mass_removal_pct = 100};
 	const char *abc[] = {A, B, C, NULL};
-	unsigned drained[4] = {0, 0, 0, REC_ADMIN_FDRAIN};
+	unsigned drained[4] = {0, 0, 0, HAP_ADMF_FDRAIN};
 	long long scur[4] = {0, 0, 0, 10};
 	plan_step(abc, scur, NULL, 1000, &in, &mem, &plan);
 	ck_assert_uint_eq(plan.n, 1);
@@ -511,8 +512,8 @@ START_TEST(test_drain_spread)
 END_TEST
 
 /* The agent runs only while it has something to say: one live server per case, agent on 5555. */
-#define AG_CONF REC_CHECK_CONFIGURED
-#define AG_ON (REC_CHECK_CONFIGURED | REC_CHECK_ENABLED)
+#define AG_CONF HAP_CHK_ST_CONFIGURED
+#define AG_ON (HAP_CHK_ST_CONFIGURED | HAP_CHK_ST_ENABLED)
 static const struct {
 	const char *title;
 	int wanted;                   /* agent_wanted of the node */
@@ -544,7 +545,7 @@ START_TEST(test_agent_plan)
 	struct node_list live = {0};
 	const char *members[] = {A, NULL};
 	live_load(members, &live);
-	struct rec_server srv = {.id = 1, .check_state = REC_CHECK_ENABLED, .scur = -1};
+	struct rec_server srv = {.id = 1, .check_state = HAP_CHK_ST_ENABLED, .scur = -1};
 	snprintf(srv.name, sizeof(srv.name), "%s", A);
 	srv.agent_state = agent_cases[_i].agent_state;
 	srv.agent_port = agent_cases[_i].agent_port;
@@ -582,9 +583,9 @@ START_TEST(test_settling)
 	struct node_list live = {0};
 	const char *members[] = {A, C, NULL};
 	live_load(members, &live);
-	struct rec_server srv[3] = {{.id = 1, .check_state = REC_CHECK_ENABLED, .scur = -1},
-				    {.id = 2, .check_state = REC_CHECK_ENABLED, .scur = -1},
-				    {.id = 4, .admin_state = REC_ADMIN_FDRAIN, .check_state = REC_CHECK_ENABLED, .scur = 0}};
+	struct rec_server srv[3] = {{.id = 1, .check_state = HAP_CHK_ST_ENABLED, .scur = -1},
+				    {.id = 2, .check_state = HAP_CHK_ST_ENABLED, .scur = -1},
+				    {.id = 4, .admin_state = HAP_ADMF_FDRAIN, .check_state = HAP_CHK_ST_ENABLED, .scur = 0}};
 	snprintf(srv[0].name, sizeof(srv[0].name), "%s", A);
 	snprintf(srv[1].name, sizeof(srv[1].name), "%s", B); /* missing: not re-registered yet */
 	snprintf(srv[2].name, sizeof(srv[2].name), "%s", D); /* drained by us before Redis went */
@@ -647,7 +648,7 @@ START_TEST(test_kind_names)
 		{REC_ADD, "add"},   {REC_READY, "ready"},   {REC_ENABLE_HEALTH, "enable-health"},
 		{REC_DRAIN, "drain"}, {REC_REMOVE, "remove"}, {REC_DISABLE_AGENT, "disable-agent"}, {REC_SHED, "shed"},
 	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (size_t i = 0; i < N_ELEMS(names); i++)
 		ck_assert_str_eq(rec_kind_name(names[i].kind), names[i].name);
 }
 END_TEST
@@ -656,7 +657,7 @@ static Suite *reconcile_suite(void)
 {
 	Suite *s = suite_create("reconcile");
 	TCase *tc = tcase_create("scenarios");
-	tcase_add_loop_test(tc, test_scenario, 0, sizeof(scenarios) / sizeof(scenarios[0]));
+	tcase_add_loop_test(tc, test_scenario, 0, N_ELEMS(scenarios));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("helpers");
 	tcase_add_test(tc, test_many);
@@ -664,7 +665,7 @@ static Suite *reconcile_suite(void)
 	tcase_add_test(tc, test_kind_names);
 	tcase_add_test(tc, test_mass_removal_hold);
 	tcase_add_test(tc, test_drain_spread);
-	tcase_add_loop_test(tc, test_agent_plan, 0, sizeof(agent_cases) / sizeof(agent_cases[0]));
+	tcase_add_loop_test(tc, test_agent_plan, 0, N_ELEMS(agent_cases));
 	tcase_add_test(tc, test_agent_add);
 	tcase_add_test(tc, test_settling);
 	suite_add_tcase(s, tc);
@@ -673,9 +674,5 @@ static Suite *reconcile_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(reconcile_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(reconcile_suite());
 }

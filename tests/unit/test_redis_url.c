@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "redis_url.h"
+#include "unit.h"
 
 static const struct {
 	const char *url;
@@ -124,7 +125,7 @@ START_TEST(test_check_hides_password)
 {
 	static const char *const urls[] = {"redis://u:s3cr3t@h/abc", "redis://:s3cr3t@h:0", "rediss://:s3cr3t@h",
 					   "redis://:s3cr3t@h/1?x=1"};
-	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+	for (size_t i = 0; i < N_ELEMS(urls); i++) {
 		char err[256] = "";
 		ck_assert_int_eq(redis_url_check(urls[i], err, sizeof(err)), -1);
 		ck_assert_msg(strstr(err, "s3cr3t") == NULL, "%s: message shows the password: %s", urls[i], err);
@@ -174,8 +175,8 @@ static Suite *redis_url_suite(void)
 {
 	Suite *s = suite_create("redis_url");
 	TCase *tc = tcase_create("parse");
-	tcase_add_loop_test(tc, test_parse_valid, 0, sizeof(valid) / sizeof(valid[0]));
-	tcase_add_loop_test(tc, test_parse_invalid, 0, sizeof(invalid) / sizeof(invalid[0]));
+	tcase_add_loop_test(tc, test_parse_valid, 0, N_ELEMS(valid));
+	tcase_add_loop_test(tc, test_parse_invalid, 0, N_ELEMS(invalid));
 	tcase_add_test(tc, test_parse_invalid_with_credentials);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("check");
@@ -183,7 +184,7 @@ static Suite *redis_url_suite(void)
 	tcase_add_test(tc, test_check_hides_password);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("redact");
-	tcase_add_loop_test(tc, test_redact, 0, sizeof(redactions) / sizeof(redactions[0]));
+	tcase_add_loop_test(tc, test_redact, 0, N_ELEMS(redactions));
 	tcase_add_test(tc, test_redact_small);
 	suite_add_tcase(s, tc);
 	return s;
@@ -191,9 +192,5 @@ static Suite *redis_url_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(redis_url_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(redis_url_suite());
 }

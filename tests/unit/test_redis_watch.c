@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "redis_watch.h"
+#include "unit.h"
 
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define CHAN "__keyspace@0__:mcs:node"
 
 static const struct {
@@ -114,9 +114,5 @@ int main(void)
 	tcase_add_test(tc, test_channel);
 	tcase_add_loop_test(tc, test_flags, 0, (int)N_ELEMS(flags));
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(s);
 }

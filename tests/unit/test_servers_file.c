@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "servers_file.h"
+#include "unit.h"
 
 static const struct hap_check_opts check = {3000, 3, 2, 100, 0};
 
@@ -129,9 +130,5 @@ int main(void)
 	tcase_add_test(tc, test_render_skips_invalid);
 	tcase_add_test(tc, test_write_atomic);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(s);
 }

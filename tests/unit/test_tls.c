@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "tls_check.h"
+#include "unit.h"
 
 #define DAY (24L * 3600)
 
@@ -454,7 +455,7 @@ static Suite *tls_suite(void)
 	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 30);
-	int n = (int)(sizeof(valid_formats) / sizeof(valid_formats[0]));
+	int n = (int)N_ELEMS(valid_formats);
 	tcase_add_loop_test(tc, test_valid_format, 0, n);
 	tcase_add_test(tc, test_valid_sec1_with_ec_parameters);
 	tcase_add_test(tc, test_chain_two_certs);
@@ -479,9 +480,5 @@ static Suite *tls_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(tls_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(tls_suite());
 }
