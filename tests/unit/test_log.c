@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "unit.h"
 
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Runs log_info("%s", msg) with stderr sent to a file, returns what was written (malloc'd). */
 static char *logged(enum log_format format, enum log_level level, const char *msg)
@@ -104,9 +104,5 @@ int main(void)
 	tcase_add_test(tc, test_text_unchanged);
 	tcase_add_test(tc, test_format_parse);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(s);
 }

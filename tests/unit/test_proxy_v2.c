@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "proxy_v2.h"
+#include "unit.h"
 
 #define SIG "\r\n\r\n\0\r\nQUIT\n"
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* 127.0.0.1:50000 -> 127.0.0.2:64400, then a NOOP TLV of 2 bytes */
 static const unsigned char tcp4[] = SIG "\x21\x11\x00\x11"
@@ -153,9 +153,5 @@ int main(void)
 	tcase_add_loop_test(tc, test_refused, 0, N_ELEMS(bad));
 	tcase_add_test(tc, test_refused_early);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(s);
 }

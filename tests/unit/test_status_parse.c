@@ -3,6 +3,7 @@
 #include <check.h>
 
 #include "status.h"
+#include "unit.h"
 
 START_TEST(test_proc)
 {
@@ -30,7 +31,7 @@ START_TEST(test_proc_refused)
 		"", "Unknown command\n", "#<PID> <type> <reloads>\n18706 worker 0 0d00h00m01s 2.6\n",
 		"18610 master x [failed: 0]\n", "18610 master -3 [failed: 0]\n", "master 2 [failed: 0]\n",
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < N_ELEMS(bad); i++) {
 		long r = 99, f = 99;
 		ck_assert_msg(st_parse_proc(bad[i], &r, &f) == -1, "accepted \"%s\"", bad[i]);
 		ck_assert_int_eq(r, 99);
@@ -45,9 +46,5 @@ int main(void)
 	tcase_add_test(tc, test_proc);
 	tcase_add_test(tc, test_proc_refused);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(s);
 }
