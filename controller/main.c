@@ -30,7 +30,16 @@ static int ctl_init(struct ctl *ctl)
 		log_err("REDIS_URL: %s", err);
 		return -1;
 	}
-	ctl->redis = redis_src_new(&url, conf.node_key, (unsigned)conf.io_timeout_ms);
+	if (!url.tls && (conf.redis_ca_file[0] || conf.redis_cert_file[0] || conf.redis_server_name[0]))
+		log_warn("REDIS_URL is redis:// (plain text): the MCS_REDIS_* TLS settings are not used");
+	if (conf.redis_key_file[0] && !conf.redis_cert_file[0]) {
+		log_err("MCS_REDIS_KEY_FILE is set without MCS_REDIS_CERT_FILE");
+		redis_url_clear(&url);
+		return -1;
+	}
+	struct redis_conn_opts opts;
+	ctl_redis_opts(&opts);
+	ctl->redis = redis_src_new(&url, &opts, conf.node_key);
 	redis_url_clear(&url);
 	snprintf(sock, sizeof(sock), "%s/admin.sock", conf.run_dir);
 	ctl->hap = hap_conn_new(sock, (int)conf.io_timeout_ms);

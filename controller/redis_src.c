@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "redis_conn.h"
 #include "vec.h"
 
 #define NODE_LIST_MAX_REJECTS 64
@@ -16,8 +17,7 @@
 struct redis_src {
 	struct redis_url url; /* own copy */
 	char *key;
-	unsigned timeout_ms;
-	redisContext *ctx; /* NULL while disconnected */
+	struct redis_conn *conn;
 	long long last_count; /* members the last poll read */
 	long long next_expiry_ms; /* see redis_src_next_expiry_ms */
 	enum redis_src_err err;
@@ -32,21 +32,23 @@ __attribute__((format(printf, 3, 4))) static void redis_src_fail(struct redis_sr
 	va_start(ap, fmt);
 	vsnprintf(s->errstr, sizeof(s->errstr), fmt, ap);
 	va_end(ap);
-	if (err == REDIS_SRC_IO && s->ctx != NULL) {
-		redisFree(s->ctx);
-		s->ctx = NULL;
-	}
+	if (err == REDIS_SRC_IO)
+		redis_conn_close(s->conn);
 }
 
-struct redis_src *redis_src_new(const struct redis_url *url, const char *key, unsigned timeout_ms)
+struct redis_src *redis_src_new(const struct redis_url *url, const struct redis_conn_opts *opts, const char *key)
 {
 	struct redis_src *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return NULL;
 	s->key = strdup(key);
-	s->timeout_ms = timeout_ms;
 	s->next_expiry_ms = -1;
-	if (redis_url_copy(&s->url, url) == -1 || s->key == NULL) {
+	struct redis_conn_opts o = *opts;
+	o.host = url->host;
+	o.port = url->port;
+	o.tls = url->tls;
+	s->conn = redis_conn_new(&o);
+	if (redis_url_copy(&s->url, url) == -1 || s->key == NULL || s->conn == NULL) {
 		redis_src_free(s);
 		return NULL;
 	}
@@ -57,8 +59,7 @@ void redis_src_free(struct redis_src *s)
 {
 	if (s == NULL)
 		return;
-	if (s->ctx != NULL)
-		redisFree(s->ctx);
+	redis_conn_free(s->conn);
 	redis_url_clear(&s->url);
 	free(s->key);
 	free(s);
@@ -72,9 +73,10 @@ const char *redis_src_errstr(const struct redis_src *s) { return s->errstr; }
 static redisReply *redis_src_call(struct redis_src *s, int want_type, const char *what, int argc,
 				  const char **argv)
 {
-	redisReply *r = redisCommandArgv(s->ctx, argc, argv, NULL);
+	redisReply *r = redis_conn_command(s->conn, argc, argv, NULL);
 	if (r == NULL) {
-		redis_src_fail(s, REDIS_SRC_IO, "%s", s->ctx->errstr[0] ? s->ctx->errstr : "connection lost");
+		redis_src_fail(s, redis_conn_err(s->conn) == REDIS_CONN_OOM ? REDIS_SRC_OOM : REDIS_SRC_IO, "%s",
+			       redis_conn_errstr(s->conn));
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
@@ -92,19 +94,8 @@ static redisReply *redis_src_call(struct redis_src *s, int want_type, const char
 
 static int redis_src_connect(struct redis_src *s)
 {
-	struct timeval tv = {s->timeout_ms / 1000, (long)(s->timeout_ms % 1000) * 1000};
-	s->ctx = redisConnectWithTimeout(s->url.host, (int)s->url.port, tv);
-	if (s->ctx == NULL || s->ctx->err) {
-		redis_src_fail(s, REDIS_SRC_IO, "connect to %.100s:%u: %s", s->url.host, s->url.port,
-			       s->ctx ? s->ctx->errstr : "out of memory");
-		if (s->ctx) {
-			redisFree(s->ctx);
-			s->ctx = NULL;
-		}
-		return -1;
-	}
-	if (redisSetTimeout(s->ctx, tv) != REDIS_OK) {
-		redis_src_fail(s, REDIS_SRC_IO, "cannot set the socket timeout");
+	if (redis_conn_connect(s->conn) == -1) {
+		redis_src_fail(s, REDIS_SRC_IO, "%s", redis_conn_errstr(s->conn));
 		return -1;
 	}
 	redisReply *r = NULL;
@@ -127,10 +118,7 @@ static int redis_src_connect(struct redis_src *s)
 	return 0;
 fail:
 	/* A refused AUTH or SELECT must not leave a half-usable connection behind. */
-	if (s->ctx != NULL) {
-		redisFree(s->ctx);
-		s->ctx = NULL;
-	}
+	redis_conn_close(s->conn);
 	return -1;
 }
 
@@ -183,7 +171,7 @@ int redis_src_poll(struct redis_src *s, unsigned ttl_ms, unsigned max_future_ms,
 	s->err = REDIS_SRC_OK;
 	s->errstr[0] = '\0';
 	double now;
-	if (s->ctx == NULL && redis_src_connect(s) == -1)
+	if (!redis_conn_ready(s->conn) && redis_src_connect(s) == -1)
 		return -1;
 	if (redis_src_time(s, &now) == -1)
 		return -1;
@@ -217,7 +205,7 @@ int redis_src_poll(struct redis_src *s, unsigned ttl_ms, unsigned max_future_ms,
 int redis_src_count_live(struct redis_src *s, unsigned ttl_ms, long long *count)
 {
 	double now;
-	if ((s->ctx == NULL && redis_src_connect(s) == -1) || redis_src_time(s, &now) == -1)
+	if ((!redis_conn_ready(s->conn) && redis_src_connect(s) == -1) || redis_src_time(s, &now) == -1)
 		return -1;
 	char min[48];
 	snprintf(min, sizeof(min), "(%.6f", now - ttl_ms / 1000.0);
@@ -263,7 +251,7 @@ int redis_src_read_overrides(struct redis_src *s, const char *key, size_t max, s
 {
 	*out = NULL;
 	*n = 0;
-	if (s->ctx == NULL && redis_src_connect(s) == -1)
+	if (!redis_conn_ready(s->conn) && redis_src_connect(s) == -1)
 		return -1;
 	const char *argv[] = {"HGETALL", key};
 	redisReply *r = redis_src_call(s, REDIS_REPLY_ARRAY, "HGETALL", 2, argv);

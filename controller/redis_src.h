@@ -30,10 +30,12 @@ struct node_list {
 };
 
 struct redis_src;
+struct redis_conn_opts;
 
-/* Creates a source for key on the Redis server of url (copied). Does not connect yet.
- * Returns NULL when out of memory. */
-struct redis_src *redis_src_new(const struct redis_url *url, const char *key, unsigned timeout_ms);
+/* Creates a source for key on the Redis server of url (copied), over a connection made with
+ * opts (TLS files, timeout, reply limits; copied; its host, port and tls come from url).
+ * Does not connect yet. Returns NULL when out of memory. */
+struct redis_src *redis_src_new(const struct redis_url *url, const struct redis_conn_opts *opts, const char *key);
 
 /* Closes the connection and frees s; NULL is a no-op. */
 void redis_src_free(struct redis_src *s);
