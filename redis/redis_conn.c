@@ -241,16 +241,17 @@ static int redis_conn_tls_failed(struct redis_conn *c, int ssl_err)
 	const char *reason = redis_conn_ssl_reason(&code);
 	if (v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH)
 		return redis_conn_fail(c, REDIS_CONN_TLS, "TLS: the server's certificate is not valid for \"%.100s\"%s",
-				       name, c->o.server_name ? "" : " (MCS_REDIS_TLS_SERVER_NAME names another)");
+				       name, c->o.server_name ? "" : " (MCS_REDIS_TLS_SERVER_NAME sets the name to expect)");
 	if (v != X509_V_OK)
 		return redis_conn_fail(c, REDIS_CONN_TLS, "TLS: the server's certificate is refused: %s",
 				       X509_verify_cert_error_string(v));
 	int reason_nr = code ? ERR_GET_REASON(code) : 0;
-	if (reason_nr == SSL_R_WRONG_VERSION_NUMBER || reason_nr == SSL_R_PACKET_LENGTH_TOO_LONG ||
-	    reason_nr == SSL_R_UNEXPECTED_EOF_WHILE_READING ||
-	    (ssl_err == SSL_ERROR_SYSCALL && code == 0))
+	if (reason_nr == SSL_R_WRONG_VERSION_NUMBER || reason_nr == SSL_R_PACKET_LENGTH_TOO_LONG)
 		return redis_conn_fail(c, REDIS_CONN_TLS, "TLS handshake failed (%s): the server does not speak TLS "
-				       "(a plain-text Redis behind rediss://?)", reason[0] ? reason : "connection closed");
+				       "(a plain-text Redis behind rediss://?)", reason);
+	if (reason_nr == SSL_R_UNEXPECTED_EOF_WHILE_READING || (ssl_err == SSL_ERROR_SYSCALL && code == 0))
+		return redis_conn_fail(c, REDIS_CONN_TLS, "TLS handshake failed: the server closed the connection (not "
+				       "a TLS port, or it refused this client)");
 	return redis_conn_fail(c, REDIS_CONN_TLS, "TLS handshake failed: %s", reason[0] ? reason : "unknown error");
 }
 
@@ -323,7 +324,7 @@ static int redis_conn_wait(struct redis_conn *c, uint64_t deadline_ms, const cha
 		if (n > 0)
 			return 0;
 		if (n == 0)
-			return redis_conn_fail(c, REDIS_CONN_TIMEOUT, "%s timed out after %u ms", what, c->o.timeout_ms);
+			return redis_conn_fail(c, REDIS_CONN_TIMEOUT, "no answer within %u ms: %s", c->o.timeout_ms, what);
 		if (errno != EINTR)
 			return redis_conn_fail(c, REDIS_CONN_IO, "poll: %s", strerror(errno));
 	}
@@ -338,7 +339,10 @@ int redis_conn_connect(struct redis_conn *c)
 		int r = redis_conn_progress(c);
 		if (r != 0)
 			return r == 1 ? 0 : -1;
-		if (redis_conn_wait(c, deadline, c->state == RC_HANDSHAKE ? "TLS handshake" : "connect") == -1)
+		/* A plain-text Redis reads the TLS hello as the start of an inline command and waits. */
+		const char *what = c->state == RC_HANDSHAKE ? "TLS handshake (no answer to the TLS hello: a plain-text "
+							      "Redis behind rediss://?)" : "connect";
+		if (redis_conn_wait(c, deadline, what) == -1)
 			return -1;
 	}
 }
