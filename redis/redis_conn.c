@@ -398,12 +398,16 @@ static int redis_conn_ssl_io_error(struct redis_conn *c, int r, const char *what
 	}
 	unsigned long code;
 	const char *reason = redis_conn_ssl_reason(&code);
+	/* TLS 1.3: a server refusing the client's certificate (or its absence) does so after the
+	 * client's handshake is done, and the alert can be lost to a reset. */
+	const char *hint = c->got_bytes ? "" : " (dropped right after the handshake: does the server want a client "
+					       "certificate, MCS_REDIS_CERT_FILE?)";
 	if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && code == 0 && errno == 0) ||
 	    (code && ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING))
-		return redis_conn_fail(c, REDIS_CONN_EOF, "connection closed by the server");
+		return redis_conn_fail(c, REDIS_CONN_EOF, "connection closed by the server%s", hint);
 	if (e == SSL_ERROR_SYSCALL && code == 0)
-		return redis_conn_fail(c, REDIS_CONN_IO, "%s: %s", what, strerror(errno));
-	return redis_conn_fail(c, REDIS_CONN_TLS, "%s: TLS error: %s", what, reason[0] ? reason : "unknown");
+		return redis_conn_fail(c, REDIS_CONN_IO, "%s: %s%s", what, strerror(errno), hint);
+	return redis_conn_fail(c, REDIS_CONN_TLS, "%s: TLS error: %s%s", what, reason[0] ? reason : "unknown", hint);
 }
 
 int redis_conn_flush(struct redis_conn *c)

@@ -264,10 +264,12 @@ static void gateway_start(const char *scheme, int port, unsigned poll_ms)
 	snprintf(env_ca, sizeof(env_ca), "MCS_REDIS_CA_FILE=%s", path_ca);
 	snprintf(env_cert, sizeof(env_cert), "MCS_REDIS_CERT_FILE=%s", path_client);
 	snprintf(env_key, sizeof(env_key), "MCS_REDIS_KEY_FILE=%s", path_client_key);
-	static const char *redis_args[24];
+	static const char *redis_args[32];
 	const char *args[] = {"--tls-port", tls_port_s, "--tls-cert-file", path_srv, "--tls-key-file", path_srv_key,
 			      "--tls-ca-cert-file", path_ca, "--tls-auth-clients", "yes", "--notify-keyspace-events", "Kz",
-			      "--user", "mcs", "on", ">s3cret", "~mcs:*", "&*", "+@all", NULL};
+			      /* What the handbook says the controller needs, and ZADD for the demo node. */
+			      "--user", "mcs", "on", ">s3cret", "~mcs:node", "~mcs:node:agent", "&__keyspace@0__:mcs:node",
+			      "+time", "+zrevrangebyscore", "+zcount", "+hgetall", "+subscribe", "+config|get", "+zadd", NULL};
 	memcpy(redis_args, args, sizeof(args));
 	static const char *env[8];
 	env[0] = env_url;
@@ -315,6 +317,45 @@ START_TEST(test_tls_poll_notify_demo_node)
 	h_client_close(c);
 	ck_assert(!h_log_has(H.controller, "redis:", "keeping the current servers", NULL));
 	ck_assert(!h_log_has(node, "heartbeat to redis", NULL, NULL));
+}
+END_TEST
+
+/* The transport in-process: MCS_REDIS_TLS_SERVER_NAME makes a certificate for another name
+ * acceptable; a server requiring client certificates refuses a client without one; a CA file
+ * that cannot be read is named. Each as redis_src_poll reports it. */
+static int src_poll(int port, const char *ca, const char *cert, const char *server_name, char *err, size_t errlen)
+{
+	struct redis_url url = {.host = "127.0.0.1", .port = (unsigned)port, .tls = 1};
+	url.user = "mcs";
+	url.password = "s3cret";
+	struct redis_conn_opts opts = {.ca_file = ca, .cert_file = cert, .key_file = cert ? path_client_key : NULL,
+				       .server_name = server_name, .timeout_ms = 2000};
+	resp_limits_for_pairs(&opts.limits, 100);
+	struct redis_src *src = redis_src_new(&url, &opts, "mcs:node");
+	ck_assert(src != NULL);
+	struct node_list l = {0};
+	int rc = redis_src_poll(src, 5000, 30000, 100, &l);
+	snprintf(err, errlen, "%s", redis_src_errstr(src));
+	node_list_clear(&l);
+	redis_src_free(src);
+	return rc;
+}
+
+START_TEST(test_tls_server_name_client_cert_ca_file)
+{
+	char err[256];
+	int internal = tls_redis_start("redis-internal", path_internal, "no");
+	ck_assert_msg(src_poll(internal, path_ca, NULL, NULL, err, sizeof(err)) == -1, "accepted a certificate for another name");
+	ck_assert_msg(strstr(err, "not valid for \"127.0.0.1\"") != NULL, "%s", err);
+	ck_assert_msg(src_poll(internal, path_ca, NULL, "redis.internal", err, sizeof(err)) == -1, "no ACL user there");
+	ck_assert_msg(strstr(err, "AUTH") != NULL, "TLS with the name redis.internal: %s", err); /* TLS passed */
+	ck_assert_msg(src_poll(tls_port, path_ca, path_client, "localhost", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(src_poll(tls_port, path_ca, NULL, NULL, err, sizeof(err)) == -1, "no client certificate, yet served");
+	printf("without a client certificate: %s\n", err);
+	/* The server's alert, or a reset that lost it: either way the line points at the certificate. */
+	ck_assert_msg(strstr(err, "does the server want a client certificate, MCS_REDIS_CERT_FILE?") != NULL, "%s", err);
+	ck_assert_msg(src_poll(tls_port, "/nonexistent/ca.pem", path_client, NULL, err, sizeof(err)) == -1, "no CA file");
+	ck_assert_msg(strstr(err, "cannot load the CA certificates /nonexistent/ca.pem") != NULL, "%s", err);
 }
 END_TEST
 
@@ -443,6 +484,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup_tls, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_tls_poll_notify_demo_node);
+	tcase_add_test(tc, test_tls_server_name_client_cert_ca_file);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("bad");
 	tcase_add_checked_fixture(tc, setup_relay_tls, teardown_relay);
