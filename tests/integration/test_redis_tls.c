@@ -477,6 +477,28 @@ START_TEST(test_plain_tls_server_and_hostile_replies)
 }
 END_TEST
 
+/* Bad TLS settings stop start-up with one line naming the variable. */
+START_TEST(test_bad_settings_refused)
+{
+	static const struct {
+		const char *env, *needle;
+	} cases[] = {
+		{"MCS_REDIS_CA_FILE=/nonexistent/ca.pem", "MCS_REDIS_CA_FILE: \"/nonexistent/ca.pem\" cannot be read"},
+		{"MCS_REDIS_CERT_FILE=/nonexistent/c.pem", "MCS_REDIS_CERT_FILE: \"/nonexistent/c.pem\" cannot be read"},
+		{"MCS_REDIS_TLS_SERVER_NAME=bad name", "MCS_REDIS_TLS_SERVER_NAME: \"bad name\" is not a host name"},
+		{"REDIS_URL=rediss://:pw@h/x", "is not a usable redis:// or rediss:// URL"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char out[1024];
+		const char *argv[] = {"env", cases[i].env, H_CONTROLLER_BIN, "--print-config", NULL};
+		ck_assert_int_eq(h_run(argv, out, sizeof(out), 10000), 2);
+		ck_assert_msg(strstr(out, cases[i].needle) != NULL, "%s: %s", cases[i].env, out);
+		ck_assert_msg(strchr(out, '\n') == strrchr(out, '\n'), "more than one line: %s", out);
+		ck_assert_msg(strstr(out, "pw") == NULL, "password shown: %s", out);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("redis_tls");
@@ -485,6 +507,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_tls_poll_notify_demo_node);
 	tcase_add_test(tc, test_tls_server_name_client_cert_ca_file);
+	tcase_add_test(tc, test_bad_settings_refused);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("bad");
 	tcase_add_checked_fixture(tc, setup_relay_tls, teardown_relay);
