@@ -7,6 +7,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "redis_sentinel.h"
 #include "redis_url.h"
 
 struct ctl_config conf;
@@ -77,9 +78,42 @@ void ctl_redis_opts(struct redis_conn_opts *o)
 	resp_limits_for_pairs(&o->limits, conf.max_nodes > CTL_OVERRIDES_MAX ? conf.max_nodes : CTL_OVERRIDES_MAX);
 }
 
+static int ctl_check_sentinels(const char *value, char *err, size_t errlen)
+{
+	struct redis_sentinel_addr v[REDIS_SENTINEL_MAX];
+	size_t n;
+	return value[0] == '\0' ? 0 : redis_sentinel_parse(value, v, REDIS_SENTINEL_MAX, &n, err, errlen);
+}
+
+int ctl_redis_sentinel(const struct redis_url *url, struct redis_sentinel **out)
+{
+	*out = NULL;
+	if (conf.redis_sentinels[0] == '\0')
+		return 0;
+	struct redis_sentinel_addr v[REDIS_SENTINEL_MAX];
+	size_t n;
+	char err[160];
+	if (redis_sentinel_parse(conf.redis_sentinels, v, REDIS_SENTINEL_MAX, &n, err, sizeof(err)) == -1)
+		return -1;
+	struct redis_conn_opts opts;
+	ctl_redis_opts(&opts);
+	opts.tls = url->tls; /* the sentinels speak what the master does */
+	*out = redis_sentinel_new(v, n, conf.redis_sentinel_master,
+				  conf.redis_sentinel_password[0] ? conf.redis_sentinel_password : NULL, &opts);
+	return *out != NULL ? 0 : -1;
+}
+
+static void ctl_redact_secret(const char *value, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s", value[0] ? "***" : "");
+}
+
 #define MS "milliseconds"
 const struct cfg_var ctl_vars[] = {
 	{"REDIS_URL", CFG_STR, "redis://redis:6379", 0, 0, NULL, "Redis holding the chat nodes: redis://[user:password@]host[:port][/db], rediss:// for TLS", &conf.redis_url, redis_url_check, redis_url_redact},
+	{"MCS_REDIS_SENTINELS", CFG_STR, "", 0, 0, NULL, "host:port[,host:port...] of Redis Sentinels to ask where the master is (empty: REDIS_URL's host is the master)", &conf.redis_sentinels, ctl_check_sentinels, NULL},
+	{"MCS_REDIS_SENTINEL_MASTER", CFG_STR, "mymaster", 0, 0, NULL, "the master's name in the sentinels' configuration", &conf.redis_sentinel_master, ctl_check_nonempty, NULL},
+	{"MCS_REDIS_SENTINEL_PASSWORD", CFG_STR, "", 0, 0, NULL, "AUTH password of the sentinels (empty: none)", &conf.redis_sentinel_password, NULL, ctl_redact_secret},
 	{"MCS_REDIS_CA_FILE", CFG_STR, "", 0, 0, NULL, "rediss://: PEM CA certificates the server's certificate is verified against (empty: the system's CA store)", &conf.redis_ca_file, ctl_check_readable, NULL},
 	{"MCS_REDIS_CERT_FILE", CFG_STR, "", 0, 0, NULL, "rediss://: PEM client certificate for mutual TLS (empty: none)", &conf.redis_cert_file, ctl_check_readable, NULL},
 	{"MCS_REDIS_KEY_FILE", CFG_STR, "", 0, 0, NULL, "rediss://: the client certificate's PEM key (empty: in MCS_REDIS_CERT_FILE)", &conf.redis_key_file, ctl_check_readable, NULL},

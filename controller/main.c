@@ -40,6 +40,14 @@ static int ctl_init(struct ctl *ctl)
 	struct redis_conn_opts opts;
 	ctl_redis_opts(&opts);
 	ctl->redis = redis_src_new(&url, &opts, conf.node_key);
+	struct redis_sentinel *sentinel = NULL;
+	if (ctl->redis != NULL && ctl_redis_sentinel(&url, &sentinel) == -1) {
+		log_err("out of memory at start-up");
+		redis_url_clear(&url);
+		return -1;
+	}
+	if (sentinel != NULL)
+		redis_src_set_sentinel(ctl->redis, sentinel);
 	redis_url_clear(&url);
 	snprintf(sock, sizeof(sock), "%s/admin.sock", conf.run_dir);
 	ctl->hap = hap_conn_new(sock, (int)conf.io_timeout_ms);
@@ -113,7 +121,11 @@ int main(int argc, char **argv)
 	if (ctl_init(&ctl) == 0 && ctl_jobs_start(&ctl, &jobs) == 0) {
 		char shown[512];
 		redis_url_redact(conf.redis_url, shown, sizeof(shown));
-		log_info("started: redis %s key %s ttl %lu ms poll %lu ms, haproxy %s/admin.sock", shown, conf.node_key,
+		char via[300] = "";
+		if (conf.redis_sentinels[0] != '\0')
+			snprintf(via, sizeof(via), " (master \"%s\" of the sentinels %s)", conf.redis_sentinel_master,
+				 conf.redis_sentinels);
+		log_info("started: redis %s%s key %s ttl %lu ms poll %lu ms, haproxy %s/admin.sock", shown, via, conf.node_key,
 			 conf.ttl_ms, conf.poll_ms, conf.run_dir);
 		loop_run(ctl.loop, &ctl_stop);
 		log_info("stopping on signal %d; HAProxy keeps its servers", ctl_stop);

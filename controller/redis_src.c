@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "redis_conn.h"
+#include "redis_sentinel.h"
 #include "vec.h"
 
 #define NODE_LIST_MAX_REJECTS 64
@@ -18,6 +19,7 @@ struct redis_src {
 	struct redis_url url; /* own copy */
 	char *key;
 	struct redis_conn *conn;
+	struct redis_sentinel *sentinel; /* NULL: the URL's host is the server */
 	long long last_count; /* members the last poll read */
 	long long next_expiry_ms; /* see redis_src_next_expiry_ms */
 	enum redis_src_err err;
@@ -60,6 +62,7 @@ void redis_src_free(struct redis_src *s)
 	if (s == NULL)
 		return;
 	redis_conn_free(s->conn);
+	redis_sentinel_free(s->sentinel);
 	redis_url_clear(&s->url);
 	free(s->key);
 	free(s);
@@ -92,8 +95,53 @@ static redisReply *redis_src_call(struct redis_src *s, int want_type, const char
 	return r;
 }
 
+void redis_src_set_sentinel(struct redis_src *s, struct redis_sentinel *sentinel)
+{
+	redis_sentinel_free(s->sentinel);
+	s->sentinel = sentinel;
+	redis_conn_close(s->conn);
+}
+
+/* Sentinel mode: the server must still be the master (a demoted one keeps serving reads). */
+static int redis_src_check_role(struct redis_src *s)
+{
+	const char *argv[] = {"ROLE"};
+	redisReply *r = redis_src_call(s, REDIS_REPLY_ARRAY, "ROLE", 1, argv);
+	if (r == NULL)
+		return -1;
+	const redisReply *role = r->elements > 0 ? r->element[0] : NULL;
+	int master = role != NULL && role->type == REDIS_REPLY_STRING && strcmp(role->str, "master") == 0;
+	if (!master) {
+		char addr[300];
+		redis_conn_addr(s->conn, addr, sizeof(addr));
+		redis_src_fail(s, REDIS_SRC_IO, "%s is not the master of \"%.64s\" (ROLE %.16s): asking the sentinels again",
+			       addr, redis_sentinel_name(s->sentinel),
+			       role != NULL && role->type == REDIS_REPLY_STRING ? role->str : "?");
+	}
+	freeReplyObject(r);
+	return master ? 0 : -1;
+}
+
+/* Sentinel mode: points the connection at the master the sentinels name. */
+static int redis_src_find_master(struct redis_src *s)
+{
+	char host[256];
+	unsigned port;
+	if (redis_sentinel_master(s->sentinel, host, sizeof(host), &port) == -1) {
+		redis_src_fail(s, REDIS_SRC_IO, "sentinels: %s", redis_sentinel_errstr(s->sentinel));
+		return -1;
+	}
+	if (redis_conn_set_addr(s->conn, host, port) == -1) {
+		redis_src_fail(s, REDIS_SRC_OOM, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 static int redis_src_connect(struct redis_src *s)
 {
+	if (s->sentinel != NULL && redis_src_find_master(s) == -1)
+		return -1;
 	if (redis_conn_connect(s->conn) == -1) {
 		redis_src_fail(s, REDIS_SRC_IO, "%s", redis_conn_errstr(s->conn));
 		return -1;
@@ -115,6 +163,8 @@ static int redis_src_connect(struct redis_src *s)
 			goto fail;
 		freeReplyObject(r);
 	}
+	if (s->sentinel != NULL && redis_src_check_role(s) == -1)
+		goto fail;
 	return 0;
 fail:
 	/* A refused AUTH or SELECT must not leave a half-usable connection behind. */
@@ -171,7 +221,11 @@ int redis_src_poll(struct redis_src *s, unsigned ttl_ms, unsigned max_future_ms,
 	s->err = REDIS_SRC_OK;
 	s->errstr[0] = '\0';
 	double now;
-	if (!redis_conn_ready(s->conn) && redis_src_connect(s) == -1)
+	int fresh = !redis_conn_ready(s->conn);
+	if (fresh && redis_src_connect(s) == -1)
+		return -1;
+	/* The poll is the safety net of a failover: a connection kept to a demoted master is dropped. */
+	if (s->sentinel != NULL && !fresh && redis_src_check_role(s) == -1)
 		return -1;
 	if (redis_src_time(s, &now) == -1)
 		return -1;

@@ -12,6 +12,7 @@
 
 #include "fmt.h"
 #include "redis_conn.h"
+#include "redis_sentinel.h"
 
 #define REDIS_WATCH_READS_MAX 64 /* reads of up to 16 KB per redis_watch_read: bounded work per step */
 
@@ -20,6 +21,7 @@ struct redis_watch {
 	char *channel;        /* "__keyspace@<db>__:<key>" */
 	size_t chan_len;
 	struct redis_conn *conn;
+	struct redis_sentinel *sentinel; /* NULL: the URL's host is the server */
 	int verified;         /* CONFIG GET showed K and z/A */
 	char errstr[256];
 };
@@ -102,6 +104,7 @@ void redis_watch_free(struct redis_watch *w)
 	if (w == NULL)
 		return;
 	redis_conn_free(w->conn);
+	redis_sentinel_free(w->sentinel);
 	redis_url_clear(&w->url);
 	free(w->channel);
 	w->channel = NULL;
@@ -125,13 +128,51 @@ __attribute__((format(printf, 2, 3))) static int redis_watch_fail(struct redis_w
 	return -1;
 }
 
+void redis_watch_set_sentinel(struct redis_watch *w, struct redis_sentinel *sentinel)
+{
+	redis_sentinel_free(w->sentinel);
+	w->sentinel = sentinel;
+	redis_watch_close(w);
+}
+
+/* Sentinel mode: points the connection at the master the sentinels name. */
+static int redis_watch_find_master(struct redis_watch *w)
+{
+	char host[256];
+	unsigned port;
+	if (redis_sentinel_master(w->sentinel, host, sizeof(host), &port) == -1)
+		return redis_watch_fail(w, "watch: sentinels: %s", redis_sentinel_errstr(w->sentinel));
+	if (redis_conn_set_addr(w->conn, host, port) == -1)
+		return redis_watch_fail(w, "watch: out of memory");
+	return 0;
+}
+
+/* Sentinel mode: subscribing on a replica that was the master would miss the new master's events. */
+static int redis_watch_check_role(struct redis_watch *w)
+{
+	const char *argv[] = {"ROLE"};
+	redisReply *r = redis_conn_command(w->conn, 1, argv, NULL);
+	if (r == NULL)
+		return redis_watch_fail(w, "watch: ROLE: %s", redis_conn_errstr(w->conn));
+	int master = r->type == REDIS_REPLY_ARRAY && r->elements > 0 && r->element[0]->type == REDIS_REPLY_STRING &&
+		     strcmp(r->element[0]->str, "master") == 0;
+	freeReplyObject(r);
+	if (master)
+		return 0;
+	char addr[300];
+	redis_conn_addr(w->conn, addr, sizeof(addr));
+	return redis_watch_fail(w, "watch: %s is not the master (ROLE): asking the sentinels again", addr);
+}
+
 static int redis_watch_connect(struct redis_watch *w)
 {
+	if (w->sentinel != NULL && redis_watch_find_master(w) == -1)
+		return -1;
 	/* Keepalive: a silent subscriber would never notice a vanished server otherwise. */
 	if (redis_conn_connect(w->conn) == -1 || redis_conn_keepalive(w->conn) == -1)
 		return redis_watch_fail(w, "watch: %s", redis_conn_errstr(w->conn));
 	if (w->url.password == NULL)
-		return 0;
+		return w->sentinel != NULL ? redis_watch_check_role(w) : 0;
 	const char *argv[] = {"AUTH", w->url.user ? w->url.user : w->url.password, w->url.password};
 	redisReply *r = redis_conn_command(w->conn, w->url.user ? 3 : 2, argv, NULL);
 	if (r == NULL)
@@ -140,6 +181,8 @@ static int redis_watch_connect(struct redis_watch *w)
 	if (!ok)
 		redis_watch_fail(w, "watch: AUTH refused: %.120s", r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 	freeReplyObject(r);
+	if (ok && w->sentinel != NULL)
+		return redis_watch_check_role(w);
 	return ok ? 0 : -1;
 }
 

@@ -29,6 +29,12 @@ struct redis_watch *redis_watch_new(const struct redis_url *url, const struct re
 /* Closes the connection and frees w. NULL is a no-op. */
 void redis_watch_free(struct redis_watch *w);
 
+struct redis_sentinel;
+
+/* Makes w find its server through Sentinel (w takes sentinel and frees it): every start asks the
+ * sentinels for the master and checks ROLE before subscribing. */
+void redis_watch_set_sentinel(struct redis_watch *w, struct redis_sentinel *sentinel);
+
 /* (Re)connects (AUTH when url has a password), checks `CONFIG GET notify-keyspace-events`,
  * then SUBSCRIBEs. Blocks for at most a few timeout_ms. Returns:
  *   1  subscribed. redis_watch_verified says whether CONFIG showed K and z (or A); when CONFIG

@@ -102,6 +102,23 @@ void redis_conn_free(struct redis_conn *c)
 	free(c);
 }
 
+int redis_conn_set_addr(struct redis_conn *c, const char *host, unsigned port)
+{
+	redis_conn_close(c);
+	char *h = strdup(host);
+	if (h == NULL)
+		return -1;
+	free((char *)c->o.host);
+	c->o.host = h;
+	c->o.port = port;
+	return 0;
+}
+
+void redis_conn_addr(const struct redis_conn *c, char *buf, size_t len)
+{
+	snprintf(buf, len, strchr(c->o.host, ':') ? "[%s]:%u" : "%s:%u", c->o.host, c->o.port);
+}
+
 void redis_conn_close(struct redis_conn *c)
 {
 	if (c->ssl != NULL)

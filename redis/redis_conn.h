@@ -40,6 +40,13 @@ struct redis_conn *redis_conn_new(const struct redis_conn_opts *opts);
 /* Closes and frees c; NULL is a no-op. */
 void redis_conn_free(struct redis_conn *c);
 
+/* Points c at another server (a master named by Sentinel); closes it first. 0, or -1 when out
+ * of memory (c unchanged but closed). */
+int redis_conn_set_addr(struct redis_conn *c, const char *host, unsigned port) __attribute__((warn_unused_result));
+
+/* The server c connects to: "host:port" ([v6]:port) into buf. */
+void redis_conn_addr(const struct redis_conn *c, char *buf, size_t len);
+
 /* Closes the connection (pending output and replies dropped); c can be opened again. */
 void redis_conn_close(struct redis_conn *c);
 
