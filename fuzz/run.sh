@@ -26,7 +26,7 @@ declare -A SRCS=(
 	[agent_request_parse]="controller/agent.c haproxy/hap_cmd.c common/log.c common/fmt.c common/mono.c"
 	[agent_override_parse]="controller/agent_policy.c controller/agent.c haproxy/hap_cmd.c common/log.c common/fmt.c common/mono.c"
 	[bridge_ctl_parse]="metrics-bridge/bridge_ctl.c"
-	[redis_watch_parse]="controller/redis_watch.c controller/redis_url.c redis/redis_conn.c redis/resp_scan.c common/fmt.c common/mono.c"
+	[redis_watch_parse]="controller/redis_watch.c controller/redis_url.c redis/redis_conn.c redis/resp_scan.c redis/redis_sentinel.c common/fmt.c common/mono.c"
 	[cfg_set]="common/cfg.c common/log.c controller/redis_url.c"
 	[resp_scan]="redis/resp_scan.c"
 )

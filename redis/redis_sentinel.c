@@ -19,7 +19,9 @@ struct redis_sentinel {
 
 static int redis_sentinel_one(const char *item, size_t len, struct redis_sentinel_addr *a)
 {
-	const char *colon = len ? memrchr(item, ':', len) : NULL;
+	if (item == NULL || len == 0)
+		return -1;
+	const char *colon = memrchr(item, ':', len);
 	if (colon == NULL)
 		return -1;
 	const char *h = item, *h_end = colon;
