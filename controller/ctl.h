@@ -16,11 +16,16 @@
 #include "ctl_hap.h"
 #include "ctl_nodes.h"
 #include "reconcile.h"
+#include "redis_conn.h"
 #include "redis_src.h"
+
+#define CTL_OVERRIDES_MAX 100000 /* fields of the override hash read */
 
 struct ctl_config {
 	char *redis_url, *run_dir, *node_key, *log_level, *log_format, *tls_dir, *override_key;
 	char *agent, *agent_addr, *notify, *cert_reload, *send_proxy;
+	char *redis_ca_file, *redis_cert_file, *redis_key_file, *redis_server_name;
+	char *redis_sentinels, *redis_sentinel_master, *redis_sentinel_password;
 	unsigned long ttl_ms, poll_ms, max_future_ms, max_nodes, check_inter_ms, check_fall, check_rise, weight;
 	unsigned long drain_timeout_s, drain_spread_s, io_timeout_ms, mass_removal_pct, mass_removal_hold_s;
 	unsigned long full_sync_s, agent_port, agent_inter_ms, warmup_s, warmup_start_pct, notify_gap_ms;
@@ -29,6 +34,17 @@ struct ctl_config {
 extern struct ctl_config conf;
 extern const struct cfg_var ctl_vars[];
 extern const size_t ctl_nvars;
+
+/* The Redis connection settings of conf (TLS files, MCS_IO_TIMEOUT_MS, the reply bound derived
+ * from MCS_MAX_NODES): pointers into conf; host, port and tls are the caller's. */
+void ctl_redis_opts(struct redis_conn_opts *o);
+
+struct redis_sentinel;
+struct redis_url;
+
+/* A Sentinel resolver from MCS_REDIS_SENTINELS* (the sentinels over TLS when url is rediss://)
+ * into *out, NULL when none is configured. 0, or -1 when out of memory. */
+int ctl_redis_sentinel(const struct redis_url *url, struct redis_sentinel **out);
 
 struct loop;
 

@@ -2,10 +2,12 @@
  * default, bounds and help (the same table feeds --help and --print-config). */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "ctl.h"
 #include "log.h"
+#include "redis_sentinel.h"
 #include "redis_url.h"
 
 struct ctl_config conf;
@@ -61,9 +63,78 @@ static int ctl_check_send_proxy(const char *value, char *err, size_t errlen)
 	return -1;
 }
 
+/* An optional PEM file: "" (none), or a path this process can read now. */
+static int ctl_check_readable(const char *value, char *err, size_t errlen)
+{
+	if (value[0] == '\0' || access(value, R_OK) == 0)
+		return 0;
+	snprintf(err, errlen, "\"%.200s\" cannot be read", value);
+	return -1;
+}
+
+/* "" (the URL's host), or a DNS name or IP address to verify the server's certificate against. */
+static int ctl_check_server_name(const char *value, char *err, size_t errlen)
+{
+	size_t len = strlen(value);
+	if (len < 254 && strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:*") == len)
+		return 0;
+	snprintf(err, errlen, "\"%.64s\" is not a host name or IP address", value);
+	return -1;
+}
+
+void ctl_redis_opts(struct redis_conn_opts *o)
+{
+	*o = (struct redis_conn_opts){
+		.ca_file = conf.redis_ca_file[0] ? conf.redis_ca_file : NULL,
+		.cert_file = conf.redis_cert_file[0] ? conf.redis_cert_file : NULL,
+		.key_file = conf.redis_key_file[0] ? conf.redis_key_file : NULL,
+		.server_name = conf.redis_server_name[0] ? conf.redis_server_name : NULL,
+		.timeout_ms = (unsigned)conf.io_timeout_ms,
+	};
+	/* The biggest legitimate replies: the live members with scores, the override hash. */
+	resp_limits_for_pairs(&o->limits, conf.max_nodes > CTL_OVERRIDES_MAX ? conf.max_nodes : CTL_OVERRIDES_MAX);
+}
+
+static int ctl_check_sentinels(const char *value, char *err, size_t errlen)
+{
+	struct redis_sentinel_addr v[REDIS_SENTINEL_MAX];
+	size_t n;
+	return value[0] == '\0' ? 0 : redis_sentinel_parse(value, v, REDIS_SENTINEL_MAX, &n, err, errlen);
+}
+
+int ctl_redis_sentinel(const struct redis_url *url, struct redis_sentinel **out)
+{
+	*out = NULL;
+	if (conf.redis_sentinels[0] == '\0')
+		return 0;
+	struct redis_sentinel_addr v[REDIS_SENTINEL_MAX];
+	size_t n;
+	char err[160];
+	if (redis_sentinel_parse(conf.redis_sentinels, v, REDIS_SENTINEL_MAX, &n, err, sizeof(err)) == -1)
+		return -1;
+	struct redis_conn_opts opts;
+	ctl_redis_opts(&opts);
+	opts.tls = url->tls; /* the sentinels speak what the master does */
+	*out = redis_sentinel_new(v, n, conf.redis_sentinel_master,
+				  conf.redis_sentinel_password[0] ? conf.redis_sentinel_password : NULL, &opts);
+	return *out != NULL ? 0 : -1;
+}
+
+static void ctl_redact_secret(const char *value, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s", value[0] ? "***" : "");
+}
+
 #define MS "milliseconds"
 const struct cfg_var ctl_vars[] = {
-	{"REDIS_URL", CFG_STR, "redis://redis:6379", 0, 0, NULL, "Redis holding the chat nodes: redis://[user:password@]host[:port][/db]", &conf.redis_url, redis_url_check, redis_url_redact},
+	{"REDIS_URL", CFG_STR, "redis://redis:6379", 0, 0, NULL, "Redis holding the chat nodes: redis://[user:password@]host[:port][/db], rediss:// for TLS", &conf.redis_url, redis_url_check, redis_url_redact},
+	{"MCS_REDIS_SENTINELS", CFG_STR, "", 0, 0, NULL, "host:port[,host:port...] of Redis Sentinels to ask where the master is (empty: REDIS_URL's host is the master)", &conf.redis_sentinels, ctl_check_sentinels, NULL},
+	{"MCS_REDIS_SENTINEL_MASTER", CFG_STR, "mymaster", 0, 0, NULL, "the master's name in the sentinels' configuration", &conf.redis_sentinel_master, ctl_check_nonempty, NULL},
+	{"MCS_REDIS_SENTINEL_PASSWORD", CFG_STR, "", 0, 0, NULL, "AUTH password of the sentinels (empty: none)", &conf.redis_sentinel_password, NULL, ctl_redact_secret},
+	{"MCS_REDIS_CA_FILE", CFG_STR, "", 0, 0, NULL, "rediss://: PEM CA certificates the server's certificate is verified against (empty: the system's CA store)", &conf.redis_ca_file, ctl_check_readable, NULL},
+	{"MCS_REDIS_CERT_FILE", CFG_STR, "", 0, 0, NULL, "rediss://: PEM client certificate for mutual TLS (empty: none)", &conf.redis_cert_file, ctl_check_readable, NULL},
+	{"MCS_REDIS_KEY_FILE", CFG_STR, "", 0, 0, NULL, "rediss://: the client certificate's PEM key (empty: in MCS_REDIS_CERT_FILE)", &conf.redis_key_file, ctl_check_readable, NULL},
+	{"MCS_REDIS_TLS_SERVER_NAME", CFG_STR, "", 0, 0, NULL, "rediss://: the name the server's certificate must carry, and SNI (empty: the URL's host)", &conf.redis_server_name, ctl_check_server_name, NULL},
 	{"MCS_NODE_KEY", CFG_STR, "mcs:node", 0, 0, NULL, "sorted set the chat nodes heartbeat into", &conf.node_key, ctl_check_nonempty, NULL},
 	{"MCS_NODE_TTL_MS", CFG_UINT, "5000", 500, 3600000, MS, "a node is live while its heartbeat is younger than this", &conf.ttl_ms, NULL, NULL},
 	{"MCS_POLL_MS", CFG_UINT, "1000", 50, 60000, MS, "interval between two reconcile steps", &conf.poll_ms, NULL, NULL},

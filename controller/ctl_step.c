@@ -58,7 +58,7 @@ static void ctl_read_overrides(struct ctl *ctl)
 		return;
 	struct node_override *v = NULL;
 	size_t n = 0;
-	if (redis_src_read_overrides(ctl->redis, conf.override_key, 100000, &v, &n, &ctl->live) == -1) {
+	if (redis_src_read_overrides(ctl->redis, conf.override_key, CTL_OVERRIDES_MAX, &v, &n, &ctl->live) == -1) {
 		ctl_track_error(ctl->override_error, sizeof(ctl->override_error), conf.override_key,
 				redis_src_errstr(ctl->redis));
 		return;

@@ -114,7 +114,16 @@ struct ctl_watch *ctl_watch_new(struct ctl *ctl, struct ctl_stepper *stepper)
 	struct ctl_watch *cw = calloc(1, sizeof(*cw));
 	if (cw != NULL) {
 		*cw = (struct ctl_watch){.ctl = ctl, .stepper = stepper, .state = -1, .fd = -1};
-		cw->w = redis_watch_new(&url, conf.node_key, (unsigned)conf.io_timeout_ms);
+		struct redis_conn_opts opts;
+		ctl_redis_opts(&opts);
+		cw->w = redis_watch_new(&url, &opts, conf.node_key);
+		struct redis_sentinel *sentinel = NULL;
+		if (cw->w != NULL && ctl_redis_sentinel(&url, &sentinel) == -1) {
+			redis_watch_free(cw->w);
+			cw->w = NULL; /* out of memory: refused below */
+		} else if (sentinel != NULL) {
+			redis_watch_set_sentinel(cw->w, sentinel);
+		}
 		/* Subscribed at the first turn of the loop, after the first step. */
 		cw->retry_timer = loop_timer_add(ctl->loop, 0, ctl_watch_on_retry, cw);
 		cw->check_timer = loop_timer_new(ctl->loop, ctl_watch_on_check, cw);

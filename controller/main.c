@@ -31,7 +31,24 @@ static int ctl_init(struct ctl *ctl)
 		log_err("REDIS_URL: %s", err);
 		return -1;
 	}
-	ctl->redis = redis_src_new(&url, conf.node_key, (unsigned)conf.io_timeout_ms);
+	if (!url.tls && (conf.redis_ca_file[0] || conf.redis_cert_file[0] || conf.redis_server_name[0]))
+		log_warn("REDIS_URL is redis:// (plain text): the MCS_REDIS_* TLS settings are not used");
+	if (conf.redis_key_file[0] && !conf.redis_cert_file[0]) {
+		log_err("MCS_REDIS_KEY_FILE is set without MCS_REDIS_CERT_FILE");
+		redis_url_clear(&url);
+		return -1;
+	}
+	struct redis_conn_opts opts;
+	ctl_redis_opts(&opts);
+	ctl->redis = redis_src_new(&url, &opts, conf.node_key);
+	struct redis_sentinel *sentinel = NULL;
+	if (ctl->redis != NULL && ctl_redis_sentinel(&url, &sentinel) == -1) {
+		log_err("out of memory at start-up");
+		redis_url_clear(&url);
+		return -1;
+	}
+	if (sentinel != NULL)
+		redis_src_set_sentinel(ctl->redis, sentinel);
 	redis_url_clear(&url);
 	snprintf(sock, sizeof(sock), "%s/" MCS_ADMIN_SOCK, conf.run_dir);
 	ctl->hap = hap_conn_new(sock, (int)conf.io_timeout_ms);
@@ -109,7 +126,11 @@ int main(int argc, char **argv)
 	if (ctl_init(&ctl) == 0 && ctl_jobs_start(&ctl, &jobs) == 0) {
 		char shown[512];
 		redis_url_redact(conf.redis_url, shown, sizeof(shown));
-		log_info("started: redis %s key %s ttl %lu ms poll %lu ms, haproxy %s/" MCS_ADMIN_SOCK, shown, conf.node_key,
+		char via[300] = "";
+		if (conf.redis_sentinels[0] != '\0')
+			snprintf(via, sizeof(via), " (master \"%s\" of the sentinels %s)", conf.redis_sentinel_master,
+				 conf.redis_sentinels);
+		log_info("started: redis %s%s key %s ttl %lu ms poll %lu ms, haproxy %s/" MCS_ADMIN_SOCK, shown, via, conf.node_key,
 			 conf.ttl_ms, conf.poll_ms, conf.run_dir);
 		loop_run(ctl.loop, &ctl_stop);
 		log_info("stopping on signal %d; HAProxy keeps its servers", ctl_stop);

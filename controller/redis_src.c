@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "redis_conn.h"
+#include "redis_sentinel.h"
 #include "vec.h"
 
 #define NODE_LIST_MAX_REJECTS 64
@@ -16,8 +18,8 @@
 struct redis_src {
 	struct redis_url url; /* own copy */
 	char *key;
-	unsigned timeout_ms;
-	redisContext *ctx; /* NULL while disconnected */
+	struct redis_conn *conn;
+	struct redis_sentinel *sentinel; /* NULL: the URL's host is the server */
 	long long last_count; /* members the last poll read */
 	long long next_expiry_ms; /* see redis_src_next_expiry_ms */
 	enum redis_src_err err;
@@ -32,21 +34,23 @@ __attribute__((format(printf, 3, 4))) static void redis_src_fail(struct redis_sr
 	va_start(ap, fmt);
 	vsnprintf(s->errstr, sizeof(s->errstr), fmt, ap);
 	va_end(ap);
-	if (err == REDIS_SRC_IO && s->ctx != NULL) {
-		redisFree(s->ctx);
-		s->ctx = NULL;
-	}
+	if (err == REDIS_SRC_IO)
+		redis_conn_close(s->conn);
 }
 
-struct redis_src *redis_src_new(const struct redis_url *url, const char *key, unsigned timeout_ms)
+struct redis_src *redis_src_new(const struct redis_url *url, const struct redis_conn_opts *opts, const char *key)
 {
 	struct redis_src *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return NULL;
 	s->key = strdup(key);
-	s->timeout_ms = timeout_ms;
 	s->next_expiry_ms = -1;
-	if (redis_url_copy(&s->url, url) == -1 || s->key == NULL) {
+	struct redis_conn_opts o = *opts;
+	o.host = url->host;
+	o.port = url->port;
+	o.tls = url->tls;
+	s->conn = redis_conn_new(&o);
+	if (redis_url_copy(&s->url, url) == -1 || s->key == NULL || s->conn == NULL) {
 		redis_src_free(s);
 		return NULL;
 	}
@@ -57,8 +61,8 @@ void redis_src_free(struct redis_src *s)
 {
 	if (s == NULL)
 		return;
-	if (s->ctx != NULL)
-		redisFree(s->ctx);
+	redis_conn_free(s->conn);
+	redis_sentinel_free(s->sentinel);
 	redis_url_clear(&s->url);
 	free(s->key);
 	free(s);
@@ -72,9 +76,10 @@ const char *redis_src_errstr(const struct redis_src *s) { return s->errstr; }
 static redisReply *redis_src_call(struct redis_src *s, int want_type, const char *what, int argc,
 				  const char **argv)
 {
-	redisReply *r = redisCommandArgv(s->ctx, argc, argv, NULL);
+	redisReply *r = redis_conn_command(s->conn, argc, argv, NULL);
 	if (r == NULL) {
-		redis_src_fail(s, REDIS_SRC_IO, "%s", s->ctx->errstr[0] ? s->ctx->errstr : "connection lost");
+		redis_src_fail(s, redis_conn_err(s->conn) == REDIS_CONN_OOM ? REDIS_SRC_OOM : REDIS_SRC_IO, "%s",
+			       redis_conn_errstr(s->conn));
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
@@ -90,21 +95,55 @@ static redisReply *redis_src_call(struct redis_src *s, int want_type, const char
 	return r;
 }
 
-static int redis_src_connect(struct redis_src *s)
+void redis_src_set_sentinel(struct redis_src *s, struct redis_sentinel *sentinel)
 {
-	struct timeval tv = {s->timeout_ms / 1000, (long)(s->timeout_ms % 1000) * 1000};
-	s->ctx = redisConnectWithTimeout(s->url.host, (int)s->url.port, tv);
-	if (s->ctx == NULL || s->ctx->err) {
-		redis_src_fail(s, REDIS_SRC_IO, "connect to %.100s:%u: %s", s->url.host, s->url.port,
-			       s->ctx ? s->ctx->errstr : "out of memory");
-		if (s->ctx) {
-			redisFree(s->ctx);
-			s->ctx = NULL;
-		}
+	redis_sentinel_free(s->sentinel);
+	s->sentinel = sentinel;
+	redis_conn_close(s->conn);
+}
+
+/* Sentinel mode: the server must still be the master (a demoted one keeps serving reads). */
+static int redis_src_check_role(struct redis_src *s)
+{
+	const char *argv[] = {"ROLE"};
+	redisReply *r = redis_src_call(s, REDIS_REPLY_ARRAY, "ROLE", 1, argv);
+	if (r == NULL)
+		return -1;
+	const redisReply *role = r->elements > 0 ? r->element[0] : NULL;
+	int master = role != NULL && role->type == REDIS_REPLY_STRING && strcmp(role->str, "master") == 0;
+	if (!master) {
+		char addr[300];
+		redis_conn_addr(s->conn, addr, sizeof(addr));
+		redis_src_fail(s, REDIS_SRC_IO, "%s is not the master of \"%.64s\" (ROLE %.16s): asking the sentinels again",
+			       addr, redis_sentinel_name(s->sentinel),
+			       role != NULL && role->type == REDIS_REPLY_STRING ? role->str : "?");
+	}
+	freeReplyObject(r);
+	return master ? 0 : -1;
+}
+
+/* Sentinel mode: points the connection at the master the sentinels name. */
+static int redis_src_find_master(struct redis_src *s)
+{
+	char host[256];
+	unsigned port;
+	if (redis_sentinel_master(s->sentinel, host, sizeof(host), &port) == -1) {
+		redis_src_fail(s, REDIS_SRC_IO, "sentinels: %s", redis_sentinel_errstr(s->sentinel));
 		return -1;
 	}
-	if (redisSetTimeout(s->ctx, tv) != REDIS_OK) {
-		redis_src_fail(s, REDIS_SRC_IO, "cannot set the socket timeout");
+	if (redis_conn_set_addr(s->conn, host, port) == -1) {
+		redis_src_fail(s, REDIS_SRC_OOM, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int redis_src_connect(struct redis_src *s)
+{
+	if (s->sentinel != NULL && redis_src_find_master(s) == -1)
+		return -1;
+	if (redis_conn_connect(s->conn) == -1) {
+		redis_src_fail(s, REDIS_SRC_IO, "%s", redis_conn_errstr(s->conn));
 		return -1;
 	}
 	redisReply *r = NULL;
@@ -124,13 +163,12 @@ static int redis_src_connect(struct redis_src *s)
 			goto fail;
 		freeReplyObject(r);
 	}
+	if (s->sentinel != NULL && redis_src_check_role(s) == -1)
+		goto fail;
 	return 0;
 fail:
 	/* A refused AUTH or SELECT must not leave a half-usable connection behind. */
-	if (s->ctx != NULL) {
-		redisFree(s->ctx);
-		s->ctx = NULL;
-	}
+	redis_conn_close(s->conn);
 	return -1;
 }
 
@@ -183,7 +221,11 @@ int redis_src_poll(struct redis_src *s, unsigned ttl_ms, unsigned max_future_ms,
 	s->err = REDIS_SRC_OK;
 	s->errstr[0] = '\0';
 	double now;
-	if (s->ctx == NULL && redis_src_connect(s) == -1)
+	int fresh = !redis_conn_ready(s->conn);
+	if (fresh && redis_src_connect(s) == -1)
+		return -1;
+	/* The poll is the safety net of a failover: a connection kept to a demoted master is dropped. */
+	if (s->sentinel != NULL && !fresh && redis_src_check_role(s) == -1)
 		return -1;
 	if (redis_src_time(s, &now) == -1)
 		return -1;
@@ -217,7 +259,7 @@ int redis_src_poll(struct redis_src *s, unsigned ttl_ms, unsigned max_future_ms,
 int redis_src_count_live(struct redis_src *s, unsigned ttl_ms, long long *count)
 {
 	double now;
-	if ((s->ctx == NULL && redis_src_connect(s) == -1) || redis_src_time(s, &now) == -1)
+	if ((!redis_conn_ready(s->conn) && redis_src_connect(s) == -1) || redis_src_time(s, &now) == -1)
 		return -1;
 	char min[48];
 	snprintf(min, sizeof(min), "(%.6f", now - ttl_ms / 1000.0);
@@ -263,7 +305,7 @@ int redis_src_read_overrides(struct redis_src *s, const char *key, size_t max, s
 {
 	*out = NULL;
 	*n = 0;
-	if (s->ctx == NULL && redis_src_connect(s) == -1)
+	if (!redis_conn_ready(s->conn) && redis_src_connect(s) == -1)
 		return -1;
 	const char *argv[] = {"HGETALL", key};
 	redisReply *r = redis_src_call(s, REDIS_REPLY_ARRAY, "HGETALL", 2, argv);

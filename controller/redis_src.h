@@ -30,13 +30,22 @@ struct node_list {
 };
 
 struct redis_src;
+struct redis_conn_opts;
 
-/* Creates a source for key on the Redis server of url (copied). Does not connect yet.
- * Returns NULL when out of memory. */
-struct redis_src *redis_src_new(const struct redis_url *url, const char *key, unsigned timeout_ms);
+/* Creates a source for key on the Redis server of url (copied), over a connection made with
+ * opts (TLS files, timeout, reply limits; copied; its host, port and tls come from url).
+ * Does not connect yet. Returns NULL when out of memory. */
+struct redis_src *redis_src_new(const struct redis_url *url, const struct redis_conn_opts *opts, const char *key);
 
 /* Closes the connection and frees s; NULL is a no-op. */
 void redis_src_free(struct redis_src *s);
+
+struct redis_sentinel;
+
+/* Makes s find its server through Sentinel (s takes sentinel and frees it): every connect asks
+ * the sentinels for the master, and ROLE must say master at connect and at every poll, or the
+ * connection is dropped (REDIS_SRC_IO) and the next poll asks again. */
+void redis_src_set_sentinel(struct redis_src *s, struct redis_sentinel *sentinel);
 
 /* Reads the members whose score is newer than Redis TIME - ttl_ms into out (emptied first).
  * A score more than max_future_ms ahead of Redis TIME is refused, so a node with a broken

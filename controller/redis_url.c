@@ -65,11 +65,11 @@ static int redis_url_fill(CURLU *u, struct redis_url *out, char *err, size_t err
 		snprintf(err, errlen, "cannot be split into its parts");
 		goto done;
 	}
-	if (scheme == NULL || strcmp(scheme, "redis") != 0) {
-		snprintf(err, errlen, "scheme \"%.16s\" is not redis:// (rediss:// needs TLS, which hiredis 0.14 lacks)",
-			 scheme ? scheme : "");
+	if (scheme == NULL || (strcmp(scheme, "redis") != 0 && strcmp(scheme, "rediss") != 0)) {
+		snprintf(err, errlen, "scheme \"%.16s\" is not redis:// or rediss:// (TLS)", scheme ? scheme : "");
 		goto done;
 	}
+	out->tls = strcmp(scheme, "rediss") == 0;
 	if (query != NULL || fragment != NULL) {
 		snprintf(err, errlen, "has a ?query or #fragment, which Redis URLs do not use");
 		goto done;
@@ -161,7 +161,7 @@ int redis_url_check(const char *url, char *err, size_t errlen)
 		for (char *p = shown; *p; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
 				*p = '?';
-		snprintf(err, errlen, "\"%s\" is not a usable redis:// URL: %s", shown, why);
+		snprintf(err, errlen, "\"%s\" is not a usable redis:// or rediss:// URL: %s", shown, why);
 		return -1;
 	}
 	redis_url_clear(&parsed);

@@ -1,4 +1,4 @@
-/* REDIS_URL parsing with libcurl's URL API: redis://[user:password@]host[:port][/db]. */
+/* REDIS_URL parsing with libcurl's URL API: redis[s]://[user:password@]host[:port][/db]. */
 #ifndef MCS_REDIS_URL_H
 #define MCS_REDIS_URL_H
 
@@ -10,6 +10,7 @@ struct redis_url {
 	char *user;      /* NULL when absent; malloc'd, freed by redis_url_clear */
 	char *password;  /* NULL when absent; malloc'd, freed by redis_url_clear */
 	unsigned db;     /* SELECT index, default 0 */
+	int tls;         /* 1 for rediss:// */
 };
 
 /* Parses url into out (zeroed first). Returns 0, or -1 with the reason in err; on -1 out

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "redis_conn.h"
+#include "redis_sentinel.h"
 
 #define REDIS_WATCH_READS_MAX 64 /* reads of up to 16 KB per redis_watch_read: bounded work per step */
 
@@ -18,8 +20,8 @@ struct redis_watch {
 	struct redis_url url; /* own copy */
 	char *channel;        /* "__keyspace@<db>__:<key>" */
 	size_t chan_len;
-	unsigned timeout_ms;
-	redisContext *ctx;    /* NULL while disconnected */
+	struct redis_conn *conn;
+	struct redis_sentinel *sentinel; /* NULL: the URL's host is the server */
 	int verified;         /* CONFIG GET showed K and z/A */
 	char errstr[256];
 };
@@ -70,15 +72,19 @@ int redis_watch_parse(const struct redisReply *r, const char *channel, size_t ch
 	return 0;
 }
 
-struct redis_watch *redis_watch_new(const struct redis_url *url, const char *key, unsigned timeout_ms)
+struct redis_watch *redis_watch_new(const struct redis_url *url, const struct redis_conn_opts *opts, const char *key)
 {
 	struct redis_watch *w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return NULL;
-	w->timeout_ms = timeout_ms;
+	struct redis_conn_opts o = *opts;
+	o.host = url->host;
+	o.port = url->port;
+	o.tls = url->tls;
+	w->conn = redis_conn_new(&o);
 	size_t len = strlen(key) + 32;
 	w->channel = malloc(len);
-	if (redis_url_copy(&w->url, url) == -1 || w->channel == NULL ||
+	if (w->conn == NULL || redis_url_copy(&w->url, url) == -1 || w->channel == NULL ||
 	    redis_watch_channel(w->channel, len, url->db, key) == -1) {
 		redis_watch_free(w);
 		return NULL;
@@ -89,23 +95,23 @@ struct redis_watch *redis_watch_new(const struct redis_url *url, const char *key
 
 void redis_watch_close(struct redis_watch *w)
 {
-	if (w->ctx != NULL)
-		redisFree(w->ctx);
-	w->ctx = NULL;
+	if (w->conn != NULL)
+		redis_conn_close(w->conn);
 }
 
 void redis_watch_free(struct redis_watch *w)
 {
 	if (w == NULL)
 		return;
-	redis_watch_close(w);
+	redis_conn_free(w->conn);
+	redis_sentinel_free(w->sentinel);
 	redis_url_clear(&w->url);
 	free(w->channel);
 	w->channel = NULL;
 	free(w);
 }
 
-int redis_watch_fd(const struct redis_watch *w) { return w->ctx != NULL ? w->ctx->fd : -1; }
+int redis_watch_fd(const struct redis_watch *w) { return redis_conn_ready(w->conn) ? redis_conn_fd(w->conn) : -1; }
 
 int redis_watch_verified(const struct redis_watch *w) { return w->verified; }
 
@@ -122,26 +128,61 @@ __attribute__((format(printf, 2, 3))) static int redis_watch_fail(struct redis_w
 	return -1;
 }
 
+void redis_watch_set_sentinel(struct redis_watch *w, struct redis_sentinel *sentinel)
+{
+	redis_sentinel_free(w->sentinel);
+	w->sentinel = sentinel;
+	redis_watch_close(w);
+}
+
+/* Sentinel mode: points the connection at the master the sentinels name. */
+static int redis_watch_find_master(struct redis_watch *w)
+{
+	char host[256];
+	unsigned port;
+	if (redis_sentinel_master(w->sentinel, host, sizeof(host), &port) == -1)
+		return redis_watch_fail(w, "watch: sentinels: %s", redis_sentinel_errstr(w->sentinel));
+	if (redis_conn_set_addr(w->conn, host, port) == -1)
+		return redis_watch_fail(w, "watch: out of memory");
+	return 0;
+}
+
+/* Sentinel mode: subscribing on a replica that was the master would miss the new master's events. */
+static int redis_watch_check_role(struct redis_watch *w)
+{
+	const char *argv[] = {"ROLE"};
+	redisReply *r = redis_conn_command(w->conn, 1, argv, NULL);
+	if (r == NULL)
+		return redis_watch_fail(w, "watch: ROLE: %s", redis_conn_errstr(w->conn));
+	int master = r->type == REDIS_REPLY_ARRAY && r->elements > 0 && r->element[0]->type == REDIS_REPLY_STRING &&
+		     strcmp(r->element[0]->str, "master") == 0;
+	freeReplyObject(r);
+	if (master)
+		return 0;
+	char addr[300];
+	redis_conn_addr(w->conn, addr, sizeof(addr));
+	return redis_watch_fail(w, "watch: %s is not the master (ROLE): asking the sentinels again", addr);
+}
+
 static int redis_watch_connect(struct redis_watch *w)
 {
-	struct timeval tv = {w->timeout_ms / 1000, (long)(w->timeout_ms % 1000) * 1000};
-	w->ctx = redisConnectWithTimeout(w->url.host, (int)w->url.port, tv);
-	if (w->ctx == NULL || w->ctx->err)
-		return redis_watch_fail(w, "watch: connect to %.100s:%u: %s", w->url.host, w->url.port,
-					w->ctx ? w->ctx->errstr : "out of memory");
+	if (w->sentinel != NULL && redis_watch_find_master(w) == -1)
+		return -1;
 	/* Keepalive: a silent subscriber would never notice a vanished server otherwise. */
-	if (redisSetTimeout(w->ctx, tv) != REDIS_OK || redisEnableKeepAlive(w->ctx) != REDIS_OK)
-		return redis_watch_fail(w, "watch: cannot set socket options: %s", w->ctx->errstr);
+	if (redis_conn_connect(w->conn) == -1 || redis_conn_keepalive(w->conn) == -1)
+		return redis_watch_fail(w, "watch: %s", redis_conn_errstr(w->conn));
 	if (w->url.password == NULL)
-		return 0;
+		return w->sentinel != NULL ? redis_watch_check_role(w) : 0;
 	const char *argv[] = {"AUTH", w->url.user ? w->url.user : w->url.password, w->url.password};
-	redisReply *r = redisCommandArgv(w->ctx, w->url.user ? 3 : 2, argv, NULL);
+	redisReply *r = redis_conn_command(w->conn, w->url.user ? 3 : 2, argv, NULL);
 	if (r == NULL)
-		return redis_watch_fail(w, "watch: AUTH: %s", w->ctx->errstr[0] ? w->ctx->errstr : "connection lost");
+		return redis_watch_fail(w, "watch: AUTH: %s", redis_conn_errstr(w->conn));
 	int ok = r->type == REDIS_REPLY_STATUS;
 	if (!ok)
 		redis_watch_fail(w, "watch: AUTH refused: %.120s", r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 	freeReplyObject(r);
+	if (ok && w->sentinel != NULL)
+		return redis_watch_check_role(w);
 	return ok ? 0 : -1;
 }
 
@@ -149,9 +190,9 @@ static int redis_watch_connect(struct redis_watch *w)
 static int redis_watch_check_config(struct redis_watch *w)
 {
 	const char *argv[] = {"CONFIG", "GET", "notify-keyspace-events"};
-	redisReply *r = redisCommandArgv(w->ctx, 3, argv, NULL);
+	redisReply *r = redis_conn_command(w->conn, 3, argv, NULL);
 	if (r == NULL)
-		return redis_watch_fail(w, "watch: CONFIG GET: %s", w->ctx->errstr[0] ? w->ctx->errstr : "connection lost");
+		return redis_watch_fail(w, "watch: CONFIG GET: %s", redis_conn_errstr(w->conn));
 	int rc = 2;
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && redis_watch_is_str(r->element[1])) {
 		rc = redis_watch_flags_ok(r->element[1]->str);
@@ -172,9 +213,9 @@ static int redis_watch_subscribe(struct redis_watch *w)
 {
 	const char *argv[] = {"SUBSCRIBE", w->channel};
 	size_t lens[] = {9, w->chan_len};
-	redisReply *r = redisCommandArgv(w->ctx, 2, argv, lens);
+	redisReply *r = redis_conn_command(w->conn, 2, argv, lens);
 	if (r == NULL)
-		return redis_watch_fail(w, "watch: SUBSCRIBE: %s", w->ctx->errstr[0] ? w->ctx->errstr : "connection lost");
+		return redis_watch_fail(w, "watch: SUBSCRIBE: %s", redis_conn_errstr(w->conn));
 	unsigned none = 0;
 	int ok = r->type == REDIS_REPLY_ARRAY && r->elements == 3 && redis_watch_is_str(r->element[0]) &&
 		 redis_watch_str_eq(r->element[0], "subscribe", 9) && redis_watch_parse(r, w->channel, w->chan_len, &none) == 0;
@@ -205,17 +246,17 @@ int redis_watch_start(struct redis_watch *w)
 	return 1;
 }
 
-/* Classifies every reply hiredis has already buffered. 0, or -1 with the connection closed. */
+/* Classifies every reply already read. 0, or -1 with the connection closed. */
 static int redis_watch_drain_buffered(struct redis_watch *w, unsigned *events)
 {
 	for (;;) {
-		void *reply = NULL;
-		if (redisGetReplyFromReader(w->ctx, &reply) != REDIS_OK)
-			return redis_watch_fail(w, "watch: protocol error: %s", w->ctx->errstr);
+		redisReply *reply = NULL;
+		if (redis_conn_reply(w->conn, &reply) == -1)
+			return redis_watch_fail(w, "watch: %s", redis_conn_errstr(w->conn));
 		if (reply == NULL)
 			return 0;
 		int rc = redis_watch_parse(reply, w->channel, w->chan_len, events);
-		int type = ((redisReply *)reply)->type;
+		int type = reply->type;
 		freeReplyObject(reply);
 		if (rc == -1)
 			return redis_watch_fail(w, "watch: unexpected reply of type %d in SUBSCRIBE mode", type);
@@ -224,21 +265,17 @@ static int redis_watch_drain_buffered(struct redis_watch *w, unsigned *events)
 
 int redis_watch_read(struct redis_watch *w, unsigned *events)
 {
-	if (w->ctx == NULL)
+	if (!redis_conn_ready(w->conn))
 		return -1;
 	for (int i = 0; i < REDIS_WATCH_READS_MAX; i++) {
 		if (redis_watch_drain_buffered(w, events) == -1)
 			return -1;
-		struct pollfd p = {.fd = w->ctx->fd, .events = POLLIN};
-		int n = poll(&p, 1, 0);
-		if (n == -1 && errno == EINTR)
-			continue;
+		/* Non-blocking: 0 when nothing is there now (or TLS wants more of a record). */
+		int n = redis_conn_read(w->conn);
 		if (n == 0)
 			return 0;
-		/* Readable (or hung up): one read() cannot block, and EOF shows up as an error here. */
-		if (n == -1 || redisBufferRead(w->ctx) != REDIS_OK)
-			return redis_watch_fail(w, "watch: connection lost: %s",
-						w->ctx->errstr[0] ? w->ctx->errstr : strerror(errno));
+		if (n == -1)
+			return redis_watch_fail(w, "watch: connection lost: %s", redis_conn_errstr(w->conn));
 	}
 	return redis_watch_drain_buffered(w, events);
 }

@@ -18,14 +18,22 @@
 
 struct redisReply;
 struct redis_watch;
+struct redis_conn_opts;
 
-/* Creates a watcher of key on the Redis server of url (both copied). Does not connect yet.
- * timeout_ms bounds each step of redis_watch_start. Returns NULL when out of memory. Free with
+/* Creates a watcher of key on the Redis server of url (both copied), over a connection made
+ * with opts (copied; host, port and tls from url). Does not connect yet. opts->timeout_ms
+ * bounds each step of redis_watch_start. Returns NULL when out of memory. Free with
  * redis_watch_free. */
-struct redis_watch *redis_watch_new(const struct redis_url *url, const char *key, unsigned timeout_ms);
+struct redis_watch *redis_watch_new(const struct redis_url *url, const struct redis_conn_opts *opts, const char *key);
 
 /* Closes the connection and frees w. NULL is a no-op. */
 void redis_watch_free(struct redis_watch *w);
+
+struct redis_sentinel;
+
+/* Makes w find its server through Sentinel (w takes sentinel and frees it): every start asks the
+ * sentinels for the master and checks ROLE before subscribing. */
+void redis_watch_set_sentinel(struct redis_watch *w, struct redis_sentinel *sentinel);
 
 /* (Re)connects (AUTH when url has a password), checks `CONFIG GET notify-keyspace-events`,
  * then SUBSCRIBEs. Blocks for at most a few timeout_ms. Returns:

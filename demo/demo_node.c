@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "proxy_v2.h"
+#include "redis_conn.h"
 
 #define PROGRAM "mcs-lb-demo-node"
 #define DEMO_CONN_BUF 4096        /* per-client echo buffer, bytes */
@@ -37,6 +38,7 @@ struct demo_opts {
 	char *redis_host;               /* NULL without --redis-url (malloc'd) */
 	char *redis_user, *redis_pass;  /* optional AUTH (malloc'd) */
 	int redis_port, redis_db;
+	int redis_tls;                  /* rediss://: TLS settings from MCS_REDIS_* in the environment */
 	const char *key;                /* sorted set, points into argv or a literal */
 	unsigned heartbeat_ms;
 	int proxy_v2;                   /* --proxy-v2: every connection starts with a PROXY v2 header */
@@ -52,9 +54,9 @@ struct demo_conn {
 
 enum hb_state { HB_IDLE, HB_CONNECTING, HB_READY };
 
-/* The heartbeat link: a non-blocking hiredis context driven by the main poll loop. */
+/* The heartbeat link: a non-blocking Redis connection driven by the main poll loop. */
 struct demo_hb {
-	redisContext *ctx;      /* NULL while disconnected */
+	struct redis_conn *ctx; /* NULL while disconnected */
 	enum hb_state state;
 	int write_pending;      /* obuf holds bytes not yet written */
 	unsigned pending;       /* replies expected */
@@ -88,12 +90,14 @@ static uint64_t demo_now_ms(void)
 
 static void demo_usage(FILE *out)
 {
-	fprintf(out, "usage: " PROGRAM " --listen IP:PORT [--redis-url redis://[user:pass@]host[:port][/db]]\n"
+	fprintf(out, "usage: " PROGRAM " --listen IP:PORT [--redis-url redis[s]://[user:pass@]host[:port][/db]]\n"
 		     "       [--key mcs:node] [--heartbeat-ms 2000] [--advertise IP:PORT] [--proxy-v2] | --version\n"
 		     "A demo chat node: greets each TCP client with \"HELLO <ip:port>\" and echoes its bytes.\n"
 		     "With --proxy-v2 every connection must start with a PROXY protocol v2 header (HAProxy's\n"
 		     "send-proxy-v2) and the greeting names the client: \"HELLO <ip:port> for <client ip:port>\".\n"
-		     "With --redis-url it runs ZADD <key> <unix seconds> <ip:port> every heartbeat.\n"
+		     "With --redis-url it runs ZADD <key> <unix seconds> <ip:port> every heartbeat; rediss://\n"
+		     "verifies the server with MCS_REDIS_CA_FILE, MCS_REDIS_TLS_SERVER_NAME and presents\n"
+		     "MCS_REDIS_CERT_FILE/MCS_REDIS_KEY_FILE when set, as the controller does.\n"
 		     "IP is IPv4 or [IPv6]; --listen IP:0 picks a free port. The first stdout line is\n"
 		     "\"listening on IP:PORT\". SIGTERM/SIGINT exit 0.\n");
 }
@@ -210,7 +214,9 @@ static int demo_parse_redis_url(const char *url, struct demo_opts *o, char *err,
 	static const char scheme[] = "redis://";
 	const char *p = url + sizeof(scheme) - 1, *at, *end, *host_end, *port_at = NULL;
 	unsigned long v;
-	if (strncmp(url, scheme, sizeof(scheme) - 1) != 0)
+	o->redis_tls = strncmp(url, "rediss://", 9) == 0;
+	p += o->redis_tls;
+	if (!o->redis_tls && strncmp(url, scheme, sizeof(scheme) - 1) != 0)
 		goto bad;
 	end = p + strcspn(p, "/?#");
 	if (*end == '?' || *end == '#')
@@ -256,7 +262,7 @@ static int demo_parse_redis_url(const char *url, struct demo_opts *o, char *err,
 	}
 	return 0;
 bad:
-	snprintf(err, errlen, "--redis-url: \"%.100s\" is not redis://[user:password@]host[:port][/db]", url);
+	snprintf(err, errlen, "--redis-url: \"%.100s\" is not redis[s]://[user:password@]host[:port][/db]", url);
 	return -1;
 }
 
@@ -522,12 +528,12 @@ static void hb_note_ok(struct demo *d)
 static void hb_fail(struct demo *d, const char *what)
 {
 	char msg[160];
-	if (d->hb.ctx != NULL && d->hb.ctx->err != 0)
-		snprintf(msg, sizeof(msg), "%s: %s", what, d->hb.ctx->errstr);
+	if (d->hb.ctx != NULL && redis_conn_errstr(d->hb.ctx)[0] != '\0')
+		snprintf(msg, sizeof(msg), "%s: %s", what, redis_conn_errstr(d->hb.ctx));
 	else
 		snprintf(msg, sizeof(msg), "%s", what);
 	hb_note_error(d, msg);
-	redisFree(d->hb.ctx);
+	redis_conn_free(d->hb.ctx);
 	d->hb.ctx = NULL;
 	d->hb.state = HB_IDLE;
 	d->hb.pending = 0;
@@ -536,8 +542,8 @@ static void hb_fail(struct demo *d, const char *what)
 
 static void hb_write(struct demo *d)
 {
-	int done = 0;
-	if (redisBufferWrite(d->hb.ctx, &done) == REDIS_ERR) {
+	int done = redis_conn_flush(d->hb.ctx);
+	if (done == -1) {
 		hb_fail(d, "write failed");
 		return;
 	}
@@ -546,13 +552,13 @@ static void hb_write(struct demo *d)
 
 static void hb_read(struct demo *d)
 {
-	if (redisBufferRead(d->hb.ctx) == REDIS_ERR) {
+	if (redis_conn_read(d->hb.ctx) == -1) {
 		hb_fail(d, "connection lost");
 		return;
 	}
 	for (;;) {
-		void *reply = NULL;
-		if (redisGetReply(d->hb.ctx, &reply) == REDIS_ERR) {
+		redisReply *reply = NULL;
+		if (redis_conn_reply(d->hb.ctx, &reply) == -1) {
 			hb_fail(d, "bad reply");
 			return;
 		}
@@ -572,32 +578,45 @@ static void hb_read(struct demo *d)
 	}
 }
 
-/* Starts a non-blocking connect and queues AUTH/SELECT ahead of the first ZADD. */
+/* The environment's value of name, or NULL when unset or empty. */
+static const char *demo_env(const char *name)
+{
+	const char *v = getenv(name);
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/* Starts a non-blocking connect (and TLS handshake) and queues AUTH/SELECT ahead of the first ZADD. */
 static void hb_connect(struct demo *d, uint64_t now)
 {
 	struct demo_hb *hb = &d->hb;
-	hb->ctx = redisConnectNonBlock(d->o.redis_host, d->o.redis_port);
+	struct redis_conn_opts opts = {
+		.host = d->o.redis_host, .port = (unsigned)d->o.redis_port, .tls = d->o.redis_tls,
+		.ca_file = demo_env("MCS_REDIS_CA_FILE"), .cert_file = demo_env("MCS_REDIS_CERT_FILE"),
+		.key_file = demo_env("MCS_REDIS_KEY_FILE"), .server_name = demo_env("MCS_REDIS_TLS_SERVER_NAME"),
+		.timeout_ms = d->o.heartbeat_ms,
+	};
+	resp_limits_for_pairs(&opts.limits, 16); /* replies to AUTH, SELECT and ZADD */
+	hb->ctx = redis_conn_new(&opts);
 	if (hb->ctx == NULL) {
 		hb_note_error(d, "out of memory");
 		return;
 	}
-	if (hb->ctx->err != 0) {
+	if (redis_conn_open(hb->ctx) == -1) {
 		hb_fail(d, "cannot connect");
 		return;
 	}
 	hb->state = HB_CONNECTING;
 	hb->connect_start = now;
-	if (d->o.redis_pass != NULL) {
-		if (d->o.redis_user != NULL)
-			redisAppendCommand(hb->ctx, "AUTH %s %s", d->o.redis_user, d->o.redis_pass);
-		else
-			redisAppendCommand(hb->ctx, "AUTH %s", d->o.redis_pass);
-		hb->pending++;
+	char db[16];
+	snprintf(db, sizeof(db), "%d", d->o.redis_db);
+	const char *auth[] = {"AUTH", d->o.redis_user ? d->o.redis_user : d->o.redis_pass, d->o.redis_pass};
+	const char *select[] = {"SELECT", db};
+	if ((d->o.redis_pass != NULL && redis_conn_append(hb->ctx, d->o.redis_user ? 3 : 2, auth, NULL) == -1) ||
+	    (d->o.redis_db != 0 && redis_conn_append(hb->ctx, 2, select, NULL) == -1)) {
+		hb_fail(d, "out of memory");
+		return;
 	}
-	if (d->o.redis_db != 0) {
-		redisAppendCommand(hb->ctx, "SELECT %d", d->o.redis_db);
-		hb->pending++;
-	}
+	hb->pending += (d->o.redis_pass != NULL) + (d->o.redis_db != 0);
 }
 
 /* Sends one heartbeat when due; a stuck link is dropped and reconnected. */
@@ -615,7 +634,10 @@ static void hb_tick(struct demo *d, uint64_t now)
 		hb_connect(d, now);
 	if (hb->ctx == NULL)
 		return;
-	if (redisAppendCommand(hb->ctx, "ZADD %s %lld %s", d->o.key, (long long)time(NULL), d->name) != REDIS_OK) {
+	char score[24];
+	snprintf(score, sizeof(score), "%lld", (long long)time(NULL));
+	const char *zadd[] = {"ZADD", d->o.key, score, d->name};
+	if (redis_conn_append(hb->ctx, 4, zadd, NULL) == -1) {
 		hb_fail(d, "cannot queue ZADD");
 		return;
 	}
@@ -629,18 +651,11 @@ static void hb_events(struct demo *d, short revents)
 {
 	struct demo_hb *hb = &d->hb;
 	if (hb->state == HB_CONNECTING) {
-		int soerr = 0;
-		socklen_t len = sizeof(soerr);
-		if (!(revents & (POLLOUT | POLLERR | POLLHUP)))
+		int r = redis_conn_progress(hb->ctx);
+		if (r == -1)
+			hb_fail(d, "cannot connect");
+		if (r != 1)
 			return;
-		if (getsockopt(hb->ctx->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
-			soerr = errno;
-		if (soerr != 0) {
-			char msg[160];
-			snprintf(msg, sizeof(msg), "cannot connect: %s", strerror(soerr));
-			hb_fail(d, msg);
-			return;
-		}
 		hb->state = HB_READY;
 		hb_write(d);
 		return;
@@ -695,8 +710,7 @@ static int demo_run(struct demo *d, const sigset_t *poll_mask)
 			li = (long)n++;
 		}
 		if (d->hb.ctx != NULL) {
-			short ev = d->hb.state == HB_CONNECTING ? POLLOUT : (short)(POLLIN | (d->hb.write_pending ? POLLOUT : 0));
-			d->pfds[n] = (struct pollfd){d->hb.ctx->fd, ev, 0};
+			d->pfds[n] = (struct pollfd){redis_conn_fd(d->hb.ctx), redis_conn_events(d->hb.ctx), 0};
 			ri = (long)n++;
 		}
 		size_t base = n, n_polled = d->n_conns;
@@ -736,7 +750,7 @@ static void demo_free(struct demo *d)
 		demo_conn_close(d, d->n_conns - 1);
 	free(d->conns);
 	free(d->pfds);
-	redisFree(d->hb.ctx);
+	redis_conn_free(d->hb.ctx);
 	if (d->lfd != -1)
 		close(d->lfd);
 	free(d->o.redis_host);

@@ -36,6 +36,7 @@ struct h_opts {
 	const char *const *controller_env; /* extra "NAME=value" for the controller, NULL-terminated; later wins */
 	const char *bind_addr;   /* MCS_BIND_ADDR of haproxy, default 127.0.0.1 (e.g. "::1" for IPv6 clients) */
 	const char *const *haproxy_env; /* extra "NAME=value" for haproxy (at most 15), NULL-terminated; later wins */
+	const char *const *redis_args; /* extra redis-server arguments (at most 36, e.g. --tls-port), NULL-terminated */
 };
 
 /* The suite's world: one per test executable. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "redis_conn.h"
 #include "redis_watch.h"
 
 #define EVENT_LIMIT_MS 100
@@ -34,7 +35,9 @@ static struct redis_watch *watcher(const char *user, const char *password)
 	struct redis_url url = {.host = "127.0.0.1", .port = (unsigned)H.redis_port};
 	url.user = (char *)user;
 	url.password = (char *)password;
-	struct redis_watch *w = redis_watch_new(&url, "mcs:node", 2000);
+	struct redis_conn_opts opts = {.timeout_ms = 2000};
+	resp_limits_for_pairs(&opts.limits, 1000);
+	struct redis_watch *w = redis_watch_new(&url, &opts, "mcs:node");
 	ck_assert(w != NULL);
 	return w;
 }
@@ -170,7 +173,9 @@ START_TEST(test_connection_lost)
 	redis_watch_free(w);
 	/* Nobody listening: -1. */
 	struct redis_url url = {.host = "127.0.0.1", .port = (unsigned)h_free_port()};
-	w = redis_watch_new(&url, "mcs:node", 500);
+	struct redis_conn_opts opts = {.timeout_ms = 500};
+	resp_limits_for_pairs(&opts.limits, 1000);
+	w = redis_watch_new(&url, &opts, "mcs:node");
 	ck_assert_int_eq(redis_watch_start(w), -1);
 	ck_assert_int_eq(redis_watch_fd(w), -1);
 	printf("unreachable: %s\n", redis_watch_errstr(w));

@@ -12,21 +12,25 @@ static const struct {
 	const char *host;
 	unsigned port, db;
 	const char *user, *password; /* NULL: absent */
+	int tls;
 } valid[] = {
-	{"redis://redis:6379", "redis", 6379, 0, NULL, NULL},
-	{"redis://127.0.0.1", "127.0.0.1", 6379, 0, NULL, NULL},
-	{"redis://127.0.0.1/", "127.0.0.1", 6379, 0, NULL, NULL},
-	{"redis://h:1/3", "h", 1, 3, NULL, NULL},
-	{"redis://h:65535/99999", "h", 65535, 99999, NULL, NULL},
-	{"redis://user:p%40ss@h/0", "h", 6379, 0, "user", "p@ss"},
-	{"redis://u%3Ax:a%3Ab%25@h:7/2", "h", 7, 2, "u:x", "a:b%"},
-	{"redis://user@h", "h", 6379, 0, "user", NULL},
-	{"redis://[::1]:6380", "::1", 6380, 0, NULL, NULL},
-	{"redis://[2001:db8::5]/4", "2001:db8::5", 6379, 4, NULL, NULL},
-	{"redis://u:pw@[::1]:6380/1", "::1", 6380, 1, "u", "pw"},
+	{"redis://redis:6379", "redis", 6379, 0, NULL, NULL, 0},
+	{"redis://127.0.0.1", "127.0.0.1", 6379, 0, NULL, NULL, 0},
+	{"redis://127.0.0.1/", "127.0.0.1", 6379, 0, NULL, NULL, 0},
+	{"redis://h:1/3", "h", 1, 3, NULL, NULL, 0},
+	{"redis://h:65535/99999", "h", 65535, 99999, NULL, NULL, 0},
+	{"redis://user:p%40ss@h/0", "h", 6379, 0, "user", "p@ss", 0},
+	{"redis://u%3Ax:a%3Ab%25@h:7/2", "h", 7, 2, "u:x", "a:b%", 0},
+	{"redis://user@h", "h", 6379, 0, "user", NULL, 0},
+	{"redis://[::1]:6380", "::1", 6380, 0, NULL, NULL, 0},
+	{"redis://[2001:db8::5]/4", "2001:db8::5", 6379, 4, NULL, NULL, 0},
+	{"redis://u:pw@[::1]:6380/1", "::1", 6380, 1, "u", "pw", 0},
 	/* "redis://:password@host" is how a password without an ACL user is written: the user is
 	 * absent (AUTH password), not an empty user name (AUTH "" password fails). */
-	{"redis://:secret@h:1/3", "h", 1, 3, NULL, "secret"},
+	{"redis://:secret@h:1/3", "h", 1, 3, NULL, "secret", 0},
+	{"rediss://h", "h", 6379, 0, NULL, NULL, 1},
+	{"rediss://app:pw@redis.example:6380/2", "redis.example", 6380, 2, "app", "pw", 1},
+	{"REDISS://[::1]:7000", "::1", 7000, 0, NULL, NULL, 1},
 };
 
 START_TEST(test_parse_valid)
@@ -37,6 +41,7 @@ START_TEST(test_parse_valid)
 	ck_assert_str_eq(u.host, valid[_i].host);
 	ck_assert_uint_eq(u.port, valid[_i].port);
 	ck_assert_uint_eq(u.db, valid[_i].db);
+	ck_assert_int_eq(u.tls, valid[_i].tls);
 	if (valid[_i].user == NULL)
 		ck_assert_msg(u.user == NULL, "%s: user \"%s\", want none", valid[_i].url, u.user);
 	else
@@ -57,7 +62,8 @@ static const struct {
 	const char *why; /* part of the reason */
 } invalid[] = {
 	{"http://x", "scheme \"http\""},
-	{"rediss://x", "scheme \"rediss\""},
+	{"rediss:x", "not a URL"},
+	{"redis+tls://x", "scheme \"redis+tls\""},
 	{"unix:///run/redis.sock", "scheme"},
 	{"redis://", "not a URL"},
 	{"redis://h:0", "port 0"},
@@ -113,8 +119,8 @@ START_TEST(test_check)
 	ck_assert_int_eq(redis_url_check("redis://u:pw@h:1/2", err, sizeof(err)), 0);
 	ck_assert_int_eq(redis_url_check("redis://h/abc", err, sizeof(err)), -1);
 	ck_assert_str_eq(err,
-			 "\"redis://h/abc\" is not a usable redis:// URL: database \"abc\" is not a number from 0 to 99999");
-	ck_assert_int_eq(redis_url_check("rediss://x", err, 16), -1);
+			 "\"redis://h/abc\" is not a usable redis:// or rediss:// URL: database \"abc\" is not a number from 0 to 99999");
+	ck_assert_int_eq(redis_url_check("http://x", err, 16), -1);
 	ck_assert_uint_eq(strlen(err), 15);
 }
 END_TEST
@@ -123,7 +129,7 @@ END_TEST
  * --print-config takes care to hide. */
 START_TEST(test_check_hides_password)
 {
-	static const char *const urls[] = {"redis://u:s3cr3t@h/abc", "redis://:s3cr3t@h:0", "rediss://:s3cr3t@h",
+	static const char *const urls[] = {"redis://u:s3cr3t@h/abc", "redis://:s3cr3t@h:0", "rediss://:s3cr3t@h/x",
 					   "redis://:s3cr3t@h/1?x=1"};
 	for (size_t i = 0; i < N_ELEMS(urls); i++) {
 		char err[256] = "";

@@ -1,0 +1,183 @@
+/* Sentinel queries: one short-lived connection per question, so a sentinel that dies between
+ * two questions costs nothing; the one that answered is asked first next time. */
+#include "redis_sentinel.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct redis_sentinel {
+	struct redis_sentinel_addr addr[REDIS_SENTINEL_MAX];
+	size_t n;
+	size_t first;            /* the sentinel that answered last */
+	char *master, *password; /* own copies; password NULL when none */
+	struct redis_conn_opts opts; /* strings point into the caller's, copied by redis_conn_new per question */
+	char *ca_file, *cert_file, *key_file, *server_name;
+	char errstr[512];
+};
+
+static int redis_sentinel_one(const char *item, size_t len, struct redis_sentinel_addr *a)
+{
+	if (item == NULL || len == 0)
+		return -1;
+	const char *colon = memrchr(item, ':', len);
+	if (colon == NULL)
+		return -1;
+	const char *h = item, *h_end = colon;
+	if (h < h_end && h[0] == '[') {
+		if (h_end - h < 3 || h_end[-1] != ']')
+			return -1;
+		h++;
+		h_end--;
+	} else if (memchr(h, ':', (size_t)(h_end - h)) != NULL) {
+		return -1; /* an IPv6 address needs its brackets */
+	}
+	size_t hl = (size_t)(h_end - h), pl = (size_t)(item + len - colon - 1);
+	char port[8];
+	if (hl == 0 || hl >= sizeof(a->host) || pl == 0 || pl >= sizeof(port))
+		return -1;
+	memcpy(port, colon + 1, pl);
+	port[pl] = '\0';
+	if (strspn(port, "0123456789") != pl || atoi(port) < 1 || atoi(port) > 65535)
+		return -1;
+	memcpy(a->host, h, hl);
+	a->host[hl] = '\0';
+	if (strspn(a->host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:") != hl)
+		return -1;
+	a->port = (unsigned)atoi(port);
+	return 0;
+}
+
+int redis_sentinel_parse(const char *list, struct redis_sentinel_addr *out, size_t max, size_t *n, char *err,
+			 size_t errlen)
+{
+	*n = 0;
+	for (const char *p = list;; p++) {
+		size_t len = strcspn(p, ",");
+		if (*n == max) {
+			snprintf(err, errlen, "more than %zu sentinels", max);
+			return -1;
+		}
+		if (redis_sentinel_one(p, len, &out[*n]) == -1) {
+			snprintf(err, errlen, "\"%.*s\" is not host:port", (int)(len > 64 ? 64 : len), p);
+			return -1;
+		}
+		(*n)++;
+		p += len;
+		if (*p == '\0')
+			return 0;
+	}
+}
+
+static char *redis_sentinel_dup(const char *s, int *failed)
+{
+	char *d = s ? strdup(s) : NULL;
+	*failed |= s != NULL && d == NULL;
+	return d;
+}
+
+struct redis_sentinel *redis_sentinel_new(const struct redis_sentinel_addr *v, size_t n, const char *master,
+					  const char *password, const struct redis_conn_opts *opts)
+{
+	struct redis_sentinel *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	int failed = 0;
+	s->n = n < REDIS_SENTINEL_MAX ? n : REDIS_SENTINEL_MAX;
+	memcpy(s->addr, v, s->n * sizeof(*v));
+	s->master = redis_sentinel_dup(master, &failed);
+	s->password = redis_sentinel_dup(password, &failed);
+	s->opts = *opts;
+	s->opts.ca_file = s->ca_file = redis_sentinel_dup(opts->ca_file, &failed);
+	s->opts.cert_file = s->cert_file = redis_sentinel_dup(opts->cert_file, &failed);
+	s->opts.key_file = s->key_file = redis_sentinel_dup(opts->key_file, &failed);
+	s->opts.server_name = s->server_name = redis_sentinel_dup(opts->server_name, &failed);
+	if (failed) {
+		redis_sentinel_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void redis_sentinel_free(struct redis_sentinel *s)
+{
+	if (s == NULL)
+		return;
+	free(s->master);
+	free(s->password);
+	free(s->ca_file);
+	free(s->cert_file);
+	free(s->key_file);
+	free(s->server_name);
+	free(s);
+}
+
+const char *redis_sentinel_errstr(const struct redis_sentinel *s) { return s->errstr; }
+
+const char *redis_sentinel_name(const struct redis_sentinel *s) { return s->master; }
+
+/* Asks one sentinel. 0 with the address, -1 with the reason in why. */
+static int redis_sentinel_ask(struct redis_sentinel *s, const struct redis_sentinel_addr *a, char *host,
+			      size_t hostlen, unsigned *port, char *why, size_t whylen)
+{
+	struct redis_conn_opts o = s->opts;
+	o.host = a->host;
+	o.port = a->port;
+	struct redis_conn *c = redis_conn_new(&o);
+	redisReply *r = NULL;
+	int rc = -1;
+	if (c == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	const char *auth[] = {"AUTH", s->password};
+	const char *ask[] = {"SENTINEL", "get-master-addr-by-name", s->master};
+	if (redis_conn_connect(c) == -1 ||
+	    (s->password != NULL && ((r = redis_conn_command(c, 2, auth, NULL)) == NULL || r->type == REDIS_REPLY_ERROR))) {
+		if (r != NULL)
+			snprintf(why, whylen, "%s:%u: AUTH: %.100s", a->host, a->port, r->str);
+		else
+			snprintf(why, whylen, "%s", redis_conn_errstr(c));
+		goto done;
+	}
+	freeReplyObject(r);
+	if ((r = redis_conn_command(c, 3, ask, NULL)) == NULL) {
+		snprintf(why, whylen, "%s", redis_conn_errstr(c));
+	} else if (r->type == REDIS_REPLY_NIL) {
+		snprintf(why, whylen, "%s:%u does not know a master called \"%.64s\"", a->host, a->port, s->master);
+	} else if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
+		   r->element[1]->type != REDIS_REPLY_STRING || r->element[0]->len >= hostlen ||
+		   atoi(r->element[1]->str) < 1 || atoi(r->element[1]->str) > 65535) {
+		snprintf(why, whylen, "%s:%u: unexpected answer%s%.100s", a->host, a->port,
+			 r->type == REDIS_REPLY_ERROR ? ": " : "", r->type == REDIS_REPLY_ERROR ? r->str : "");
+	} else {
+		memcpy(host, r->element[0]->str, r->element[0]->len);
+		host[r->element[0]->len] = '\0';
+		*port = (unsigned)atoi(r->element[1]->str);
+		rc = 0;
+	}
+done:
+	freeReplyObject(r);
+	redis_conn_free(c);
+	return rc;
+}
+
+int redis_sentinel_master(struct redis_sentinel *s, char *host, size_t hostlen, unsigned *port)
+{
+	size_t used = 0;
+	s->errstr[0] = '\0';
+	for (size_t k = 0; k < s->n; k++) {
+		size_t i = (s->first + k) % s->n;
+		char why[200];
+		if (redis_sentinel_ask(s, &s->addr[i], host, hostlen, port, why, sizeof(why)) == 0) {
+			s->first = i;
+			s->errstr[0] = '\0';
+			return 0;
+		}
+		int w = snprintf(s->errstr + used, sizeof(s->errstr) - used, "%s%s", k ? "; " : "", why);
+		if (w > 0 && (size_t)w < sizeof(s->errstr) - used)
+			used += (size_t)w;
+	}
+	return -1;
+}

@@ -1,0 +1,223 @@
+/* Sentinel failover: the harness's redis-server is the master, one replica, three sentinels
+ * (redis-server --sentinel); the controller finds the master through them. Chat nodes heartbeat
+ * through Sentinel too (a thread of this test asks the sentinels before each beat). The master
+ * is killed: the sentinels promote the replica, the controller follows; meanwhile no node is
+ * drained or removed and every client is served, and a node registering on the new master is
+ * routed. Prints the time from the kill to the controller reading the new master. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness.h"
+#include "redis_conn.h"
+#include "redis_sentinel.h"
+
+#define SENTINELS 3
+#define TTL_MS 10000
+
+static int replica_port, sentinel_port[SENTINELS];
+static struct h_proc *sentinel_proc[SENTINELS];
+static char env_sentinels[128];
+
+static void sentinel_start(int i, int master_port)
+{
+	char path[H_PATH_MAX + 32], port[16];
+	snprintf(path, sizeof(path), "%s/sentinel-%d.conf", H.dir, i);
+	FILE *f = fopen(path, "w");
+	ck_assert(f != NULL);
+	fprintf(f, "port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster 127.0.0.1 %d 2\n"
+		   "sentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 10000\n",
+		sentinel_port[i], H.dir, master_port);
+	fclose(f);
+	snprintf(port, sizeof(port), "sentinel-%d", i);
+	const char *argv[] = {"redis-server", path, "--sentinel", NULL};
+	sentinel_proc[i] = h_spawn(port, argv, NULL);
+	ck_assert_msg(sentinel_proc[i] != NULL, "%s", h_error());
+}
+
+/* ---- heartbeats through Sentinel ---- */
+
+#define HB_MAX 4
+static struct {
+	pthread_mutex_t lock;
+	char names[HB_MAX][H_NAME_MAX];
+	int n;
+	volatile int stop;
+	pthread_t thread;
+} hb = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static struct redis_sentinel *sentinel_new(void)
+{
+	struct redis_sentinel_addr v[SENTINELS];
+	size_t n;
+	char err[160];
+	ck_assert_msg(redis_sentinel_parse(env_sentinels + strlen("MCS_REDIS_SENTINELS="), v, SENTINELS, &n, err,
+					   sizeof(err)) == 0, "%s", err);
+	struct redis_conn_opts opts = {.timeout_ms = 500};
+	resp_limits_for_pairs(&opts.limits, 16);
+	return redis_sentinel_new(v, n, "mymaster", NULL, &opts);
+}
+
+static void *hb_run(void *arg)
+{
+	struct redis_sentinel *s = arg;
+	struct redis_conn_opts opts = {.host = "127.0.0.1", .timeout_ms = 500};
+	resp_limits_for_pairs(&opts.limits, 16);
+	struct redis_conn *c = redis_conn_new(&opts);
+	while (!hb.stop && c != NULL) {
+		char host[256], score[32];
+		unsigned port;
+		if (!redis_conn_ready(c) && redis_sentinel_master(s, host, sizeof(host), &port) == 0 &&
+		    redis_conn_set_addr(c, host, port) == 0)
+			if (redis_conn_connect(c) == -1)
+				h_sleep_ms(100); /* the sentinels may still name the dead master */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf(score, sizeof(score), "%lld.%03ld", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
+		pthread_mutex_lock(&hb.lock);
+		for (int i = 0; i < hb.n && redis_conn_ready(c); i++) {
+			const char *argv[] = {"ZADD", "mcs:node", score, hb.names[i]};
+			freeReplyObject(redis_conn_command(c, 4, argv, NULL));
+		}
+		pthread_mutex_unlock(&hb.lock);
+		h_sleep_ms(300);
+	}
+	redis_conn_free(c);
+	redis_sentinel_free(s);
+	return NULL;
+}
+
+static void hb_add(const char *name)
+{
+	pthread_mutex_lock(&hb.lock);
+	ck_assert(hb.n < HB_MAX);
+	snprintf(hb.names[hb.n++], H_NAME_MAX, "%s", name);
+	pthread_mutex_unlock(&hb.lock);
+}
+
+/* ---- the suite ---- */
+
+static void setup(void)
+{
+	if (H.redis_port == 0)
+		H.redis_port = h_free_port();
+	replica_port = h_free_port();
+	char rport[16], mport[16];
+	snprintf(rport, sizeof(rport), "%d", replica_port);
+	snprintf(mport, sizeof(mport), "%d", H.redis_port);
+	const char *argv[] = {"redis-server", "--port", rport, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+			      "--dir", H.dir, "--replicaof", "127.0.0.1", mport, "--notify-keyspace-events", "Kz", NULL};
+	ck_assert_msg(h_spawn("replica", argv, NULL) != NULL, "%s", h_error());
+	int len = snprintf(env_sentinels, sizeof(env_sentinels), "MCS_REDIS_SENTINELS=");
+	for (int i = 0; i < SENTINELS; i++) {
+		sentinel_port[i] = h_free_port();
+		len += snprintf(env_sentinels + len, sizeof(env_sentinels) - (size_t)len, "%s127.0.0.1:%d", i ? "," : "",
+				sentinel_port[i]);
+	}
+	for (int i = 0; i < SENTINELS; i++)
+		sentinel_start(i, H.redis_port);
+	static const char *env[] = {env_sentinels, "MCS_REDIS_SENTINEL_MASTER=mymaster", "REDIS_URL=redis://127.0.0.1:1",
+				    "MCS_IO_TIMEOUT_MS=500", NULL};
+	static const char *redis_args[] = {"--notify-keyspace-events", "Kz", NULL};
+	h_gateway_start(&(struct h_opts){.ttl_ms = TTL_MS, .poll_ms = 500, .controller_env = env, .redis_args = redis_args});
+}
+
+static void teardown(void)
+{
+	hb.stop = 1;
+	if (hb.thread)
+		pthread_join(hb.thread, NULL);
+	h_gateway_stop();
+}
+
+static int log_count(const char *needle)
+{
+	char *text = h_read_file(H.controller->log, NULL);
+	int n = 0;
+	for (const char *p = text; p != NULL && (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	free(text);
+	return n;
+}
+
+/* Other sentinels a sentinel's log has met. */
+static int sentinel_peers(const struct h_proc *p)
+{
+	char *text = h_read_file(p->log, NULL);
+	int n = 0;
+	for (const char *q = text; q != NULL && (q = strstr(q, "+sentinel sentinel ")) != NULL; q++)
+		n++;
+	free(text);
+	return n;
+}
+
+/* Every node of v a ready server, none drained. */
+static int all_ready(const struct h_node *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!h_srv_ready(v[i].name))
+			return 0;
+	return 1;
+}
+
+START_TEST(test_failover)
+{
+	struct h_node v[3];
+	for (int i = 0; i < 3; i++)
+		ck_assert_msg(h_node_start(&v[i]) == 0, "%s", h_error());
+	hb_add(v[0].name);
+	hb_add(v[1].name);
+	ck_assert(pthread_create(&hb.thread, NULL, hb_run, sentinel_new()) == 0);
+	ck_assert_msg(H_WAIT(10000, all_ready(v, 2)), "nodes not routed through Sentinel");
+	ck_assert_msg(H_WAIT(10000, log_count("keyspace notifications of") > 0), "not subscribed through Sentinel");
+	/* The sentinels must know the replica before the master dies, or there is no one to promote. */
+	ck_assert_msg(H_WAIT(15000, h_log_has(H.redis, "Synchronization with replica", "succeeded", NULL)), "no replica");
+	char line[64];
+	snprintf(line, sizeof(line), "+slave slave 127.0.0.1:%d", replica_port);
+	for (int i = 0; i < SENTINELS; i++) /* INFO every 10 s finds the replica; hellos every 2 s the others */
+		ck_assert_msg(H_WAIT(25000, h_log_has(sentinel_proc[i], line, NULL, NULL) &&
+					    sentinel_peers(sentinel_proc[i]) >= SENTINELS - 1),
+			      "sentinel %d does not know the replica and its peers", i);
+	int recovered = log_count("redis: recovered");
+	uint64_t t0 = h_now_ms();
+	ck_assert(kill(H.redis->pid, SIGKILL) == 0);
+	/* Clients are served and no node leaves while the sentinels promote the replica. */
+	int clients = 0, refused = 0;
+	uint64_t t_read = 0;
+	while (h_now_ms() - t0 < 20000 && (t_read == 0 || h_now_ms() - t_read < 3000)) {
+		char err[512];
+		struct h_client *c = h_client_connect(H.mcs_port, err, sizeof(err));
+		clients++;
+		if (c == NULL)
+			refused++;
+		h_client_close(c);
+		ck_assert_msg(all_ready(v, 2), "a live node left during the failover");
+		if (t_read == 0 && log_count("redis: recovered") > recovered)
+			t_read = h_now_ms();
+		h_sleep_ms(50);
+	}
+	ck_assert_msg(t_read != 0, "the controller did not read the new master within 20 s");
+	printf("master killed -> controller reads the new master: %llu ms; clients %d, refused %d\n",
+	       (unsigned long long)(t_read - t0), clients, refused);
+	ck_assert_int_eq(refused, 0);
+	/* A node registering on the new master is routed (through the notification or the poll). */
+	hb_add(v[2].name);
+	ck_assert_msg(H_WAIT(5000, h_srv_ready(v[2].name)), "a node registered on the new master is not routed");
+	ck_assert(all_ready(v, 3));
+	ck_assert_msg(H_WAIT(10000, log_count("keyspace notifications of") > 1), "not subscribed on the new master");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sentinel");
+	TCase *tc = tcase_create("failover");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_failover);
+	suite_add_tcase(s, tc);
+	return h_main(s);
+}

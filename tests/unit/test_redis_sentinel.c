@@ -1,0 +1,56 @@
+/* MCS_REDIS_SENTINELS parsing: the lists an operator writes, and what is refused. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "redis_sentinel.h"
+
+START_TEST(test_parse_valid)
+{
+	struct redis_sentinel_addr v[REDIS_SENTINEL_MAX];
+	size_t n;
+	char err[160] = "";
+	ck_assert_msg(redis_sentinel_parse("10.0.0.1:26379,s2.example:26380,[::1]:5000", v, REDIS_SENTINEL_MAX, &n, err,
+					   sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(v[0].host, "10.0.0.1");
+	ck_assert_uint_eq(v[0].port, 26379);
+	ck_assert_str_eq(v[1].host, "s2.example");
+	ck_assert_uint_eq(v[1].port, 26380);
+	ck_assert_str_eq(v[2].host, "::1");
+	ck_assert_uint_eq(v[2].port, 5000);
+	ck_assert_int_eq(redis_sentinel_parse("h:1", v, REDIS_SENTINEL_MAX, &n, err, sizeof(err)), 0);
+	ck_assert_uint_eq(n, 1);
+}
+END_TEST
+
+static const char *const invalid[] = {
+	"", "h", "h:", ":26379", "h:0", "h:65536", "h:12a", "h:1,", ",h:1", "h:1,,h:2", "::1:26379", "[::1:5",
+	"[]:5", "h h:1", "h;x:1", "h:1 ", "a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9,j:10,k:11,l:12,m:13,n:14,o:15,p:16,q:17",
+};
+
+START_TEST(test_parse_invalid)
+{
+	struct redis_sentinel_addr v[REDIS_SENTINEL_MAX];
+	size_t n;
+	char err[160] = "";
+	ck_assert_msg(redis_sentinel_parse(invalid[_i], v, REDIS_SENTINEL_MAX, &n, err, sizeof(err)) == -1, "\"%s\" accepted",
+		      invalid[_i]);
+	ck_assert_msg(strstr(err, "is not host:port") != NULL || strstr(err, "more than 16 sentinels") != NULL, "%s: %s",
+		      invalid[_i], err);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("redis_sentinel");
+	TCase *tc = tcase_create("parse");
+	tcase_add_test(tc, test_parse_valid);
+	tcase_add_loop_test(tc, test_parse_invalid, 0, sizeof(invalid) / sizeof(invalid[0]));
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
