@@ -237,7 +237,11 @@ class Heartbeat(threading.Thread):
         while not self.stop.is_set():
             if self.on.is_set():
                 try:
-                    self.stack.redis("ZADD", "mcs:node", str(int(time.time())), self.member)
+                    # The score is Redis's clock when the write lands, as a chat node's is: a
+                    # `docker exec` can take seconds on a busy machine, and a score taken before
+                    # it would arrive stale (the node flapped in and out of service).
+                    self.stack.redis("EVAL", "local t = redis.call('TIME') return redis.call('ZADD', KEYS[1], t[1], ARGV[1])",
+                                     "1", "mcs:node", self.member)
                     self.sent += 1
                 except Exception as e:  # noqa: BLE001 - Redis away: a chat node keeps trying too
                     self.last_error = f"{type(e).__name__}: {e}"
@@ -455,8 +459,9 @@ class Suite:
         self.hb.on.set()
         t = time.monotonic()
         try:
-            _, join_s = wait("a node heartbeating into the new Redis is served", lambda: self.extra_member in ready_nodes(self.a.servers())
-                             and self.a.servers()[self.extra_member][1] == 0, 30, 0.1)
+            def served(servers):  # one snapshot: the server may leave between two reads
+                return self.extra_member in ready_nodes(servers) and servers[self.extra_member][1] == 0
+            _, join_s = wait("a node heartbeating into the new Redis is served", lambda: served(self.a.servers()), 30, 0.1)
         except AssertionError as e:
             raise AssertionError(f"{e} ({self.hb.sent - sent} heartbeats sent, last error {self.hb.last_error}, "
                                  f"HAProxy: {self.a.servers().get(self.extra_member)})") from None
