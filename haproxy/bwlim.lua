@@ -93,6 +93,12 @@ local function view(key, txn, ctr, now)
 	return v
 end
 
+-- Stick counter n is tracked (HAProxy hands Lua this boolean as the integer 0 or 1).
+local function tracked(txn, n)
+	local t = txn.f:sc_tracked(n)
+	return t == true or (tonumber(t) or 0) ~= 0
+end
+
 local Limit = {}
 Limit.id = "mcs per-address bandwidth limit"
 Limit.__index = Limit
@@ -109,10 +115,10 @@ function Limit:start_analyze(txn, chn)
 		local exempt = tonumber(txn.sf:src_get_gpt0(conf.table)) or 0
 		if exempt > 0 then
 			self.key = ""
-		elseif txn.f:sc_tracked(0) then
+		elseif tracked(txn, 0) then
 			self.key, self.ctr = txn.sf:src(), 0
 		else -- not in the full table: the group's counter (haproxy.cfg), or this thread alone
-			self.key, self.ctr = OVERFLOW, txn.f:sc_tracked(1) and 1 or nil
+			self.key, self.ctr = OVERFLOW, tracked(txn, 1) and 1 or nil
 		end
 	end
 	if self.key ~= "" then
