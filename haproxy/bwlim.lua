@@ -138,13 +138,21 @@ function Limit:tcp_payload(txn, chn)
 	local d = chn:is_resp() and 2 or 1
 	local now = now_ms()
 	local v = view(self.key, txn, self.ctr, now)
-	local tok = math.min(conf.burst, v[d] + math.max(0, now - v[d + 2]) * conf.rate / 1000)
-	v[d + 2] = now
+	local t = math.max(0, now - v[d + 2])
 	local kb = self.ctr ~= nil and txn.f[KBYTES[d]](txn.f, self.ctr) or nil
-	if kb ~= nil then
-		-- a count that went back (entry recreated, 32-bit wrap) restarts the view's baseline
-		tok, v[d + 4] = tok - math.max(0, kb - v[d + 4]) * 1024, kb
+	-- what the address read since this thread last looked (a count that went back, entry
+	-- recreated or 32-bit wrap, restarts the baseline)
+	local used = kb ~= nil and math.max(0, kb - v[d + 4]) * 1024 or 0
+	-- A view idle over a second (others used the address meanwhile) pays what the address read
+	-- in the last second after its refill, and what it read before as if spread over the
+	-- interval: charging it all at once would hold back bytes an address well below its rate
+	-- had long paid for.
+	local recent = used
+	if used > 0 and t > 1000 then
+		recent = math.min(used, txn.f[RATE[d]](txn.f, self.ctr) or used)
 	end
+	local tok = math.min(conf.burst, v[d] + t * conf.rate / 1000 - (used - recent)) - recent
+	v[d + 2], v[d + 4] = now, kb or v[d + 4]
 	local allow = 0
 	if self.due[d] > now then
 		filter.wake_time(math.max(1, self.due[d] - now))

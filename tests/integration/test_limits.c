@@ -924,6 +924,8 @@ START_TEST(test_bw_table_full_and_expiry)
 	ck_assert_msg(H_WAIT(3000, bw_table_used() == 1), "127.0.0.2 is not in the table");
 	bw_open(&v[1], 2);
 	bw_run(v, 3, up);
+	printf("bandwidth: beyond the table, 127.0.0.3 on threads 0x%lx, 127.0.0.4 on 0x%lx\n", sess_threads("127.0.0.3"),
+	       sess_threads("127.0.0.4"));
 	ck_assert_int_eq(bw_table_used(), 1);
 	bw_assert_limited("127.0.0.2, the table's one address", bw_rate(&v[0], 1), BW_LIMIT);
 	printf("bandwidth: beyond the table, 127.0.0.3 %.0f + 127.0.0.4 %.0f bytes/s\n", bw_rate(&v[1], 1),
