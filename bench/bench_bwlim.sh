@@ -91,6 +91,8 @@ def med(name, step, key):
             k, _, v = line.strip().partition("=")
             if k == key:
                 vals.append(float(v))
+    # every round's figure on stderr: the spread, not only the median
+    print(f"{name} {step} {key}: " + " ".join(f"{x:.1f}" for x in vals), file=sys.stderr)
     return statistics.median(vals)
 f = {}
 for name in ("off", "lat"):

@@ -1,28 +1,33 @@
 -- Per-client-address bandwidth limit for HAProxy 2.6, which has no bwlim filter (2.7+): one
--- token bucket per source address and direction, shared by all of the address's connections.
--- Loaded by haproxy.cfg only when MCS_LIMIT_BYTES_PER_S is set (docs/limits.md), with `lua-load`
--- (one Lua state for every thread, so the buckets are shared) and HAProxy on one thread (its
--- 2.6.12 races on a filter's shared Lua state: haproxy.cfg).
+-- token bucket per source address and direction, shared by all of the address's connections on
+-- every thread. Loaded by haproxy.cfg only when MCS_LIMIT_BYTES_PER_S is set (docs/limits.md),
+-- with `lua-load-per-thread`: each thread runs its own copy, no Lua lock, no Lua state shared.
 --   filter lua.mcs_bwlim <bytes/s> <burst bytes, 0: one second's worth> <max addresses>
 --                        <expire s> <stick table holding the operator's exemptions (gpt0)>
+-- The address's bytes are counted by HAProxy itself, for all threads, in the stick counter the
+-- frontend tracks (sc0: the address in the limit table; sc1: the group of addresses beyond a
+-- full table), with `option contstats` so the count moves while a connection lives. Each
+-- thread keeps its own view of an address's bucket: refilled at the rate, emptied by what that
+-- shared count grew by since the thread last looked. Every view thus follows the same bucket.
 
 local MAX_U32 = 4294967295
--- Bytes a held connection reserves and sends at once (at most the burst): fewer wake-ups and no
--- stream of tiny TLS records; a message below the limit finds a full bucket and never waits.
-local CHUNK = 4096
--- Addresses beyond the table size share this one bucket: limited as a group, never unlimited.
+-- Addresses beyond the table size share one bucket: limited as a group, never unlimited.
 local OVERFLOW = "overflow"
+-- The shared counts in KiB per direction (request: client to node; response: node to client),
+-- and the rate of the last second in bytes, of stick counter <n>.
+local KBYTES = {"sc_kbytes_in", "sc_kbytes_out"}
+local RATE = {"sc_bytes_in_rate", "sc_bytes_out_rate"}
 
 local conf = nil -- set once by the filter's declaration
--- address -> bucket {tokens request, tokens response, ms of their last refill (two)}: an array,
--- 100,000 of them hold 20 MB (Lua 5.3). Tokens go below zero for reservations. The addresses
--- seen in this period are in cur, those of the period before in prev: at the end of a period
--- prev is dropped whole, so an address idle for a full period is forgotten (after one to two
--- periods) without a pass over the table (one over 100,000 buckets took 25 ms, HAProxy's only
--- thread waiting).
+-- This thread's views, address -> {tokens request, tokens response, ms of their last refill
+-- (two), KiB counted when last seen (two)}. Tokens go below zero: what was read and not yet paid
+-- for. Views of this period in cur, of the period before in prev: at the end of a period prev is
+-- dropped whole, so an address idle for a full period is forgotten without a pass over the
+-- table; at most MCS_LIMIT_TABLE_SIZE views, as the stick table (a view forgotten early is
+-- rebuilt from the shared count: nothing is let through for it).
 local cur, prev = {}, {}
-local n_cur, n_prev = 0, 0 -- addresses in each (the overflow group not counted)
-local throttled = 0        -- bytes that waited for their bucket, since this worker started
+local n_cur, n_prev = 0, 0
+local throttled = 0 -- bytes that waited, on this thread since the worker started
 
 local function now_ms()
 	local t = core.now()
@@ -46,7 +51,6 @@ local function parse_conf(args)
 	if c.burst == 0 then
 		c.burst = c.rate
 	end
-	c.chunk = math.min(CHUNK, c.burst)
 	c.size = parse_num("MCS_LIMIT_TABLE_SIZE", args[3], 1, MAX_U32, "a number of addresses")
 	c.expire_ms = parse_num("MCS_LIMIT_EXPIRE_S", args[4], 1, MAX_U32, "a number of seconds") * 1000
 	-- An address idle this long has a full bucket again: forgetting it changes nothing.
@@ -58,25 +62,41 @@ local function parse_conf(args)
 	return c
 end
 
--- The bucket of key, made full when new; a new address finds the overflow group's bucket when
--- the table is full. A period is MCS_LIMIT_EXPIRE_S, or the time to refill a burst if longer.
-local function bucket(key, now)
-	local b = cur[key]
-	if b ~= nil then
-		return b
+local function forget_period()
+	prev, cur, n_prev, n_cur = cur, {}, n_cur, 0
+end
+
+-- This thread's view of key's bucket. A new one starts from what the address used in the last
+-- second on any thread (a bucket one second's worth deep that was used at the rate is empty)
+-- and from the shared count as it is now.
+local function view(key, txn, ctr, now)
+	local v = cur[key]
+	if v ~= nil then
+		return v
 	end
-	b = prev[key]
-	if b ~= nil then
-		prev[key] = nil
-		n_prev = n_prev - (key ~= OVERFLOW and 1 or 0)
-	elseif key ~= OVERFLOW and n_cur + n_prev >= conf.size then
-		return bucket(OVERFLOW, now)
+	v = prev[key]
+	if v ~= nil then
+		prev[key], n_prev = nil, n_prev - 1
 	else
-		b = {conf.burst, conf.burst, now, now}
+		if n_cur + n_prev >= conf.size then
+			forget_period()
+		end
+		v = {conf.burst, conf.burst, now, now, 0, 0}
+		for d = 1, 2 do
+			if ctr ~= nil then
+				v[d] = conf.burst - (txn.f[RATE[d]](txn.f, ctr) or 0)
+				v[d + 4] = txn.f[KBYTES[d]](txn.f, ctr) or 0
+			end
+		end
 	end
-	cur[key] = b
-	n_cur = n_cur + (key ~= OVERFLOW and 1 or 0)
-	return b
+	cur[key], n_cur = v, n_cur + 1
+	return v
+end
+
+-- Stick counter n is tracked (HAProxy hands Lua this boolean as the integer 0 or 1).
+local function tracked(txn, n)
+	local t = txn.f:sc_tracked(n)
+	return t == true or (tonumber(t) or 0) ~= 0
 end
 
 local Limit = {}
@@ -84,8 +104,8 @@ Limit.id = "mcs per-address bandwidth limit"
 Limit.__index = Limit
 
 function Limit:new()
-	-- per direction: bytes held back at the last call, bytes reserved and when they may pass
-	return setmetatable({key = nil, held = {0, 0}, owed = {0, 0}, due = {0, 0}}, Limit)
+	-- per direction: bytes held back at the last call; when the held bytes are paid for (0: none)
+	return setmetatable({key = nil, ctr = nil, held = {0, 0}, due = {0, 0}}, Limit)
 end
 
 -- Both channels start here: an exempt address (gpt0 > 0 in the stick table, docs/limits.md)
@@ -93,43 +113,64 @@ end
 function Limit:start_analyze(txn, chn)
 	if self.key == nil then
 		local exempt = tonumber(txn.sf:src_get_gpt0(conf.table)) or 0
-		self.key = exempt > 0 and "" or txn.sf:src() or OVERFLOW
+		if exempt > 0 then
+			self.key = ""
+		elseif tracked(txn, 0) then
+			self.key, self.ctr = txn.sf:src(), 0
+		else -- not in the full table: the group's counter (haproxy.cfg), or this thread alone
+			self.key, self.ctr = OVERFLOW, tracked(txn, 1) and 1 or nil
+		end
 	end
 	if self.key ~= "" then
 		filter.register_data_filter(self, chn)
 	end
 end
 
--- Forwards what the address's bucket allows now. What it cannot is reserved one chunk at a time:
--- the chunk's bytes are taken from the bucket at once, which may go below zero, and pass when
--- the bucket is back at zero. Connections of one address thus take turns in the order they
--- asked (plain "take what is there" starved all but one of them).
+-- Everything waiting passes at once while the address's bucket is not below zero: a message
+-- below the limit never waits and never sets a timer. Bytes are paid for when HAProxy reads them
+-- (the shared count; the bytes passing now are paid for on the next call). Below zero, a
+-- connection waits until the refill has paid the debt it found, then passes what it holds, even
+-- if others have added to the debt meanwhile: its bytes were in the debt it waited for, and the
+-- address's connections take turns (all passing whenever the bucket was back at zero starved
+-- all but the first to wake).
 function Limit:tcp_payload(txn, chn)
 	local len = chn:input()
 	local d = chn:is_resp() and 2 or 1
 	local now = now_ms()
-	local b = bucket(self.key, now)
-	b[d] = math.min(conf.burst, b[d] + math.max(0, now - b[d + 2]) * conf.rate / 1000)
-	b[d + 2] = now
+	local v = view(self.key, txn, self.ctr, now)
+	local t = math.max(0, now - v[d + 2])
+	local kb = self.ctr ~= nil and txn.f[KBYTES[d]](txn.f, self.ctr) or nil
+	-- what the address read since this thread last looked (a count that went back, entry
+	-- recreated or 32-bit wrap, restarts the baseline)
+	local used = kb ~= nil and math.max(0, kb - v[d + 4]) * 1024 or 0
+	-- A view idle over a second (others used the address meanwhile) pays what the address read
+	-- in the last second after its refill, and what it read before as if spread over the
+	-- interval: charging it all at once would hold back bytes an address well below its rate
+	-- had long paid for.
+	local recent = used
+	if used > 0 and t > 1000 then
+		recent = math.min(used, txn.f[RATE[d]](txn.f, self.ctr) or used)
+	end
+	local tok = math.min(conf.burst, v[d] + t * conf.rate / 1000 - (used - recent)) - recent
+	v[d + 2], v[d + 4] = now, kb or v[d + 4]
 	local allow = 0
-	if self.owed[d] > 0 then
-		if now < self.due[d] then
-			filter.wake_time(math.max(1, math.ceil(self.due[d] - now)))
-			return 0
+	if self.due[d] > now then
+		filter.wake_time(math.max(1, self.due[d] - now))
+	elseif self.due[d] > 0 or tok >= 0 then
+		allow, self.due[d] = len, 0
+		if kb == nil then -- no shared count: this thread pays for what it passes
+			tok = tok - len
 		end
-		allow, self.owed[d] = math.min(len, self.owed[d]), 0
+	else
+		self.due[d] = now + math.max(1, math.ceil(-tok * 1000 / conf.rate))
+		filter.wake_time(self.due[d] - now)
 	end
-	while allow < len do
-		local n = math.min(len - allow, conf.chunk)
-		b[d] = b[d] - n
-		if b[d] < 0 then
-			self.owed[d], self.due[d] = n, now - b[d] * 1000 / conf.rate
-			filter.wake_time(math.max(1, math.ceil(self.due[d] - now)))
-			break
-		end
-		allow = allow + n
+	v[d] = tok
+	if allow > 0 and self.held[d] > 0 then
+		throttled = throttled + math.min(allow, self.held[d])
+		-- each thread's count where `show mcs bwlim` (on any thread) adds them up
+		txn:set_var("proc.mcs_bwlim_throttled_" .. core.thread, throttled)
 	end
-	throttled = throttled + math.min(allow, self.held[d])
 	self.held[d] = len - allow
 	return allow
 end
@@ -143,14 +184,18 @@ core.register_task(function()
 	while true do
 		core.msleep(conf and conf.period_ms or 1000)
 		if conf ~= nil then
-			prev, cur, n_prev, n_cur = cur, {}, n_cur, 0
+			forget_period()
 		end
 	end
 end)
 
--- `show mcs bwlim` works on the read-only stats socket: the metrics bridge reads it.
+-- `show mcs bwlim` works on the read-only stats socket: the metrics bridge reads it. It adds up
+-- what every thread published (threads number from 1; HAProxy 2.6 runs at most 64).
 core.register_cli({"show", "mcs", "bwlim"}, "show mcs bwlim : per-address bandwidth limit counters",
 	function(applet)
-		applet:send(string.format("throttled_bytes: %d\naddresses: %d\nsize: %d\nlua_memory_kb: %d\n", throttled,
-			n_cur + n_prev, conf and conf.size or 0, math.floor(collectgarbage("count"))))
+		local sum = 0
+		for t = 1, 64 do
+			sum = sum + (tonumber(applet:get_var("proc.mcs_bwlim_throttled_" .. t)) or 0)
+		end
+		applet:send(string.format("throttled_bytes: %d\nsize: %d\n", sum, conf and conf.size or 0))
 	end)
