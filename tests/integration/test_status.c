@@ -1,7 +1,8 @@
 /* mcs-lb-status against a running gateway: exit 1 with no node, 0 once nodes serve (their
  * state, sessions and weight in the JSON), draining and maintenance seen as such and 1 when
  * none is healthy, the master's reload count before and after a reload, a broken controller.json
- * named in one line, 2 once nothing runs. The tests
+ * named in one line, --watch redrawn in place in a real terminal (tmux) and cut to its width,
+ * 2 once nothing runs. The tests
  * run in order on one gateway. */
 #include <jansson.h>
 #include <signal.h>
@@ -13,8 +14,23 @@
 
 static struct h_node nodes[2];
 
-static void setup(void) { h_gateway_start(&(struct h_opts){.poll_ms = 250}); }
-static void teardown(void) { h_gateway_stop(); }
+/* The tmux server of the watch test: its own socket, named after the gateway's port. */
+static char tmux_sock[64];
+
+static void setup(void)
+{
+	h_gateway_start(&(struct h_opts){.poll_ms = 250});
+	snprintf(tmux_sock, sizeof(tmux_sock), "mcs-lb-status-%d", H.mcs_port);
+}
+
+static void teardown(void)
+{
+	/* Also when the watch test failed half-way: its tmux server must not outlive the suite. */
+	char out[256];
+	const char *kill[] = {"tmux", "-L", tmux_sock, "kill-server", NULL};
+	h_run(kill, out, sizeof(out), 5000);
+	h_gateway_stop();
+}
 
 /* Runs mcs-lb-status with args (up to 2) for H.run_dir; output in out. Returns its status. */
 static int status(const char *a1, const char *a2, char *out, size_t outlen)
@@ -151,6 +167,67 @@ START_TEST(test_serving_then_not)
 }
 END_TEST
 
+/* The pane as shown, wrapped lines joined (-J): what the program wrote, not tmux's wrapping. */
+static void tmux_screen(char *out, size_t outlen)
+{
+	const char *argv[] = {"tmux", "-L", tmux_sock, "capture-pane", "-p", "-J", NULL};
+	ck_assert_int_eq(h_run(argv, out, outlen, 5000), 0);
+}
+
+/* Lines of the screen that start with prefix, and the longest line. */
+static int screen_lines(const char *screen, const char *prefix, size_t *longest)
+{
+	int n = 0;
+	*longest = 0;
+	for (const char *p = screen; *p != '\0';) {
+		size_t len = strcspn(p, "\n");
+		if (len > *longest)
+			*longest = len;
+		if (strncmp(p, prefix, strlen(prefix)) == 0)
+			n++;
+		p += len + (p[len] == '\n');
+	}
+	return n;
+}
+
+/* The first line of the screen (the header, with the time). */
+static void first_line(const char *screen, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%.*s", (int)strcspn(screen, "\n"), screen);
+}
+
+START_TEST(test_watch_in_terminal)
+{
+	char cmd[H_PATH_MAX + 128], screen[16384], out[1024], head[512], later[512];
+	size_t longest;
+	snprintf(cmd, sizeof(cmd), "%s --run-dir %s --watch 1", H_STATUS_BIN, H.run_dir);
+	const char *start[] = {"tmux", "-L", tmux_sock, "-f", "/dev/null", "new-session", "-d", "-x", "120",
+			       "-y", "40", cmd, NULL};
+	ck_assert_msg(h_run(start, out, sizeof(out), 10000) == 0, "tmux: %s", out);
+	ck_assert_msg(H_WAIT(10000, (tmux_screen(screen, sizeof(screen)), strstr(screen, "NODE") != NULL)),
+		      "no status screen: %s", screen);
+	first_line(screen, head, sizeof(head));
+	ck_assert_msg(strncmp(head, "mcs-lb ", 7) == 0, "header: %s", head);
+	/* Redrawn every second in place: the clock moves, and the screen holds one header, not
+	 * the scrolled copies of earlier screens. */
+	ck_assert_msg(H_WAIT(10000, (tmux_screen(screen, sizeof(screen)), first_line(screen, later, sizeof(later)),
+				     strncmp(later, "mcs-lb ", 7) == 0 && strcmp(later, head) != 0)),
+		      "the screen was not redrawn: %s", screen);
+	ck_assert_int_eq(screen_lines(screen, "mcs-lb ", &longest), 1);
+	ck_assert_int_le(longest, 120);
+	printf("watch, 120 columns:\n%s", screen);
+	/* A terminal narrower than the header: every line is cut to it at the next redraw. */
+	const char *narrow[] = {"tmux", "-L", tmux_sock, "resize-window", "-x", "40", "-y", "40", NULL};
+	ck_assert_msg(h_run(narrow, out, sizeof(out), 5000) == 0, "tmux resize-window: %s", out);
+	ck_assert_msg(H_WAIT(10000, (tmux_screen(screen, sizeof(screen)), screen_lines(screen, "mcs-lb ", &longest) == 1 &&
+				     longest <= 40 && strstr(screen, "haproxy") != NULL)),
+		      "not cut to 40 columns (longest %zu): %s", longest, screen);
+	printf("watch, 40 columns:\n%s", screen);
+	const char *kill[] = {"tmux", "-L", tmux_sock, "kill-server", NULL};
+	ck_assert_int_eq(h_run(kill, out, sizeof(out), 5000), 0);
+}
+END_TEST
+
 START_TEST(test_bad_controller_json)
 {
 	char path[H_PATH_MAX + 32], out[8192];
@@ -199,6 +276,7 @@ int main(void)
 	tcase_add_test(tc, test_no_node);
 	tcase_add_test(tc, test_reloads);
 	tcase_add_test(tc, test_serving_then_not);
+	tcase_add_test(tc, test_watch_in_terminal);
 	tcase_add_test(tc, test_bad_controller_json);
 	tcase_add_test(tc, test_nothing_runs);
 	suite_add_tcase(s, tc);
