@@ -21,6 +21,34 @@ void log_set_program(const char *name) { log_program = name; }
 
 void log_set_format(enum log_format format) { log_format = format; }
 
+int log_check_level(const char *value, char *err, size_t errlen)
+{
+	enum log_level level;
+	if (log_level_parse(value, &level) == 0)
+		return 0;
+	snprintf(err, errlen, "\"%.32s\" is not one of error, warn, info, debug", value);
+	return -1;
+}
+
+int log_check_format(const char *value, char *err, size_t errlen)
+{
+	enum log_format format;
+	if (log_format_parse(value, &format) == 0)
+		return 0;
+	snprintf(err, errlen, "\"%.32s\" is not text or json", value);
+	return -1;
+}
+
+void log_configure(const char *level, const char *format)
+{
+	enum log_level l;
+	enum log_format f;
+	if (log_level_parse(level, &l) == 0)
+		log_set_level(l);
+	if (log_format_parse(format, &f) == 0)
+		log_set_format(f);
+}
+
 int log_format_parse(const char *text, enum log_format *out)
 {
 	if (strcmp(text, "text") != 0 && strcmp(text, "json") != 0)

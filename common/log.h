@@ -2,6 +2,8 @@
 #ifndef MCS_LOG_H
 #define MCS_LOG_H
 
+#include <stddef.h>
+
 enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 /* Sets the lowest level printed (default LOG_LVL_INFO). */
@@ -20,6 +22,15 @@ void log_set_format(enum log_format format);
 
 /* Parses "text" or "json"; returns 0, or -1 when the text is neither. */
 int log_format_parse(const char *text, enum log_format *out) __attribute__((warn_unused_result));
+
+/* The configuration tables' checks of MCS_LOG_LEVEL and MCS_LOG_FORMAT (common/cfg.h's check
+ * signature): 0, or -1 with the reason in err. */
+int log_check_level(const char *value, char *err, size_t errlen);
+int log_check_format(const char *value, char *err, size_t errlen);
+
+/* Sets the level and the format from those two settings, checked already; a text that is
+ * neither keeps the default. */
+void log_configure(const char *level, const char *format);
 
 /* Sets the program name printed before each line (the pointer is kept, not copied). */
 void log_set_program(const char *name);

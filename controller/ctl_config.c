@@ -12,24 +12,6 @@
 
 struct ctl_config conf;
 
-static int ctl_check_log_level(const char *value, char *err, size_t errlen)
-{
-	enum log_level level;
-	if (log_level_parse(value, &level) == 0)
-		return 0;
-	snprintf(err, errlen, "\"%.32s\" is not one of error, warn, info, debug", value);
-	return -1;
-}
-
-static int ctl_check_log_format(const char *value, char *err, size_t errlen)
-{
-	enum log_format format;
-	if (log_format_parse(value, &format) == 0)
-		return 0;
-	snprintf(err, errlen, "\"%.32s\" is not text or json", value);
-	return -1;
-}
-
 static int ctl_check_nonempty(const char *value, char *err, size_t errlen)
 {
 	if (value[0] != '\0' && strlen(value) < 200)
@@ -163,8 +145,8 @@ const struct cfg_var ctl_vars[] = {
 	{"MCS_CERT_RELOAD", CFG_STR, "on", 0, 0, NULL, "on: a changed, valid certificate pair is swapped into HAProxy at run time", &conf.cert_reload, ctl_check_on_off, NULL},
 	{"MCS_SEND_PROXY", CFG_STR, "off", 0, 0, NULL, "v2: every connection to a node, health checks included, starts with a PROXY protocol v2 header (the client's address)", &conf.send_proxy, ctl_check_send_proxy, NULL},
 	{"MCS_IO_TIMEOUT_MS", CFG_UINT, "3000", 100, 60000, MS, "timeout of one Redis or runtime-API exchange", &conf.io_timeout_ms, NULL, NULL},
-	{"MCS_LOG_LEVEL", CFG_STR, "info", 0, 0, NULL, "error, warn, info or debug", &conf.log_level, ctl_check_log_level, NULL},
-	{"MCS_LOG_FORMAT", CFG_STR, "text", 0, 0, NULL, "text, or json: every log line one JSON object (time, program, level, msg)", &conf.log_format, ctl_check_log_format, NULL},
+	{"MCS_LOG_LEVEL", CFG_STR, "info", 0, 0, NULL, "error, warn, info or debug", &conf.log_level, log_check_level, NULL},
+	{"MCS_LOG_FORMAT", CFG_STR, "text", 0, 0, NULL, "text, or json: every log line one JSON object (time, program, level, msg)", &conf.log_format, log_check_format, NULL},
 };
 #undef MS
 const size_t ctl_nvars = sizeof(ctl_vars) / sizeof(ctl_vars[0]);

@@ -110,12 +110,7 @@ int main(int argc, char **argv)
 		cfg_free(ctl_vars, ctl_nvars);
 		return rc == 1 ? 0 : 2;
 	}
-	enum log_level level = LOG_LVL_INFO;
-	if (log_level_parse(conf.log_level, &level) == 0)
-		log_set_level(level);
-	enum log_format format = LOG_FMT_TEXT;
-	if (log_format_parse(conf.log_format, &format) == 0)
-		log_set_format(format);
+	log_configure(conf.log_level, conf.log_format);
 	struct sigaction sa = {.sa_handler = ctl_on_signal};
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

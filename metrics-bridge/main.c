@@ -24,24 +24,6 @@ struct bridge_config {
 
 static struct bridge_config conf;
 
-static int bridge_check_log_level(const char *value, char *err, size_t errlen)
-{
-	enum log_level level;
-	if (log_level_parse(value, &level) == 0)
-		return 0;
-	snprintf(err, errlen, "\"%.32s\" is not one of error, warn, info, debug", value);
-	return -1;
-}
-
-static int bridge_check_log_format(const char *value, char *err, size_t errlen)
-{
-	enum log_format format;
-	if (log_format_parse(value, &format) == 0)
-		return 0;
-	snprintf(err, errlen, "\"%.32s\" is not text or json", value);
-	return -1;
-}
-
 static int bridge_check_addr(const char *value, char *err, size_t errlen)
 {
 	if (bridge_http_addr_valid(value))
@@ -72,8 +54,8 @@ static const struct cfg_var bridge_vars[] = {
 	{"MCS_METRICS_HTTP_TIMEOUT_S", CFG_UINT, "10", 1, 3600, "seconds", "an idle or slow HTTP connection is closed after this", &conf.http_timeout_s, NULL, NULL},
 	{"MCS_METRICS_CONTROLLER_STALE_S", CFG_UINT, "30", 1, 86400, "seconds", "an older controller.json means lb_controller_up 0", &conf.stale_s, NULL, NULL},
 	{"MCS_METRICS_FORGET_S", CFG_UINT, "3600", 0, 31536000, "seconds", "counter offsets of a node gone from HAProxy this long are dropped", &conf.forget_s, NULL, NULL},
-	{"MCS_LOG_LEVEL", CFG_STR, "info", 0, 0, NULL, "error, warn, info or debug", &conf.log_level, bridge_check_log_level, NULL},
-	{"MCS_LOG_FORMAT", CFG_STR, "text", 0, 0, NULL, "text, or json: every log line one JSON object (time, program, level, msg)", &conf.log_format, bridge_check_log_format, NULL},
+	{"MCS_LOG_LEVEL", CFG_STR, "info", 0, 0, NULL, "error, warn, info or debug", &conf.log_level, log_check_level, NULL},
+	{"MCS_LOG_FORMAT", CFG_STR, "text", 0, 0, NULL, "text, or json: every log line one JSON object (time, program, level, msg)", &conf.log_format, log_check_format, NULL},
 };
 #define BRIDGE_NVARS (sizeof(bridge_vars) / sizeof(bridge_vars[0]))
 
@@ -123,12 +105,7 @@ int main(int argc, char **argv)
 		cfg_free(bridge_vars, BRIDGE_NVARS);
 		return rc == 1 ? 0 : 2;
 	}
-	enum log_level level = LOG_LVL_INFO;
-	if (log_level_parse(conf.log_level, &level) == 0)
-		log_set_level(level);
-	enum log_format format = LOG_FMT_TEXT;
-	if (log_format_parse(conf.log_format, &format) == 0)
-		log_set_format(format);
+	log_configure(conf.log_level, conf.log_format);
 	/* Blocked before any thread starts, so only sigwait sees them. */
 	sigset_t stop_signals;
 	sigemptyset(&stop_signals);
