@@ -6,6 +6,7 @@ A script imports it with one line relative to its own file:
   sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 """
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -57,6 +58,21 @@ class Proc:
                 return "".join(f.readlines()[-lines:])
         except OSError as e:
             return str(e)
+
+
+def node_port(proc, timeout=5.0):
+    """The port a demo chat node (mcs-lb-demo-node) says in its log that it listens on, or None
+    when it has not said so within timeout or exited first."""
+    got = {}
+
+    def listening():
+        with open(proc.log) as f:
+            m = re.search(r"listening on 127\.0\.0\.1:(\d+)\n", f.read())
+        if m:
+            got["port"] = int(m.group(1))
+        return m or not proc.running()
+    wait_for(timeout, listening, step=0.01)
+    return got.get("port")
 
 
 def free_port():

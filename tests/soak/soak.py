@@ -36,7 +36,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "pylib"))
-from mcs_lib import Proc, Redis, free_port, hap_cmd, hap_servers, wait_for  # noqa: E402
+from mcs_lib import Proc, Redis, free_port, hap_cmd, hap_servers, node_port, wait_for  # noqa: E402
 TTL_S = 5                   # MCS_NODE_TTL_MS 5000, the product's default
 HB_PERIOD_S = 2.0           # a chat node's heartbeat period
 POLL_MS = 200               # MCS_POLL_MS: short, so a run of minutes sees many steps
@@ -201,19 +201,11 @@ class Soak:
     def node_start(self, port=0):
         """Starts a demo node (no Redis of its own: we heartbeat for it). Returns it, or None."""
         p = self.spawn(f"node{len(self.nodes)}", [self.bin["node"], "--listen", f"127.0.0.1:{port}"])
-        got = {}
-
-        def listening():
-            with open(p.log) as f:
-                m = re.search(r"listening on 127\.0\.0\.1:(\d+)\n", f.read())
-            if m:
-                got["port"] = int(m.group(1))
-            return m or not p.running()
-        wait_for(5, listening, step=0.01)
-        if "port" not in got:
+        port = node_port(p)
+        if port is None:
             p.stop(2)
             return None
-        n = Node(p, got["port"])
+        n = Node(p, port)
         with self.lock:
             self.nodes.append(n)
         return n
