@@ -22,6 +22,9 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from mcs_lib import Redis, hap_cmd, hap_servers  # noqa: E402
+
 
 def note(msg):
     print("  " + msg, file=sys.stderr, flush=True)
@@ -39,91 +42,11 @@ def pct(values, p):
     return v[max(0, min(len(v) - 1, math.ceil(p / 100.0 * len(v)) - 1))]
 
 
-# ---------------------------------------------------------------- Redis (RESP, one connection)
-class Redis:
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.buf = b""
-        self.lock = threading.Lock()
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            d = self.sock.recv(65536)
-            if not d:
-                raise IOError("redis closed the connection")
-            self.buf += d
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            d = self.sock.recv(65536)
-            if not d:
-                raise IOError("redis closed the connection")
-            self.buf += d
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
-
-    def _reply(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            raise IOError("redis error: " + rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            return None if n < 0 else self._exact(n).decode()
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._reply() for _ in range(n)]
-        raise IOError("redis: unexpected reply %r" % line)
-
-    @staticmethod
-    def encode(args):
-        out = "*%d\r\n" % len(args)
-        for a in args:
-            a = str(a)
-            out += "$%d\r\n%s\r\n" % (len(a.encode()), a)
-        return out.encode()
-
-    def pipeline(self, *cmds):
-        """Sends every command in one write, returns the replies."""
-        with self.lock:
-            self.sock.sendall(b"".join(self.encode(c) for c in cmds))
-            return [self._reply() for _ in cmds]
-
-    def cmd(self, *args):
-        return self.pipeline(args)[0]
-
-    def time(self):
-        return int(self.cmd("TIME")[0])
-
-
 # ---------------------------------------------------------------- HAProxy stats socket
-def hap(sock_path, command, timeout=5.0):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(timeout)
-    try:
-        s.connect(sock_path)
-        s.sendall(command.encode() + b"\n")
-        out = b""
-        while True:
-            d = s.recv(262144)
-            if not d:
-                break
-            out += d
-        return out.decode(errors="replace")
-    finally:
-        s.close()
-
-
 def hap_pid(sock_path):
     """The answering worker's Pid, or None while no worker answers."""
     try:
-        for line in hap(sock_path, "show info", 1.0).splitlines():
+        for line in hap_cmd(sock_path, "show info", 1.0).splitlines():
             if line.startswith("Pid: "):
                 return int(line[5:])
     except OSError:
@@ -137,16 +60,10 @@ ADMF_DRAIN = 0x08 | 0x10
 
 def servers(sock_path, timeout=5.0):
     """name -> (op_state, admin_state, uweight) of backend mcs; {} when HAProxy does not answer."""
-    out = {}
     try:
-        text = hap(sock_path, "show servers state mcs", timeout)
-    except OSError:
-        return out
-    for line in text.splitlines():
-        f = line.split()
-        if len(f) > 8 and f[0].isdigit() and f[1] == "mcs":
-            out[f[3]] = (int(f[5]), int(f[6]), int(f[7]))
-    return out
+        return hap_servers(sock_path, "mcs", ("srv_op_state", "srv_admin_state", "srv_uweight"), timeout)
+    except (OSError, ValueError):
+        return {}
 
 
 def takes_clients(state):

@@ -16,7 +16,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import emit, hap, load, note  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from benchlib import emit, load, note  # noqa: E402
+from mcs_lib import hap_cmd  # noqa: E402
 
 GB_KB = 1024 * 1024
 SRC_FIRST, SRC_COUNT = 2, 250  # clients come from 127.0.0.2 .. 127.0.0.251
@@ -147,7 +149,7 @@ def storm(a, cl, pre, n):
     cl.answers()  # "armed"
     t_cut = time.time()
     for s in a.servers.split(","):
-        hap(a.admin_sock, "shutdown sessions server %s" % s)
+        hap_cmd(a.admin_sock, "shutdown sessions server %s" % s)
     res = cl.answers()
     greeted, failed = int(total(res, "greeted")), int(total(res, "failed"))
     last = max(float(r["greet1"]) for r in res)
@@ -168,13 +170,13 @@ def storm(a, cl, pre, n):
 
 def one_address(a, pre):
     """A burst from one address: the per-address limits let some in and refuse the rest."""
-    before = hap(a.admin_sock, "show table mcs_refused")
+    before = hap_cmd(a.admin_sock, "show table mcs_refused")
     cl = Clients(a.client, a.port, a.one_addr, 1, ONE_ADDR, 1, 15, once=True)
     try:
         res = cl.answers()
     finally:
         cl.quit()
-    after = hap(a.admin_sock, "show table mcs_refused")
+    after = hap_cmd(a.admin_sock, "show table mcs_refused")
     emit(pre + "oneaddr_clients", a.one_addr)
     emit(pre + "oneaddr_greeted", int(total(res, "held")))
     emit(pre + "oneaddr_refused", a.one_addr - int(total(res, "held")))

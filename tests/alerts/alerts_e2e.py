@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Alerts delivered end to end, every real process on 127.0.0.1 (the soak's helpers).
+"""Alerts delivered end to end, every real process on 127.0.0.1.
 
 redis-server, HAProxy through docker/entry/haproxy.sh, mcs-lb-controller and mcs-lb-metrics from
 the build, two demo chat nodes (heartbeats sent by this script), Prometheus loading
@@ -27,8 +27,8 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "soak"))
-from soak import Proc, Redis, free_port, hap_servers, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "pylib"))
+from mcs_lib import Proc, Redis, free_port, hap_servers, node_port, wait_for  # noqa: E402
 
 ALERT = "LbBackendFailingHealthChecks"
 SCRAPE_S, EVAL_S = 1, 1                    # Prometheus scrape and rule evaluation intervals
@@ -85,23 +85,16 @@ class E2E:
         self.build, self.procs = build, []
 
     def spawn(self, name, argv, env=None):
-        p = Proc(name, argv, env or self.env, self.logs)
+        p = Proc(name, argv, env or self.env, self.logs, log=say)
         self.procs.append(p)
         return p
 
     def node(self, port=0):
         p = self.spawn(f"node{len(self.procs)}", [f"{self.build}/demo/mcs-lb-demo-node", "--listen", f"127.0.0.1:{port}"])
-        got = {}
-
-        def listening():
-            with open(p.log) as f:
-                m = re.search(r"listening on 127\.0\.0\.1:(\d+)\n", f.read())
-            if m:
-                got["port"] = int(m.group(1))
-            return m
-        if not wait_for(5, listening, step=0.02):
+        port = node_port(p)
+        if port is None:
             raise Fail("demo node did not listen:\n" + p.tail())
-        return p, got["port"]
+        return p, port
 
     def setup(self):
         self.dir = tempfile.mkdtemp(prefix="mcs-lb-alerts.")

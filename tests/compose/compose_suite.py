@@ -43,6 +43,9 @@ import urllib.request
 
 import yaml
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "pylib"))
+from mcs_lib import free_port  # noqa: E402
+
 ROOT, BUILD = (os.path.abspath(p) for p in sys.argv[1:3])
 T0 = time.monotonic()
 RUN_ID = f"{os.getpid()}{int(time.time()) % 10000}"
@@ -78,12 +81,6 @@ def wait(what, cond, timeout, step=0.2):
         if time.monotonic() - t > timeout:
             raise AssertionError(f"{what}: not within {timeout} s")
         time.sleep(step)  # poll step
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Stack:

@@ -35,6 +35,8 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "pylib"))
+from mcs_lib import Proc, Redis, free_port, hap_cmd, hap_servers, node_port, wait_for  # noqa: E402
 TTL_S = 5                   # MCS_NODE_TTL_MS 5000, the product's default
 HB_PERIOD_S = 2.0           # a chat node's heartbeat period
 POLL_MS = 200               # MCS_POLL_MS: short, so a run of minutes sees many steps
@@ -46,6 +48,7 @@ CONNECTORS, CONNECT_GAP_S = 2, 0.2   # about 10 new connections a second in all
 CYCLE_S = 180
 KILLED_HB_S = 15            # the killed node keeps heartbeating this long (a hung chat job)
 IO_TIMEOUT_S = 5.0
+REDIS_TIMEOUT_S = 2.0
 WINDOW_S = 10.0             # a failure this soon after an event is listed with that event
 
 T0 = time.monotonic()
@@ -63,148 +66,10 @@ class Fail(Exception):
     pass
 
 
-# ---------------------------------------------------------------- processes
-
-class Proc:
-    """A process we spawned in its own session (so its group is ours to stop), output to a log."""
-
-    def __init__(self, name, argv, env, logdir):
-        self.name, self.log = name, os.path.join(logdir, name + ".log")
-        with open(self.log, "ab") as out:
-            self.p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
-        self.pid = self.p.pid
-
-    def running(self):
-        return self.p.poll() is None
-
-    def send(self, sig):
-        if self.running():
-            os.kill(self.pid, sig)
-
-    def stop(self, timeout=10.0, sig=signal.SIGTERM):
-        """Sends sig, waits, then SIGKILLs the process group. Returns the exit status (or None)."""
-        if self.running():
-            os.kill(self.pid, sig)
-            try:
-                self.p.wait(timeout)
-            except subprocess.TimeoutExpired:
-                say(f"{self.name} (pid {self.pid}) did not exit {timeout:.0f} s after {sig.name}: SIGKILL")
-        try:
-            os.killpg(self.pid, signal.SIGKILL)  # leftovers of its group (old HAProxy workers)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            return self.p.wait(5)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def tail(self, lines=40):
-        try:
-            with open(self.log, errors="replace") as f:
-                return "".join(f.readlines()[-lines:])
-        except OSError as e:
-            return str(e)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(timeout, fn, step=0.05):
-    end = time.monotonic() + timeout
-    while True:
-        try:
-            if fn():
-                return True
-        except (OSError, Fail, ValueError):
-            pass
-        if time.monotonic() >= end:
-            return False
-        time.sleep(step)
-
-
-# ---------------------------------------------------------------- redis (RESP over a socket)
-
-class Redis:
-    def __init__(self, port):
-        self.port, self.sock, self.f = port, None, None
-
-    def close(self):
-        if self.sock:
-            self.sock.close()
-        self.sock = self.f = None
-
-    def cmd(self, *args):
-        try:
-            if self.sock is None:
-                self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=2)
-                self.f = self.sock.makefile("rb")
-            out = [b"*%d\r\n" % len(args)]
-            for a in args:
-                a = a if isinstance(a, bytes) else str(a).encode()
-                out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-            self.sock.sendall(b"".join(out))
-            return self._reply()
-        except (OSError, ValueError):
-            self.close()
-            raise
-
-    def _reply(self):
-        line = self.f.readline()
-        if not line.endswith(b"\r\n"):
-            raise ConnectionError("redis closed the connection")
-        kind, rest = line[:1], line[1:-2]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            raise OSError("redis: " + rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            return None if n < 0 else self.f.read(n + 2)[:-2].decode()
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._reply() for _ in range(n)]
-        raise OSError(f"redis: unexpected reply {line!r}")
-
-    def live_set(self):
-        t = int(self.cmd("TIME")[0])
-        return set(self.cmd("ZRANGEBYSCORE", "mcs:node", f"({t - TTL_S}", "+inf"))
-
-
-# ---------------------------------------------------------------- haproxy runtime API
-
-def hap_cmd(sock_path, cmd, timeout=3.0):
-    with socket.socket(socket.AF_UNIX) as s:
-        s.settimeout(timeout)
-        s.connect(sock_path)
-        s.sendall(cmd.encode() + b"\n")
-        chunks = []
-        while True:
-            b = s.recv(65536)
-            if not b:
-                return b"".join(chunks).decode(errors="replace")
-            chunks.append(b)
-
-
-def hap_servers(sock_path):
-    """show servers state mcs -> {name: (op_state, admin_state)}."""
-    text = hap_cmd(sock_path, "show servers state mcs")
-    lines = text.splitlines()
-    if not lines or lines[0].strip() != "1" or len(lines) < 2 or not lines[1].startswith("#"):
-        raise Fail(f"show servers state: {text[:200]!r}")
-    head = lines[1][1:].split()
-    i_name, i_op, i_adm = head.index("srv_name"), head.index("srv_op_state"), head.index("srv_admin_state")
-    out = {}
-    for line in lines[2:]:
-        f = line.split()
-        if len(f) > i_adm:
-            out[f[i_name]] = (int(f[i_op]), int(f[i_adm]))
-    return out
+def live_set(r):
+    """The members of mcs:node whose heartbeat is younger than the TTL, by Redis's clock."""
+    t = r.time()
+    return set(r.cmd("ZRANGEBYSCORE", "mcs:node", f"({t - TTL_S}", "+inf"))
 
 
 def rss_kb(pid):
@@ -287,7 +152,7 @@ class Soak:
                         MCS_DRAIN_TIMEOUT_S=str(DRAIN_TIMEOUT_S), MCS_CHECK_INTER_MS="1000",
                         PROMETHEUS_PORT=str(self.prom_port), MCS_METRICS_BIND_ADDR="127.0.0.1")
         self.redis_start()
-        self.r = Redis(self.redis_port)
+        self.r = Redis(self.redis_port, REDIS_TIMEOUT_S)
         for attempt in range(3):  # a port from port 0 can be taken before HAProxy binds it
             self.haproxy = self.spawn(f"haproxy{attempt or ''}", ["bash", f"{ROOT}/docker/entry/haproxy.sh", "run"])
             wait_for(30, lambda: not self.haproxy.running() or "Pid:" in hap_cmd(self.admin, "show info"))
@@ -314,7 +179,7 @@ class Soak:
             f"{len(self.nodes)} nodes{', daemons under valgrind' if self.valgrind else ''}")
 
     def spawn(self, name, argv):
-        p = Proc(name, argv, self.env, self.logdir)
+        p = Proc(name, argv, self.env, self.logdir, log=say)
         self.procs.append(p)
         return p
 
@@ -330,25 +195,17 @@ class Soak:
         self.redis = self.spawn("redis", ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
                                           "--save", "", "--appendonly", "no", "--dir", self.dir,
                                           "--notify-keyspace-events", "Kz"])
-        if not wait_for(10, lambda: Redis(self.redis_port).cmd("PING") == "PONG"):
+        if not wait_for(10, lambda: Redis(self.redis_port, REDIS_TIMEOUT_S).cmd("PING") == "PONG"):
             raise Fail("redis-server not answering within 10 s:\n" + self.redis.tail())
 
     def node_start(self, port=0):
         """Starts a demo node (no Redis of its own: we heartbeat for it). Returns it, or None."""
         p = self.spawn(f"node{len(self.nodes)}", [self.bin["node"], "--listen", f"127.0.0.1:{port}"])
-        got = {}
-
-        def listening():
-            with open(p.log) as f:
-                m = re.search(r"listening on 127\.0\.0\.1:(\d+)\n", f.read())
-            if m:
-                got["port"] = int(m.group(1))
-            return m or not p.running()
-        wait_for(5, listening, step=0.01)
-        if "port" not in got:
+        port = node_port(p)
+        if port is None:
             p.stop(2)
             return None
-        n = Node(p, got["port"])
+        n = Node(p, port)
         with self.lock:
             self.nodes.append(n)
         return n
@@ -372,7 +229,7 @@ class Soak:
         return th
 
     def heartbeat_loop(self):
-        r = Redis(self.redis_port)
+        r = Redis(self.redis_port, REDIS_TIMEOUT_S)
         while not self.stop_watch.is_set():
             t = now()
             with self.lock:
@@ -463,7 +320,7 @@ class Soak:
         """Stops a left node's process once HAProxy no longer has it and no client is on it."""
         try:
             srv = hap_servers(self.stats)
-        except (OSError, Fail):
+        except (OSError, ValueError):
             return
         t = now()
         with self.lock:
@@ -478,7 +335,7 @@ class Soak:
             self.note(f"{n.name} retired (process stopped: gone from HAProxy, no held session)")
 
     def churn_loop(self):
-        r = Redis(self.redis_port)
+        r = Redis(self.redis_port, REDIS_TIMEOUT_S)
         nxt = now()
         while not self.stop_churn.is_set():
             self.churn_step(r)
@@ -496,7 +353,7 @@ class Soak:
                 return
             try:
                 plan[k % len(plan)][1]()
-            except (OSError, Fail, subprocess.SubprocessError) as e:
+            except (OSError, ValueError, Fail, subprocess.SubprocessError) as e:
                 self.errors.append(f"{plan[k % len(plan)][1].__name__}: {e}")
                 say(f"ERROR {self.errors[-1]}")
             k += 1
@@ -722,7 +579,7 @@ class Soak:
         while not self.stop_watch.wait(0.25):
             try:
                 srv = hap_servers(self.stats)
-            except (OSError, Fail):
+            except (OSError, ValueError):
                 continue
             t = now()
             with self.lock:
@@ -785,7 +642,7 @@ class Soak:
 
         def settled():
             srv = hap_servers(self.stats)
-            live = self.r.live_set()
+            live = live_set(self.r)
             self.final = {"haproxy": set(srv), "redis": live, "not_ready": {k for k, v in srv.items() if v != (2, 0)}}
             return set(srv) == live == expect and not self.final["not_ready"]
         ok = wait_for((TTL_S + 25) * self.slow, settled, step=0.25)
@@ -953,7 +810,7 @@ def main():
         say(f"seed {seed}")
         soak.run()
         ok = soak.report(soak.stop_daemons())
-    except (Fail, OSError, subprocess.SubprocessError) as e:
+    except (Fail, OSError, ValueError, subprocess.SubprocessError) as e:
         print(f"soak: {type(e).__name__}: {e}", flush=True)
     finally:
         soak.teardown()
