@@ -381,7 +381,6 @@ class Suite:
         prober = Prober(self.port, self.cafile)
         prober.start()
         restarts = kill_process(self.a, "controller")
-        t = time.monotonic()
         _, back_s = wait("the controller restarted", lambda: int(self.a.inspect("controller", "{{.RestartCount}}")) > restarts
                          and self.a.inspect("controller", "{{.State.Running}}") == "true", 60)
         # Its first step after the restart: controller.json rewritten.
