@@ -274,9 +274,10 @@ void loop_run(struct loop *l, volatile const int *stop)
 		/* A failed poll (out of memory, a descriptor limit) is retried: the jobs' state is
 		 * intact, and a daemon that stops would take its HAProxy servers' agent with it. A
 		 * pause between tries keeps a lasting failure from spinning a core; one line says so. */
-		if (errno != failing)
-			log_warn("poll failed, retrying every %d ms: %s", LOOP_RETRY_MS, strerror(errno));
-		failing = errno;
+		int e = errno;
+		if (e != failing)
+			log_warn("poll failed, retrying every %d ms: %s", LOOP_RETRY_MS, strerror(e));
+		failing = e;
 		struct timespec pause = {0, LOOP_RETRY_MS * 1000000L};
 		nanosleep(&pause, NULL);
 	}
