@@ -544,6 +544,10 @@ struct h_hb {
 	int n;
 	char member[H_HB_MAX][H_NAME_MAX];
 	uint64_t last_ok[H_HB_MAX];
+	/* The thread's Redis connection, held here rather than on its stack: a test process forked
+	 * while the thread runs (heartbeats started by a suite's setup) inherits the memory without
+	 * the thread, and LeakSanitizer would call the connection a leak. */
+	redisContext *conn;
 };
 
 static struct h_hb h_hb = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -572,20 +576,22 @@ static void h_hb_round(redisContext **c)
 
 static void *h_hb_main(void *arg)
 {
-	redisContext *c = NULL;
 	(void)arg;
 	for (;;) {
 		pthread_mutex_lock(&h_hb.mu);
 		int stop = h_hb.stop || h_now_ms() > h_hb.until;
 		if (!stop)
-			h_hb_round(&c);
+			h_hb_round(&h_hb.conn);
 		pthread_mutex_unlock(&h_hb.mu);
 		if (stop)
 			break;
 		for (int t = 0; t < H_HB_PERIOD_MS / H_STEP_MS && !h_hb.stop; t++)
 			h_sleep_ms(H_STEP_MS);
 	}
-	redisFree(c);
+	pthread_mutex_lock(&h_hb.mu);
+	redisFree(h_hb.conn);
+	h_hb.conn = NULL;
+	pthread_mutex_unlock(&h_hb.mu);
 	return NULL;
 }
 
@@ -602,8 +608,13 @@ static void h_hb_shutdown(void)
 
 int h_hb_add(const char *member)
 {
-	if (h_hb.running && h_hb.pid != getpid())
-		h_hb.running = 0; /* a copy inherited through fork: the thread is not ours */
+	if (h_hb.running && h_hb.pid != getpid()) {
+		/* A copy inherited through fork: the thread is not ours, nor is its connection (its
+		 * socket is shared with the parent: closed here, never written to). */
+		h_hb.running = 0;
+		redisFree(h_hb.conn);
+		h_hb.conn = NULL;
+	}
 	int rc = h_zadd(member, strlen(member), 0);
 	pthread_mutex_lock(&h_hb.mu);
 	if (h_hb.n < H_HB_MAX) {
