@@ -186,7 +186,7 @@ START_TEST(test_failover)
 	ck_assert(kill(H.redis->pid, SIGKILL) == 0);
 	/* Clients are served and no node leaves while the sentinels promote the replica. */
 	int clients = 0, refused = 0;
-	uint64_t t_read = 0;
+	uint64_t t_read = 0, t_switch = 0;
 	while (h_now_ms() - t0 < 20000 && (t_read == 0 || h_now_ms() - t_read < 3000)) {
 		char err[512];
 		struct h_client *c = h_client_connect(H.mcs_port, err, sizeof(err));
@@ -197,11 +197,19 @@ START_TEST(test_failover)
 		ck_assert_msg(all_ready(v, 2), "a live node left during the failover");
 		if (t_read == 0 && log_count("redis: recovered") > recovered)
 			t_read = h_now_ms();
+		if (t_switch == 0 && log_count("switched from 127.0.0.1:") > 0)
+			t_switch = h_now_ms();
 		h_sleep_ms(50);
 	}
 	ck_assert_msg(t_read != 0, "the controller did not read the new master within 20 s");
-	printf("master killed -> controller reads the new master: %llu ms; clients %d, refused %d\n",
-	       (unsigned long long)(t_read - t0), clients, refused);
+	printf("master killed -> controller reads the new master: %llu ms (announcement heard: %lld ms); clients %d, "
+	       "refused %d\n",
+	       (unsigned long long)(t_read - t0), t_switch ? (long long)(t_switch - t0) : -1LL, clients, refused);
+	/* The announcement on +switch-master is what moved the controller, not a poll finding out. */
+	char switched[96];
+	snprintf(switched, sizeof(switched), "switched from 127.0.0.1:%d to 127.0.0.1:%d", H.redis_port, replica_port);
+	ck_assert_msg(log_count(switched) == 1, "the failover was not heard on +switch-master");
+	ck_assert_msg(log_count("subscribed to +switch-master on 127.0.0.1:") > 0, "not subscribed to a sentinel");
 	ck_assert_int_eq(refused, 0);
 	/* A node registering on the new master is routed (through the notification or the poll). */
 	hb_add(v[2].name);
