@@ -1,19 +1,15 @@
 /* Sentinel failover: the harness's redis-server is the master, one replica, three sentinels
  * (redis-server --sentinel); the controller finds the master through them. Chat nodes heartbeat
- * through Sentinel too (a thread of this test asks the sentinels before each beat). The master
+ * through Sentinel too (demo nodes that ask the sentinels at each connect). The master
  * is killed: the sentinels promote the replica, the controller follows; meanwhile no node is
  * drained or removed and every client is served, and a node registering on the new master is
  * routed. Prints the time from the kill to the controller reading the new master. */
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "harness.h"
-#include "redis_conn.h"
-#include "redis_sentinel.h"
 
 #define SENTINELS 3
 #define TTL_MS 10000
@@ -38,64 +34,24 @@ static void sentinel_start(int i, int master_port)
 	ck_assert_msg(sentinel_proc[i] != NULL, "%s", h_error());
 }
 
-/* ---- heartbeats through Sentinel ---- */
+/* ---- demo chat nodes heartbeating through Sentinel ---- */
 
-#define HB_MAX 4
-static struct {
-	pthread_mutex_t lock;
-	char names[HB_MAX][H_NAME_MAX];
-	int n;
-	volatile int stop;
-	pthread_t thread;
-} hb = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-static struct redis_sentinel *sentinel_new(void)
+/* Starts a demo node that asks the sentinels for the master at each (re)connect; REDIS_URL's
+ * host is a placeholder no Redis listens on. */
+static void node_start(struct h_node *n)
 {
-	struct redis_sentinel_addr v[SENTINELS];
-	size_t n;
-	char err[160];
-	ck_assert_msg(redis_sentinel_parse(env_sentinels + strlen("MCS_REDIS_SENTINELS="), v, SENTINELS, &n, err,
-					   sizeof(err)) == 0, "%s", err);
-	struct redis_conn_opts opts = {.timeout_ms = 500};
-	resp_limits_for_pairs(&opts.limits, 16);
-	return redis_sentinel_new(v, n, "mymaster", NULL, &opts);
-}
-
-static void *hb_run(void *arg)
-{
-	struct redis_sentinel *s = arg;
-	struct redis_conn_opts opts = {.host = "127.0.0.1", .timeout_ms = 500};
-	resp_limits_for_pairs(&opts.limits, 16);
-	struct redis_conn *c = redis_conn_new(&opts);
-	while (!hb.stop && c != NULL) {
-		char host[256], score[32];
-		unsigned port;
-		if (!redis_conn_ready(c) && redis_sentinel_master(s, host, sizeof(host), &port) == 0 &&
-		    redis_conn_set_addr(c, host, port) == 0)
-			if (redis_conn_connect(c) == -1)
-				h_sleep_ms(100); /* the sentinels may still name the dead master */
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		snprintf(score, sizeof(score), "%lld.%03ld", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
-		pthread_mutex_lock(&hb.lock);
-		for (int i = 0; i < hb.n && redis_conn_ready(c); i++) {
-			const char *argv[] = {"ZADD", "mcs:node", score, hb.names[i]};
-			freeReplyObject(redis_conn_command(c, 4, argv, NULL));
-		}
-		pthread_mutex_unlock(&hb.lock);
-		h_sleep_ms(300);
-	}
-	redis_conn_free(c);
-	redis_sentinel_free(s);
-	return NULL;
-}
-
-static void hb_add(const char *name)
-{
-	pthread_mutex_lock(&hb.lock);
-	ck_assert(hb.n < HB_MAX);
-	snprintf(hb.names[hb.n++], H_NAME_MAX, "%s", name);
-	pthread_mutex_unlock(&hb.lock);
+	static int seq;
+	char listen[64], tag[32];
+	memset(n, 0, sizeof(*n));
+	n->port = h_free_port();
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", n->port);
+	snprintf(n->name, sizeof(n->name), "127.0.0.1:%d", n->port);
+	snprintf(tag, sizeof(tag), "demo-%d", ++seq);
+	const char *argv[] = {H_DEMO_NODE_BIN, "--listen", listen, "--redis-url", "redis://127.0.0.1:1",
+			      "--heartbeat-ms", "300", NULL};
+	const char *env[] = {env_sentinels, "MCS_REDIS_SENTINEL_MASTER=mymaster", NULL};
+	n->proc = h_spawn(tag, argv, env);
+	ck_assert_msg(n->proc != NULL, "%s", h_error());
 }
 
 /* ---- the suite ---- */
@@ -125,13 +81,7 @@ static void setup(void)
 	h_gateway_start(&(struct h_opts){.ttl_ms = TTL_MS, .poll_ms = 500, .controller_env = env, .redis_args = redis_args});
 }
 
-static void teardown(void)
-{
-	hb.stop = 1;
-	if (hb.thread)
-		pthread_join(hb.thread, NULL);
-	h_gateway_stop();
-}
+static void teardown(void) { h_gateway_stop(); }
 
 static int log_count(const char *needle)
 {
@@ -166,11 +116,8 @@ static int all_ready(const struct h_node *v, int n)
 START_TEST(test_failover)
 {
 	struct h_node v[3];
-	for (int i = 0; i < 3; i++)
-		ck_assert_msg(h_node_start(&v[i]) == 0, "%s", h_error());
-	hb_add(v[0].name);
-	hb_add(v[1].name);
-	ck_assert(pthread_create(&hb.thread, NULL, hb_run, sentinel_new()) == 0);
+	node_start(&v[0]);
+	node_start(&v[1]);
 	ck_assert_msg(H_WAIT(10000, all_ready(v, 2)), "nodes not routed through Sentinel");
 	ck_assert_msg(H_WAIT(10000, log_count("keyspace notifications of") > 0), "not subscribed through Sentinel");
 	/* The sentinels must know the replica before the master dies, or there is no one to promote. */
@@ -211,8 +158,12 @@ START_TEST(test_failover)
 	ck_assert_msg(log_count(switched) == 1, "the failover was not heard on +switch-master");
 	ck_assert_msg(log_count("subscribed to +switch-master on 127.0.0.1:") > 0, "not subscribed to a sentinel");
 	ck_assert_int_eq(refused, 0);
+	/* The demo nodes asked the sentinels again and beat on the new master. */
+	snprintf(line, sizeof(line), "sentinels name 127.0.0.1:%d the master", replica_port);
+	for (int i = 0; i < 2; i++)
+		ck_assert_msg(H_WAIT(5000, h_log_has(v[i].proc, line, NULL, NULL)), "demo node %d did not follow", i);
 	/* A node registering on the new master is routed (through the notification or the poll). */
-	hb_add(v[2].name);
+	node_start(&v[2]);
 	ck_assert_msg(H_WAIT(5000, h_srv_ready(v[2].name)), "a node registered on the new master is not routed");
 	ck_assert(all_ready(v, 3));
 	ck_assert_msg(H_WAIT(10000, log_count("keyspace notifications of") > 1), "not subscribed on the new master");
