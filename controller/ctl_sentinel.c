@@ -108,11 +108,12 @@ static int ctl_sentinel_subscribe(struct ctl_sentinel *s, char *why, size_t whyl
 static void ctl_sentinel_start(struct ctl_sentinel *s)
 {
 	char why[256];
-	if (ctl_sentinel_subscribe(s, why, sizeof(why)) == -1 ||
-	    loop_fd_add(s->ctl->loop, redis_conn_fd(s->conn), ctl_sentinel_on_read, s) == -1) {
-		if (redis_conn_ready(s->conn))
-			snprintf(why, sizeof(why), "out of memory");
+	if (ctl_sentinel_subscribe(s, why, sizeof(why)) == -1) {
 		ctl_sentinel_lost(s, why);
+		return;
+	}
+	if (loop_fd_add(s->ctl->loop, redis_conn_fd(s->conn), ctl_sentinel_on_read, s) == -1) {
+		ctl_sentinel_lost(s, "out of memory");
 		return;
 	}
 	s->fd = redis_conn_fd(s->conn);
@@ -173,7 +174,9 @@ static void ctl_sentinel_on_read(struct loop *l, int fd, void *ctx)
 		int rc = ctl_sentinel_message(s, r, why, sizeof(why));
 		freeReplyObject(r);
 		if (rc == -1) {
+			/* One line: the note that follows is not logged again. */
 			log_err("sentinel: %s: dropping the subscription", why);
+			snprintf(s->error, sizeof(s->error), "%s", why);
 			ctl_sentinel_lost(s, why);
 			return;
 		}

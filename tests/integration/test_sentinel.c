@@ -170,6 +170,65 @@ START_TEST(test_failover)
 }
 END_TEST
 
+/* ---- a sentinel that is not one: what arrives on +switch-master is untrusted ---- */
+
+static char env_fake[64];
+
+/* The harness's redis-server is the only "sentinel": the controller subscribes on it, and this
+ * test publishes what it likes on +switch-master. */
+static void setup_fake(void)
+{
+	if (H.redis_port == 0)
+		H.redis_port = h_free_port();
+	snprintf(env_fake, sizeof(env_fake), "MCS_REDIS_SENTINELS=127.0.0.1:%d", H.redis_port);
+	static const char *env[] = {env_fake, "MCS_REDIS_SENTINEL_MASTER=mymaster", "REDIS_URL=redis://127.0.0.1:1",
+				    "MCS_IO_TIMEOUT_MS=500", NULL};
+	h_gateway_start(&(struct h_opts){.ttl_ms = TTL_MS, .poll_ms = 500, .controller_env = env});
+}
+
+static long long subscribers(void)
+{
+	redisReply *r = h_redis_cmd("PUBSUB NUMSUB +switch-master");
+	long long n = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 ? r->element[1]->integer : -1;
+	freeReplyObject(r);
+	return n;
+}
+
+static void publish(const char *msg, size_t len)
+{
+	freeReplyObject(h_redis_cmd("PUBLISH +switch-master %b", msg, len));
+}
+
+static const struct {
+	const char *msg;
+	const char *logged;
+} garbage[] = {
+	{"mymaster 127.0.0.1 1 10.0.0.1;id 2", "+switch-master: \"10.0.0.1;id\" is not a host: dropping the subscription"},
+	{"mymaster 127.0.0.1 1 10.0.0.1 99999", "+switch-master: \"99999\" is not a port: dropping the subscription"},
+	{"mymaster 127.0.0.1 1 10.0.0.1", "+switch-master: 4 field(s), not 5: dropping the subscription"},
+	{"mymaster 127.0.0.1 1 10.0.0.1 2\nerror", "+switch-master: byte 0x0a at 31 is not printable: dropping"},
+};
+
+START_TEST(test_untrusted_announcements)
+{
+	char sub[96];
+	snprintf(sub, sizeof(sub), "subscribed to +switch-master on 127.0.0.1:%d", H.redis_port);
+	ck_assert_msg(H_WAIT(5000, log_count(sub) > 0 && subscribers() == 1), "the controller did not subscribe");
+	/* Another master's switch is none of ours: ignored, still subscribed. */
+	publish("othermaster 127.0.0.1 1 10.0.0.1 2", strlen("othermaster 127.0.0.1 1 10.0.0.1 2"));
+	for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
+		int subscribed = log_count(sub);
+		publish(garbage[i].msg, strlen(garbage[i].msg));
+		ck_assert_msg(H_WAIT(5000, log_count(garbage[i].logged) == 1), "not refused: %s", garbage[i].msg);
+		/* Dropped and subscribed again (the only sentinel, after the backoff). */
+		ck_assert_msg(H_WAIT(10000, log_count(sub) > subscribed && subscribers() == 1), "not subscribed again");
+	}
+	ck_assert_int_eq(log_count("switched from"), 0);
+	ck_assert_int_eq(log_count("dropping the subscription"), (int)(sizeof(garbage) / sizeof(garbage[0])));
+	ck_assert_int_eq(log_count("failovers are found by the poll"), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sentinel");
@@ -177,6 +236,11 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_failover);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("untrusted");
+	tcase_add_checked_fixture(tc, setup_fake, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_untrusted_announcements);
 	suite_add_tcase(s, tc);
 	return h_main(s);
 }
