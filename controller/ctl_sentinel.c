@@ -19,6 +19,7 @@
 #define CTL_SENTINEL_RETRY_MIN_MS 250u
 #define CTL_SENTINEL_RETRY_MAX_MS 5000u
 #define CTL_SENTINEL_STABLE_MS 10000u /* a subscription this old that is lost retries without backoff */
+#define CTL_SENTINEL_PING_MS 10000u   /* a PING this often; unanswered at the next, the sentinel is gone */
 
 struct ctl_sentinel {
 	struct ctl *ctl;
@@ -29,6 +30,8 @@ struct ctl_sentinel {
 	struct redis_conn *conn; /* pointed at each sentinel in turn */
 	int fd;                  /* the subscribed socket the loop watches, -1 none */
 	int retry_timer;
+	int ping_timer;          /* armed while subscribed */
+	int ping_due;            /* a PING sent and nothing read since */
 	unsigned backoff_ms;     /* the wait before the next subscription */
 	uint64_t since_ms;       /* when the current subscription was made */
 	char error[256];         /* the last failure logged, "" none */
@@ -51,6 +54,8 @@ static void ctl_sentinel_lost(struct ctl_sentinel *s, const char *why)
 		loop_fd_del(s->ctl->loop, s->fd);
 	s->fd = -1;
 	redis_conn_close(s->conn);
+	loop_timer_disarm(s->ctl->loop, s->ping_timer);
+	s->ping_due = 0;
 	ctl_sentinel_note(s, why);
 	s->next = (s->next + 1) % s->n;
 	if (s->since_ms != 0 && mono_now_ms() - s->since_ms >= CTL_SENTINEL_STABLE_MS)
@@ -118,6 +123,7 @@ static void ctl_sentinel_start(struct ctl_sentinel *s)
 	}
 	s->fd = redis_conn_fd(s->conn);
 	s->since_ms = mono_now_ms();
+	loop_timer_arm(s->ctl->loop, s->ping_timer, s->since_ms + CTL_SENTINEL_PING_MS);
 	s->error[0] = '\0';
 	char addr[300];
 	redis_conn_addr(s->conn, addr, sizeof(addr));
@@ -127,12 +133,35 @@ static void ctl_sentinel_start(struct ctl_sentinel *s)
 
 static void ctl_sentinel_on_retry(struct loop *l, int timer, void *ctx) { ctl_sentinel_start(ctx); }
 
+/* A sentinel whose host vanished sends no reset: a PING that stays unanswered finds it. */
+static void ctl_sentinel_on_ping(struct loop *l, int timer, void *ctx)
+{
+	struct ctl_sentinel *s = ctx;
+	const char *ping[] = {"PING"};
+	char why[384], addr[300];
+	if (s->ping_due) {
+		redis_conn_addr(s->conn, addr, sizeof(addr));
+		snprintf(why, sizeof(why), "%s: no answer to PING within %u ms", addr, CTL_SENTINEL_PING_MS);
+		ctl_sentinel_lost(s, why);
+		return;
+	}
+	if (redis_conn_append(s->conn, 1, ping, NULL) == -1 || redis_conn_flush(s->conn) == -1) {
+		ctl_sentinel_lost(s, redis_conn_errstr(s->conn));
+		return;
+	}
+	s->ping_due = 1;
+	loop_timer_arm(l, timer, mono_now_ms() + CTL_SENTINEL_PING_MS);
+}
+
 /* One message of the subscription: 0 (a switch of ours followed, or another master's), or -1
  * with the reason in why (the sentinel is not trusted further). */
 static int ctl_sentinel_message(struct ctl_sentinel *s, const redisReply *r, char *why, size_t whylen)
 {
 	char addr[300];
 	redis_conn_addr(s->conn, addr, sizeof(addr));
+	/* The answer to PING while subscribed. */
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && ctl_sentinel_is(r->element[0], "pong"))
+		return 0;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || !ctl_sentinel_is(r->element[0], "message") ||
 	    !ctl_sentinel_is(r->element[1], CTL_SENTINEL_CHANNEL) || r->element[2]->type != REDIS_REPLY_STRING) {
 		snprintf(why, whylen, "%s: not a %s message (reply type %d)", addr, CTL_SENTINEL_CHANNEL, r->type);
@@ -171,6 +200,7 @@ static void ctl_sentinel_on_read(struct loop *l, int fd, void *ctx)
 		}
 		if (r == NULL)
 			return;
+		s->ping_due = 0;
 		int rc = ctl_sentinel_message(s, r, why, sizeof(why));
 		freeReplyObject(r);
 		if (rc == -1) {
@@ -196,7 +226,8 @@ struct ctl_sentinel *ctl_sentinel_new(struct ctl *ctl, struct ctl_stepper *stepp
 	struct ctl_sentinel *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return NULL;
-	*s = (struct ctl_sentinel){.ctl = ctl, .stepper = stepper, .watch = watch, .fd = -1, .retry_timer = -1};
+	*s = (struct ctl_sentinel){
+		.ctl = ctl, .stepper = stepper, .watch = watch, .fd = -1, .retry_timer = -1, .ping_timer = -1};
 	if (redis_sentinel_parse(conf.redis_sentinels, s->addr, REDIS_SENTINEL_MAX, &s->n, err, sizeof(err)) == -1 ||
 	    s->n == 0)
 		goto fail;
@@ -206,7 +237,8 @@ struct ctl_sentinel *ctl_sentinel_new(struct ctl *ctl, struct ctl_stepper *stepp
 	if ((s->conn = redis_conn_new(&opts)) == NULL)
 		goto fail;
 	/* After the first step, which finds the master by asking. */
-	if ((s->retry_timer = loop_timer_add(ctl->loop, 0, ctl_sentinel_on_retry, s)) == -1)
+	if ((s->retry_timer = loop_timer_add(ctl->loop, 0, ctl_sentinel_on_retry, s)) == -1 ||
+	    (s->ping_timer = loop_timer_new(ctl->loop, ctl_sentinel_on_ping, s)) == -1)
 		goto fail;
 	return s;
 fail:
@@ -221,6 +253,7 @@ void ctl_sentinel_free(struct ctl_sentinel *s)
 	if (s->fd != -1)
 		loop_fd_del(s->ctl->loop, s->fd);
 	loop_timer_free(s->ctl->loop, s->retry_timer);
+	loop_timer_free(s->ctl->loop, s->ping_timer);
 	redis_conn_free(s->conn);
 	free(s);
 }

@@ -194,6 +194,22 @@ static long long subscribers(void)
 	return n;
 }
 
+/* The subscribed client's last command was PING (CLIENT LIST: "sub=1 ... cmd=ping"). */
+static int pinged(void)
+{
+	redisReply *r = h_redis_cmd("CLIENT LIST");
+	int found = 0;
+	for (char *line = r && r->type == REDIS_REPLY_STRING ? r->str : NULL; line != NULL && !found;) {
+		char *end = strchr(line, '\n');
+		if (end != NULL)
+			*end = '\0';
+		found = strstr(line, " sub=1 ") != NULL && strstr(line, " cmd=ping ") != NULL;
+		line = end ? end + 1 : NULL;
+	}
+	freeReplyObject(r);
+	return found;
+}
+
 static void publish(const char *msg, size_t len)
 {
 	freeReplyObject(h_redis_cmd("PUBLISH +switch-master %b", msg, len));
@@ -226,6 +242,15 @@ START_TEST(test_untrusted_announcements)
 	ck_assert_int_eq(log_count("switched from"), 0);
 	ck_assert_int_eq(log_count("dropping the subscription"), (int)(sizeof(garbage) / sizeof(garbage[0])));
 	ck_assert_int_eq(log_count("failovers are found by the poll"), 0);
+	/* PINGs answered keep the subscription; a sentinel that stops answering is dropped. */
+	ck_assert_msg(H_WAIT(15000, pinged()), "the subscriber sent no PING");
+	ck_assert_int_eq(subscribers(), 1);
+	ck_assert(kill(H.redis->pid, SIGSTOP) == 0);
+	int lost = H_WAIT(25000, log_count("no answer to PING within 10000 ms") == 1);
+	ck_assert(kill(H.redis->pid, SIGCONT) == 0);
+	ck_assert_msg(lost, "a sentinel that stopped answering was not dropped");
+	ck_assert_msg(H_WAIT(10000, log_count(sub) > (int)(sizeof(garbage) / sizeof(garbage[0])) + 1),
+		      "not subscribed again after the sentinel answered again");
 }
 END_TEST
 
