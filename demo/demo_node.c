@@ -845,15 +845,16 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	demo_raise_nofile();
-	if (demo_listen(&d, err, sizeof(err)) == -1) {
-		fprintf(stderr, PROGRAM ": %s\n", err);
-		demo_free(&d);
-		return 1;
-	}
+	/* Refused before "listening on": a start-up script waits for that line. */
 	if (d.o.redis_host != NULL && demo_sentinel_new(&d, err, sizeof(err)) == -1) {
 		fprintf(stderr, PROGRAM ": %s\n", err);
 		demo_free(&d);
 		return 2;
+	}
+	if (demo_listen(&d, err, sizeof(err)) == -1) {
+		fprintf(stderr, PROGRAM ": %s\n", err);
+		demo_free(&d);
+		return 1;
 	}
 	if (d.sentinel != NULL)
 		log_info("serving %s; ZADD %s every %u ms to the master \"%s\" the sentinels %s name", d.name, d.o.key,

@@ -262,6 +262,19 @@ START_TEST(test_untrusted_announcements)
 }
 END_TEST
 
+/* The demo node refuses a sentinel list that does not parse, in one line, before it listens. */
+START_TEST(test_demo_bad_sentinels)
+{
+	char out[512];
+	const char *argv[] = {H_DEMO_NODE_BIN, "--listen", "127.0.0.1:0", "--redis-url", "redis://127.0.0.1:1", NULL};
+	ck_assert(setenv("MCS_REDIS_SENTINELS", "10.0.0.1:26379,h;x:1", 1) == 0);
+	int rc = h_run(argv, out, sizeof(out), 5000);
+	unsetenv("MCS_REDIS_SENTINELS");
+	ck_assert_int_eq(rc, 2);
+	ck_assert_str_eq(out, "mcs-lb-demo-node: MCS_REDIS_SENTINELS: \"h;x:1\" is not host:port\n");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sentinel");
@@ -274,6 +287,9 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup_fake, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_untrusted_announcements);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("demo_config");
+	tcase_add_test(tc, test_demo_bad_sentinels);
 	suite_add_tcase(s, tc);
 	return h_main(s);
 }
