@@ -119,6 +119,10 @@ struct ctl_stepper *ctl_stepper_new(struct ctl *ctl) __attribute__((warn_unused_
 /* Runs the next step at once, unless backing off after a failure. */
 void ctl_stepper_wake(struct ctl_stepper *s);
 
+/* Runs the next step at once even during a failure backoff, which starts over if it fails
+ * again: for a failover the sentinels announced, not for an ordinary wake. */
+void ctl_stepper_wake_failover(struct ctl_stepper *s);
+
 /* Unregisters and frees s; NULL is a no-op. */
 void ctl_stepper_free(struct ctl_stepper *s);
 
@@ -164,6 +168,21 @@ void ctl_agent_free(struct ctl_agent *a);
  * does not parse. Free with ctl_watch_free (NULL: no-op). */
 struct ctl_watch *ctl_watch_new(struct ctl *ctl, struct ctl_stepper *stepper) __attribute__((warn_unused_result));
 void ctl_watch_free(struct ctl_watch *w);
+
+/* Resubscribes on host:port, a master a sentinel announced, at the next turn of the loop.
+ * NULL is a no-op. */
+void ctl_watch_follow(struct ctl_watch *w, const char *host, unsigned port);
+
+struct ctl_sentinel;
+
+/* Starts the Sentinel announcement job (MCS_REDIS_SENTINELS set): subscribes to `+switch-master`
+ * on one sentinel (the next one, with backoff, when it is lost) and, when our master switches,
+ * points the poller and watch (NULL: none) at the new master and wakes stepper past its backoff.
+ * Returns NULL when out of memory or the settings do not parse. Free with ctl_sentinel_free
+ * (NULL: no-op). */
+struct ctl_sentinel *ctl_sentinel_new(struct ctl *ctl, struct ctl_stepper *stepper, struct ctl_watch *watch)
+	__attribute__((warn_unused_result));
+void ctl_sentinel_free(struct ctl_sentinel *s);
 
 /* Starts the certificate watch (MCS_CERT_RELOAD=on): looks at the tls/ pair every second and
  * swaps a changed valid one into HAProxy. Returns NULL with one line logged when the paths

@@ -376,6 +376,13 @@ void ctl_stepper_wake(struct ctl_stepper *s)
 		loop_timer_arm(s->ctl->loop, s->timer, mono_now_ms());
 }
 
+/* A new master was announced: the failure the backoff waits out is over, step now. */
+void ctl_stepper_wake_failover(struct ctl_stepper *s)
+{
+	s->backoff_ms = 0;
+	loop_timer_arm(s->ctl->loop, s->timer, mono_now_ms());
+}
+
 struct ctl_stepper *ctl_stepper_new(struct ctl *ctl)
 {
 	struct ctl_stepper *s = calloc(1, sizeof(*s));

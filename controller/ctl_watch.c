@@ -105,6 +105,20 @@ static void ctl_watch_on_check(struct loop *l, int timer, void *ctx)
 	ctl_stepper_wake(cw->stepper);
 }
 
+void ctl_watch_follow(struct ctl_watch *cw, const char *host, unsigned port)
+{
+	if (cw == NULL)
+		return;
+	/* The socket closes now: the loop must not watch its number, which the next connect may reuse. */
+	if (cw->fd != -1)
+		loop_fd_del(cw->ctl->loop, cw->fd);
+	cw->fd = -1;
+	if (redis_watch_follow(cw->w, host, port) == -1)
+		log_warn("redis: out of memory: the watch asks the sentinels for the master");
+	/* After the step the announcement woke, which was armed first. */
+	loop_timer_arm(cw->ctl->loop, cw->retry_timer, mono_now_ms());
+}
+
 struct ctl_watch *ctl_watch_new(struct ctl *ctl, struct ctl_stepper *stepper)
 {
 	char err[256];

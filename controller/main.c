@@ -21,6 +21,7 @@ struct ctl_jobs {
 	struct ctl_agent *agent; /* NULL with MCS_AGENT=off */
 	struct ctl_watch *watch; /* NULL with MCS_REDIS_NOTIFY=off */
 	struct ctl_cert *cert;   /* NULL with MCS_CERT_RELOAD=off */
+	struct ctl_sentinel *sentinel; /* NULL without MCS_REDIS_SENTINELS */
 };
 
 static int ctl_init(struct ctl *ctl)
@@ -77,11 +78,17 @@ static int ctl_jobs_start(struct ctl *ctl, struct ctl_jobs *jobs)
 		return -1;
 	if (strcmp(conf.cert_reload, "on") == 0 && (jobs->cert = ctl_cert_new(ctl)) == NULL)
 		return -1;
+	if (conf.redis_sentinels[0] != '\0' &&
+	    (jobs->sentinel = ctl_sentinel_new(ctl, jobs->stepper, jobs->watch)) == NULL) {
+		log_err("out of memory at start-up");
+		return -1;
+	}
 	return 0;
 }
 
 static void ctl_jobs_stop(struct ctl_jobs *jobs)
 {
+	ctl_sentinel_free(jobs->sentinel);
 	ctl_cert_free(jobs->cert);
 	ctl_watch_free(jobs->watch);
 	ctl_agent_free(jobs->agent);

@@ -20,6 +20,7 @@ struct redis_src {
 	char *key;
 	struct redis_conn *conn;
 	struct redis_sentinel *sentinel; /* NULL: the URL's host is the server */
+	int told;             /* the next connect goes to the address of redis_src_follow, not asked */
 	long long last_count; /* members the last poll read */
 	long long next_expiry_ms; /* see redis_src_next_expiry_ms */
 	enum redis_src_err err;
@@ -138,9 +139,18 @@ static int redis_src_find_master(struct redis_src *s)
 	return 0;
 }
 
+int redis_src_follow(struct redis_src *s, const char *host, unsigned port)
+{
+	s->told = redis_conn_set_addr(s->conn, host, port) == 0;
+	return s->told ? 0 : -1;
+}
+
 static int redis_src_connect(struct redis_src *s)
 {
-	if (s->sentinel != NULL && redis_src_find_master(s) == -1)
+	/* Told by a sentinel's announcement: other sentinels may not know the new master yet. */
+	int told = s->told;
+	s->told = 0;
+	if (s->sentinel != NULL && !told && redis_src_find_master(s) == -1)
 		return -1;
 	if (redis_conn_connect(s->conn) == -1) {
 		redis_src_fail(s, REDIS_SRC_IO, "%s", redis_conn_errstr(s->conn));

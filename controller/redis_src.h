@@ -47,6 +47,11 @@ struct redis_sentinel;
  * connection is dropped (REDIS_SRC_IO) and the next poll asks again. */
 void redis_src_set_sentinel(struct redis_src *s, struct redis_sentinel *sentinel);
 
+/* A sentinel announced a new master: closes the connection, and the next connect goes to
+ * host:port without asking (ROLE still checked; a later one asks again). 0, or -1 when out of
+ * memory (closed: the next connect asks the sentinels). */
+int redis_src_follow(struct redis_src *s, const char *host, unsigned port) __attribute__((warn_unused_result));
+
 /* Reads the members whose score is newer than Redis TIME - ttl_ms into out (emptied first).
  * A score more than max_future_ms ahead of Redis TIME is refused, so a node with a broken
  * clock cannot stay registered forever. At most max_nodes are kept (the freshest).

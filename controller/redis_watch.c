@@ -22,6 +22,7 @@ struct redis_watch {
 	size_t chan_len;
 	struct redis_conn *conn;
 	struct redis_sentinel *sentinel; /* NULL: the URL's host is the server */
+	int told;             /* the next connect goes to the address of redis_watch_follow, not asked */
 	int verified;         /* CONFIG GET showed K and z/A */
 	char errstr[256];
 };
@@ -164,9 +165,18 @@ static int redis_watch_check_role(struct redis_watch *w)
 	return redis_watch_fail(w, "watch: %s is not the master (ROLE): asking the sentinels again", addr);
 }
 
+int redis_watch_follow(struct redis_watch *w, const char *host, unsigned port)
+{
+	w->told = redis_conn_set_addr(w->conn, host, port) == 0;
+	return w->told ? 0 : -1;
+}
+
 static int redis_watch_connect(struct redis_watch *w)
 {
-	if (w->sentinel != NULL && redis_watch_find_master(w) == -1)
+	/* Told by a sentinel's announcement: other sentinels may not know the new master yet. */
+	int told = w->told;
+	w->told = 0;
+	if (w->sentinel != NULL && !told && redis_watch_find_master(w) == -1)
 		return -1;
 	/* Keepalive: a silent subscriber would never notice a vanished server otherwise. */
 	if (redis_conn_connect(w->conn) == -1 || redis_conn_keepalive(w->conn) == -1)

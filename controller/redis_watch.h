@@ -35,6 +35,10 @@ struct redis_sentinel;
  * sentinels for the master and checks ROLE before subscribing. */
 void redis_watch_set_sentinel(struct redis_watch *w, struct redis_sentinel *sentinel);
 
+/* A sentinel announced a new master: closes the connection, and the next start goes to
+ * host:port without asking (ROLE still checked). 0, or -1 when out of memory (closed). */
+int redis_watch_follow(struct redis_watch *w, const char *host, unsigned port) __attribute__((warn_unused_result));
+
 /* (Re)connects (AUTH when url has a password), checks `CONFIG GET notify-keyspace-events`,
  * then SUBSCRIBEs. Blocks for at most a few timeout_ms. Returns:
  *   1  subscribed. redis_watch_verified says whether CONFIG showed K and z (or A); when CONFIG

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "proxy_v2.h"
 #include "redis_conn.h"
+#include "redis_sentinel.h"
 
 #define PROGRAM "mcs-lb-demo-node"
 #define DEMO_CONN_BUF 4096        /* per-client echo buffer, bytes */
@@ -29,6 +30,7 @@
 #define DEMO_HB_MIN_MS 100
 #define DEMO_HB_MAX_MS 3600000
 #define DEMO_HB_MAX_PENDING 3     /* unanswered ZADDs before the link is considered dead */
+#define DEMO_SENTINEL_TIMEOUT_MS 200 /* per sentinel: the blocking question stalls the echo at most this */
 #define DEMO_ACCEPT_PAUSE_MS 100  /* after EMFILE/ENFILE: let clients leave first */
 
 struct demo_opts {
@@ -75,6 +77,7 @@ struct demo {
 	struct pollfd *pfds;
 	size_t cap_pfds;
 	struct demo_hb hb;
+	struct redis_sentinel *sentinel; /* MCS_REDIS_SENTINELS set: each connect asks it for the master */
 };
 
 static volatile sig_atomic_t demo_stop;
@@ -97,7 +100,9 @@ static void demo_usage(FILE *out)
 		     "send-proxy-v2) and the greeting names the client: \"HELLO <ip:port> for <client ip:port>\".\n"
 		     "With --redis-url it runs ZADD <key> <unix seconds> <ip:port> every heartbeat; rediss://\n"
 		     "verifies the server with MCS_REDIS_CA_FILE, MCS_REDIS_TLS_SERVER_NAME and presents\n"
-		     "MCS_REDIS_CERT_FILE/MCS_REDIS_KEY_FILE when set, as the controller does.\n"
+		     "MCS_REDIS_CERT_FILE/MCS_REDIS_KEY_FILE when set, as the controller does. With\n"
+		     "MCS_REDIS_SENTINELS (and MCS_REDIS_SENTINEL_MASTER, MCS_REDIS_SENTINEL_PASSWORD) each\n"
+		     "connect asks the sentinels for the master; --redis-url gives scheme, credentials, db.\n"
 		     "IP is IPv4 or [IPv6]; --listen IP:0 picks a free port. The first stdout line is\n"
 		     "\"listening on IP:PORT\". SIGTERM/SIGINT exit 0.\n");
 }
@@ -570,10 +575,17 @@ static void hb_read(struct demo *d)
 		if (r->type == REDIS_REPLY_ERROR) {
 			char msg[160];
 			snprintf(msg, sizeof(msg), "redis replied: %.120s", r->str);
+			/* A demoted master refuses writes: ask the sentinels again. */
+			int demoted = d->sentinel != NULL && strncmp(r->str, "READONLY", 8) == 0;
+			freeReplyObject(reply);
+			if (demoted) {
+				hb_fail(d, msg);
+				return;
+			}
 			hb_note_error(d, msg);
-		} else {
-			hb_note_ok(d);
+			continue;
 		}
+		hb_note_ok(d);
 		freeReplyObject(reply);
 	}
 }
@@ -585,10 +597,55 @@ static const char *demo_env(const char *name)
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
+/* MCS_REDIS_SENTINELS (with MCS_REDIS_SENTINEL_MASTER and _PASSWORD) into d->sentinel; none when
+ * unset. 0, or -1 with the reason. */
+static int demo_sentinel_new(struct demo *d, char *err, size_t errlen)
+{
+	const char *list = demo_env("MCS_REDIS_SENTINELS"), *master = demo_env("MCS_REDIS_SENTINEL_MASTER");
+	if (list == NULL)
+		return 0;
+	struct redis_sentinel_addr v[REDIS_SENTINEL_MAX];
+	size_t n;
+	char why[160];
+	if (redis_sentinel_parse(list, v, REDIS_SENTINEL_MAX, &n, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "MCS_REDIS_SENTINELS: %s", why);
+		return -1;
+	}
+	/* The sentinels speak what the master does. */
+	struct redis_conn_opts opts = {
+		.tls = d->o.redis_tls, .ca_file = demo_env("MCS_REDIS_CA_FILE"), .cert_file = demo_env("MCS_REDIS_CERT_FILE"),
+		.key_file = demo_env("MCS_REDIS_KEY_FILE"), .server_name = demo_env("MCS_REDIS_TLS_SERVER_NAME"),
+		.timeout_ms = DEMO_SENTINEL_TIMEOUT_MS,
+	};
+	resp_limits_for_pairs(&opts.limits, 16);
+	d->sentinel = redis_sentinel_new(v, n, master ? master : "mymaster", demo_env("MCS_REDIS_SENTINEL_PASSWORD"), &opts);
+	if (d->sentinel == NULL)
+		snprintf(err, errlen, "out of memory");
+	return d->sentinel != NULL ? 0 : -1;
+}
+
 /* Starts a non-blocking connect (and TLS handshake) and queues AUTH/SELECT ahead of the first ZADD. */
 static void hb_connect(struct demo *d, uint64_t now)
 {
 	struct demo_hb *hb = &d->hb;
+	if (d->sentinel != NULL) {
+		char host[256];
+		unsigned port;
+		char *h = NULL;
+		if (redis_sentinel_master(d->sentinel, host, sizeof(host), &port) == -1) {
+			hb_note_error(d, redis_sentinel_errstr(d->sentinel));
+			return;
+		}
+		if ((h = strdup(host)) == NULL) {
+			hb_note_error(d, "out of memory");
+			return;
+		}
+		if (strcmp(h, d->o.redis_host) != 0 || (int)port != d->o.redis_port)
+			log_info("sentinels name %s:%u the master of \"%s\"", h, port, redis_sentinel_name(d->sentinel));
+		free(d->o.redis_host);
+		d->o.redis_host = h;
+		d->o.redis_port = (int)port;
+	}
 	struct redis_conn_opts opts = {
 		.host = d->o.redis_host, .port = (unsigned)d->o.redis_port, .tls = d->o.redis_tls,
 		.ca_file = demo_env("MCS_REDIS_CA_FILE"), .cert_file = demo_env("MCS_REDIS_CERT_FILE"),
@@ -751,6 +808,7 @@ static void demo_free(struct demo *d)
 	free(d->conns);
 	free(d->pfds);
 	redis_conn_free(d->hb.ctx);
+	redis_sentinel_free(d->sentinel);
 	if (d->lfd != -1)
 		close(d->lfd);
 	free(d->o.redis_host);
@@ -787,12 +845,21 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	demo_raise_nofile();
+	/* Refused before "listening on": a start-up script waits for that line. */
+	if (d.o.redis_host != NULL && demo_sentinel_new(&d, err, sizeof(err)) == -1) {
+		fprintf(stderr, PROGRAM ": %s\n", err);
+		demo_free(&d);
+		return 2;
+	}
 	if (demo_listen(&d, err, sizeof(err)) == -1) {
 		fprintf(stderr, PROGRAM ": %s\n", err);
 		demo_free(&d);
 		return 1;
 	}
-	if (d.o.redis_host != NULL)
+	if (d.sentinel != NULL)
+		log_info("serving %s; ZADD %s every %u ms to the master \"%s\" the sentinels %s name", d.name, d.o.key,
+			 d.o.heartbeat_ms, redis_sentinel_name(d.sentinel), demo_env("MCS_REDIS_SENTINELS"));
+	else if (d.o.redis_host != NULL)
 		log_info("serving %s; ZADD %s every %u ms to redis %s:%d", d.name, d.o.key, d.o.heartbeat_ms,
 			 d.o.redis_host, d.o.redis_port);
 	else

@@ -17,6 +17,78 @@ struct redis_sentinel {
 	char errstr[512];
 };
 
+/* A host as a sentinel list or a sentinel's message may name it: 1-255 name or address characters. */
+static int redis_sentinel_host_ok(const char *h, size_t len)
+{
+	return len > 0 && len < sizeof(((struct redis_sentinel_addr *)0)->host) &&
+	       strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:") >= len;
+}
+
+/* 1-65535 in decimal, no sign, no leading zero: the port, or 0. */
+static unsigned redis_sentinel_port(const char *p, size_t len)
+{
+	if (len == 0 || len > 5 || p[0] == '0')
+		return 0;
+	unsigned v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+		v = v * 10 + (unsigned)(p[i] - '0');
+	}
+	return v <= 65535 ? v : 0;
+}
+
+int redis_sentinel_parse_switch(const char *msg, size_t len, struct redis_sentinel_switch *out, char *err,
+				size_t errlen)
+{
+	const char *f[5];
+	size_t fl[5], n = 0, start = 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && msg[i] != ' ') {
+			if ((unsigned char)msg[i] < 0x21 || (unsigned char)msg[i] > 0x7e) {
+				snprintf(err, errlen, "+switch-master: byte 0x%02x at %zu is not printable", (unsigned char)msg[i], i);
+				return -1;
+			}
+			continue;
+		}
+		if (n == 5 || i == start) {
+			snprintf(err, errlen, "+switch-master: not \"<name> <old-ip> <old-port> <new-ip> <new-port>\" (%zu bytes)",
+				 len);
+			return -1;
+		}
+		f[n] = msg + start;
+		fl[n++] = i - start;
+		start = i + 1;
+	}
+	if (n != 5) {
+		snprintf(err, errlen, "+switch-master: %zu field(s), not 5", n);
+		return -1;
+	}
+	if (fl[0] >= sizeof(out->name)) {
+		snprintf(err, errlen, "+switch-master: master name of %zu bytes", fl[0]);
+		return -1;
+	}
+	struct redis_sentinel_addr *a[2] = {&out->from, &out->to};
+	for (int k = 0; k < 2; k++) {
+		const char *h = f[1 + 2 * k], *p = f[2 + 2 * k];
+		size_t hl = fl[1 + 2 * k], pl = fl[2 + 2 * k];
+		/* strspn would run past the field: check a copy */
+		char host[sizeof(a[k]->host)];
+		if (hl >= sizeof(host) || (memcpy(host, h, hl), host[hl] = '\0', !redis_sentinel_host_ok(host, hl))) {
+			snprintf(err, errlen, "+switch-master: \"%.*s\" is not a host", (int)(hl > 64 ? 64 : hl), h);
+			return -1;
+		}
+		if ((a[k]->port = redis_sentinel_port(p, pl)) == 0) {
+			snprintf(err, errlen, "+switch-master: \"%.*s\" is not a port", (int)(pl > 16 ? 16 : pl), p);
+			return -1;
+		}
+		memcpy(a[k]->host, host, hl + 1);
+	}
+	memcpy(out->name, f[0], fl[0]);
+	out->name[fl[0]] = '\0';
+	return 0;
+}
+
 static int redis_sentinel_one(const char *item, size_t len, struct redis_sentinel_addr *a)
 {
 	if (item == NULL || len == 0)

@@ -42,4 +42,17 @@ const char *redis_sentinel_errstr(const struct redis_sentinel *s);
 /* The name of the master asked for. */
 const char *redis_sentinel_name(const struct redis_sentinel *s);
 
+/* A failover as a sentinel announces it on its `+switch-master` channel. */
+struct redis_sentinel_switch {
+	char name[128];                      /* the master's name in the sentinels' configuration */
+	struct redis_sentinel_addr from, to; /* the old master, the new one */
+};
+
+/* Parses the payload of a `+switch-master` message, "<name> <old-ip> <old-port> <new-ip>
+ * <new-port>" (untrusted: from the network): exactly five fields split by single spaces, a
+ * printable name, hosts of name or address characters, ports 1-65535. Returns 0 with *out,
+ * or -1 with the reason in err. */
+int redis_sentinel_parse_switch(const char *msg, size_t len, struct redis_sentinel_switch *out, char *err,
+				size_t errlen) __attribute__((warn_unused_result));
+
 #endif

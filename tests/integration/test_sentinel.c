@@ -1,19 +1,15 @@
 /* Sentinel failover: the harness's redis-server is the master, one replica, three sentinels
  * (redis-server --sentinel); the controller finds the master through them. Chat nodes heartbeat
- * through Sentinel too (a thread of this test asks the sentinels before each beat). The master
+ * through Sentinel too (demo nodes that ask the sentinels at each connect). The master
  * is killed: the sentinels promote the replica, the controller follows; meanwhile no node is
  * drained or removed and every client is served, and a node registering on the new master is
  * routed. Prints the time from the kill to the controller reading the new master. */
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "harness.h"
-#include "redis_conn.h"
-#include "redis_sentinel.h"
 
 #define SENTINELS 3
 #define TTL_MS 10000
@@ -38,64 +34,24 @@ static void sentinel_start(int i, int master_port)
 	ck_assert_msg(sentinel_proc[i] != NULL, "%s", h_error());
 }
 
-/* ---- heartbeats through Sentinel ---- */
+/* ---- demo chat nodes heartbeating through Sentinel ---- */
 
-#define HB_MAX 4
-static struct {
-	pthread_mutex_t lock;
-	char names[HB_MAX][H_NAME_MAX];
-	int n;
-	volatile int stop;
-	pthread_t thread;
-} hb = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-static struct redis_sentinel *sentinel_new(void)
+/* Starts a demo node that asks the sentinels for the master at each (re)connect; REDIS_URL's
+ * host is a placeholder no Redis listens on. */
+static void node_start(struct h_node *n)
 {
-	struct redis_sentinel_addr v[SENTINELS];
-	size_t n;
-	char err[160];
-	ck_assert_msg(redis_sentinel_parse(env_sentinels + strlen("MCS_REDIS_SENTINELS="), v, SENTINELS, &n, err,
-					   sizeof(err)) == 0, "%s", err);
-	struct redis_conn_opts opts = {.timeout_ms = 500};
-	resp_limits_for_pairs(&opts.limits, 16);
-	return redis_sentinel_new(v, n, "mymaster", NULL, &opts);
-}
-
-static void *hb_run(void *arg)
-{
-	struct redis_sentinel *s = arg;
-	struct redis_conn_opts opts = {.host = "127.0.0.1", .timeout_ms = 500};
-	resp_limits_for_pairs(&opts.limits, 16);
-	struct redis_conn *c = redis_conn_new(&opts);
-	while (!hb.stop && c != NULL) {
-		char host[256], score[32];
-		unsigned port;
-		if (!redis_conn_ready(c) && redis_sentinel_master(s, host, sizeof(host), &port) == 0 &&
-		    redis_conn_set_addr(c, host, port) == 0)
-			if (redis_conn_connect(c) == -1)
-				h_sleep_ms(100); /* the sentinels may still name the dead master */
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		snprintf(score, sizeof(score), "%lld.%03ld", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
-		pthread_mutex_lock(&hb.lock);
-		for (int i = 0; i < hb.n && redis_conn_ready(c); i++) {
-			const char *argv[] = {"ZADD", "mcs:node", score, hb.names[i]};
-			freeReplyObject(redis_conn_command(c, 4, argv, NULL));
-		}
-		pthread_mutex_unlock(&hb.lock);
-		h_sleep_ms(300);
-	}
-	redis_conn_free(c);
-	redis_sentinel_free(s);
-	return NULL;
-}
-
-static void hb_add(const char *name)
-{
-	pthread_mutex_lock(&hb.lock);
-	ck_assert(hb.n < HB_MAX);
-	snprintf(hb.names[hb.n++], H_NAME_MAX, "%s", name);
-	pthread_mutex_unlock(&hb.lock);
+	static int seq;
+	char listen[64], tag[32];
+	memset(n, 0, sizeof(*n));
+	n->port = h_free_port();
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", n->port);
+	snprintf(n->name, sizeof(n->name), "127.0.0.1:%d", n->port);
+	snprintf(tag, sizeof(tag), "demo-%d", ++seq);
+	const char *argv[] = {H_DEMO_NODE_BIN, "--listen", listen, "--redis-url", "redis://127.0.0.1:1",
+			      "--heartbeat-ms", "300", NULL};
+	const char *env[] = {env_sentinels, "MCS_REDIS_SENTINEL_MASTER=mymaster", NULL};
+	n->proc = h_spawn(tag, argv, env);
+	ck_assert_msg(n->proc != NULL, "%s", h_error());
 }
 
 /* ---- the suite ---- */
@@ -125,19 +81,18 @@ static void setup(void)
 	h_gateway_start(&(struct h_opts){.ttl_ms = TTL_MS, .poll_ms = 500, .controller_env = env, .redis_args = redis_args});
 }
 
-static void teardown(void)
-{
-	hb.stop = 1;
-	if (hb.thread)
-		pthread_join(hb.thread, NULL);
-	h_gateway_stop();
-}
+static void teardown(void) { h_gateway_stop(); }
+
+/* Where this test's controller log starts: the suite's cases share one directory. */
+static size_t log_base;
 
 static int log_count(const char *needle)
 {
-	char *text = h_read_file(H.controller->log, NULL);
+	size_t len = 0;
+	char *text = h_read_file(H.controller->log, &len);
 	int n = 0;
-	for (const char *p = text; p != NULL && (p = strstr(p, needle)) != NULL; p++)
+	for (const char *p = text && len >= log_base ? text + log_base : NULL; p != NULL && (p = strstr(p, needle)) != NULL;
+	     p++)
 		n++;
 	free(text);
 	return n;
@@ -166,11 +121,8 @@ static int all_ready(const struct h_node *v, int n)
 START_TEST(test_failover)
 {
 	struct h_node v[3];
-	for (int i = 0; i < 3; i++)
-		ck_assert_msg(h_node_start(&v[i]) == 0, "%s", h_error());
-	hb_add(v[0].name);
-	hb_add(v[1].name);
-	ck_assert(pthread_create(&hb.thread, NULL, hb_run, sentinel_new()) == 0);
+	node_start(&v[0]);
+	node_start(&v[1]);
 	ck_assert_msg(H_WAIT(10000, all_ready(v, 2)), "nodes not routed through Sentinel");
 	ck_assert_msg(H_WAIT(10000, log_count("keyspace notifications of") > 0), "not subscribed through Sentinel");
 	/* The sentinels must know the replica before the master dies, or there is no one to promote. */
@@ -186,7 +138,7 @@ START_TEST(test_failover)
 	ck_assert(kill(H.redis->pid, SIGKILL) == 0);
 	/* Clients are served and no node leaves while the sentinels promote the replica. */
 	int clients = 0, refused = 0;
-	uint64_t t_read = 0;
+	uint64_t t_read = 0, t_switch = 0;
 	while (h_now_ms() - t0 < 20000 && (t_read == 0 || h_now_ms() - t_read < 3000)) {
 		char err[512];
 		struct h_client *c = h_client_connect(H.mcs_port, err, sizeof(err));
@@ -197,17 +149,129 @@ START_TEST(test_failover)
 		ck_assert_msg(all_ready(v, 2), "a live node left during the failover");
 		if (t_read == 0 && log_count("redis: recovered") > recovered)
 			t_read = h_now_ms();
+		if (t_switch == 0 && log_count("switched from 127.0.0.1:") > 0)
+			t_switch = h_now_ms();
 		h_sleep_ms(50);
 	}
 	ck_assert_msg(t_read != 0, "the controller did not read the new master within 20 s");
-	printf("master killed -> controller reads the new master: %llu ms; clients %d, refused %d\n",
-	       (unsigned long long)(t_read - t0), clients, refused);
+	printf("master killed -> controller reads the new master: %llu ms (announcement heard: %lld ms); clients %d, "
+	       "refused %d\n",
+	       (unsigned long long)(t_read - t0), t_switch ? (long long)(t_switch - t0) : -1LL, clients, refused);
+	/* The announcement on +switch-master is what moved the controller, not a poll finding out. */
+	char switched[96];
+	snprintf(switched, sizeof(switched), "switched from 127.0.0.1:%d to 127.0.0.1:%d", H.redis_port, replica_port);
+	ck_assert_msg(log_count(switched) == 1, "the failover was not heard on +switch-master");
+	ck_assert_msg(log_count("subscribed to +switch-master on 127.0.0.1:") > 0, "not subscribed to a sentinel");
 	ck_assert_int_eq(refused, 0);
+	/* The demo nodes asked the sentinels again and beat on the new master. */
+	snprintf(line, sizeof(line), "sentinels name 127.0.0.1:%d the master", replica_port);
+	for (int i = 0; i < 2; i++)
+		ck_assert_msg(H_WAIT(5000, h_log_has(v[i].proc, line, NULL, NULL)), "demo node %d did not follow", i);
 	/* A node registering on the new master is routed (through the notification or the poll). */
-	hb_add(v[2].name);
+	node_start(&v[2]);
 	ck_assert_msg(H_WAIT(5000, h_srv_ready(v[2].name)), "a node registered on the new master is not routed");
 	ck_assert(all_ready(v, 3));
 	ck_assert_msg(H_WAIT(10000, log_count("keyspace notifications of") > 1), "not subscribed on the new master");
+}
+END_TEST
+
+/* ---- a sentinel that is not one: what arrives on +switch-master is untrusted ---- */
+
+static char env_fake[64];
+
+/* The harness's redis-server is the only "sentinel": the controller subscribes on it, and this
+ * test publishes what it likes on +switch-master. */
+static void setup_fake(void)
+{
+	if (H.redis_port == 0)
+		H.redis_port = h_free_port();
+	snprintf(env_fake, sizeof(env_fake), "MCS_REDIS_SENTINELS=127.0.0.1:%d", H.redis_port);
+	char path[H_PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/controller.log", H.dir);
+	free(h_read_file(path, &log_base));
+	static const char *env[] = {env_fake, "MCS_REDIS_SENTINEL_MASTER=mymaster", "REDIS_URL=redis://127.0.0.1:1",
+				    "MCS_IO_TIMEOUT_MS=500", NULL};
+	h_gateway_start(&(struct h_opts){.ttl_ms = TTL_MS, .poll_ms = 500, .controller_env = env});
+}
+
+static long long subscribers(void)
+{
+	redisReply *r = h_redis_cmd("PUBSUB NUMSUB +switch-master");
+	long long n = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 ? r->element[1]->integer : -1;
+	freeReplyObject(r);
+	return n;
+}
+
+/* The subscribed client's last command was PING (CLIENT LIST: "sub=1 ... cmd=ping"). */
+static int pinged(void)
+{
+	redisReply *r = h_redis_cmd("CLIENT LIST");
+	int found = 0;
+	for (char *line = r && r->type == REDIS_REPLY_STRING ? r->str : NULL; line != NULL && !found;) {
+		char *end = strchr(line, '\n');
+		if (end != NULL)
+			*end = '\0';
+		found = strstr(line, " sub=1 ") != NULL && strstr(line, " cmd=ping ") != NULL;
+		line = end ? end + 1 : NULL;
+	}
+	freeReplyObject(r);
+	return found;
+}
+
+static void publish(const char *msg, size_t len)
+{
+	freeReplyObject(h_redis_cmd("PUBLISH +switch-master %b", msg, len));
+}
+
+static const struct {
+	const char *msg;
+	const char *logged;
+} garbage[] = {
+	{"mymaster 127.0.0.1 1 10.0.0.1;id 2", "+switch-master: \"10.0.0.1;id\" is not a host: dropping the subscription"},
+	{"mymaster 127.0.0.1 1 10.0.0.1 99999", "+switch-master: \"99999\" is not a port: dropping the subscription"},
+	{"mymaster 127.0.0.1 1 10.0.0.1", "+switch-master: 4 field(s), not 5: dropping the subscription"},
+	{"mymaster 127.0.0.1 1 10.0.0.1 2\nerror", "+switch-master: byte 0x0a at 31 is not printable: dropping"},
+};
+
+START_TEST(test_untrusted_announcements)
+{
+	char sub[96];
+	snprintf(sub, sizeof(sub), "subscribed to +switch-master on 127.0.0.1:%d", H.redis_port);
+	ck_assert_msg(H_WAIT(5000, log_count(sub) > 0 && subscribers() == 1), "the controller did not subscribe");
+	/* Another master's switch is none of ours: ignored, still subscribed. */
+	publish("othermaster 127.0.0.1 1 10.0.0.1 2", strlen("othermaster 127.0.0.1 1 10.0.0.1 2"));
+	for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
+		int subscribed = log_count(sub);
+		publish(garbage[i].msg, strlen(garbage[i].msg));
+		ck_assert_msg(H_WAIT(5000, log_count(garbage[i].logged) == 1), "not refused: %s", garbage[i].msg);
+		/* Dropped and subscribed again (the only sentinel, after the backoff). */
+		ck_assert_msg(H_WAIT(10000, log_count(sub) > subscribed && subscribers() == 1), "not subscribed again");
+	}
+	ck_assert_int_eq(log_count("switched from"), 0);
+	ck_assert_int_eq(log_count("dropping the subscription"), (int)(sizeof(garbage) / sizeof(garbage[0])));
+	ck_assert_int_eq(log_count("failovers are found by the poll"), 0);
+	/* PINGs answered keep the subscription; a sentinel that stops answering is dropped. */
+	ck_assert_msg(H_WAIT(15000, pinged()), "the subscriber sent no PING");
+	ck_assert_int_eq(subscribers(), 1);
+	ck_assert(kill(H.redis->pid, SIGSTOP) == 0);
+	int lost = H_WAIT(25000, log_count("no answer to PING within 10000 ms") == 1);
+	ck_assert(kill(H.redis->pid, SIGCONT) == 0);
+	ck_assert_msg(lost, "a sentinel that stopped answering was not dropped");
+	ck_assert_msg(H_WAIT(10000, log_count(sub) > (int)(sizeof(garbage) / sizeof(garbage[0])) + 1),
+		      "not subscribed again after the sentinel answered again");
+}
+END_TEST
+
+/* The demo node refuses a sentinel list that does not parse, in one line, before it listens. */
+START_TEST(test_demo_bad_sentinels)
+{
+	char out[512];
+	const char *argv[] = {H_DEMO_NODE_BIN, "--listen", "127.0.0.1:0", "--redis-url", "redis://127.0.0.1:1", NULL};
+	ck_assert(setenv("MCS_REDIS_SENTINELS", "10.0.0.1:26379,h;x:1", 1) == 0);
+	int rc = h_run(argv, out, sizeof(out), 5000);
+	unsetenv("MCS_REDIS_SENTINELS");
+	ck_assert_int_eq(rc, 2);
+	ck_assert_str_eq(out, "mcs-lb-demo-node: MCS_REDIS_SENTINELS: \"h;x:1\" is not host:port\n");
 }
 END_TEST
 
@@ -218,6 +282,14 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_failover);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("untrusted");
+	tcase_add_checked_fixture(tc, setup_fake, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_untrusted_announcements);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("demo_config");
+	tcase_add_test(tc, test_demo_bad_sentinels);
 	suite_add_tcase(s, tc);
 	return h_main(s);
 }

@@ -1,5 +1,6 @@
 /* MCS_REDIS_SENTINELS parsing: the lists an operator writes, and what is refused. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,12 +42,71 @@ START_TEST(test_parse_invalid)
 }
 END_TEST
 
+START_TEST(test_switch_valid)
+{
+	struct redis_sentinel_switch sw;
+	char err[160] = "";
+	const char *msg = "mymaster 127.0.0.1 6379 10.0.0.2 6380";
+	ck_assert_msg(redis_sentinel_parse_switch(msg, strlen(msg), &sw, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(sw.name, "mymaster");
+	ck_assert_str_eq(sw.from.host, "127.0.0.1");
+	ck_assert_uint_eq(sw.from.port, 6379);
+	ck_assert_str_eq(sw.to.host, "10.0.0.2");
+	ck_assert_uint_eq(sw.to.port, 6380);
+	/* IPv6 without brackets, as Sentinel writes it; the length, not a NUL, ends the message */
+	msg = "m-1 ::1 1 fe80::2 65535XYZ";
+	ck_assert_msg(redis_sentinel_parse_switch(msg, strlen(msg) - 3, &sw, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(sw.to.host, "fe80::2");
+	ck_assert_uint_eq(sw.to.port, 65535);
+}
+END_TEST
+
+static const char *const bad_switch[] = {
+	"", "mymaster", "mymaster 1.2.3.4 1 5.6.7.8", "mymaster 1.2.3.4 1 5.6.7.8 2 extra", "mymaster  1.2.3.4 1 5.6.7.8 2",
+	" mymaster 1.2.3.4 1 5.6.7.8 2", "mymaster 1.2.3.4 1 5.6.7.8 2 ", "mymaster 1.2.3.4 0 5.6.7.8 2",
+	"mymaster 1.2.3.4 1 5.6.7.8 65536", "mymaster 1.2.3.4 1 5.6.7.8 -1", "mymaster 1.2.3.4 1 5.6.7.8 080",
+	"mymaster 1.2.3.4 1 5.6.7.8 2x", "mymaster 1.2.3.4;rm 1 5.6.7.8 2", "mymaster 1.2.3.4 1 5.6.7.8/24 2",
+	"my\tmaster 1.2.3.4 1 5.6.7.8 2", "mymaster 1.2.3.4 1 5.6.7.8 2\n", "mymaster 1.2.3.4 1 \xc3\xa9 2",
+};
+
+START_TEST(test_switch_invalid)
+{
+	struct redis_sentinel_switch sw;
+	char err[160] = "";
+	const char *msg = bad_switch[_i];
+	ck_assert_msg(redis_sentinel_parse_switch(msg, strlen(msg), &sw, err, sizeof(err)) == -1, "\"%s\" accepted", msg);
+	ck_assert_msg(strncmp(err, "+switch-master: ", 16) == 0 && strchr(err, '\n') == NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(test_switch_limits)
+{
+	struct redis_sentinel_switch sw;
+	char err[160] = "", msg[700];
+	/* a name too long for the buffer, a host of 256 bytes, a NUL inside */
+	snprintf(msg, sizeof(msg), "%0200d 1.2.3.4 1 5.6.7.8 2", 0);
+	ck_assert_int_eq(redis_sentinel_parse_switch(msg, strlen(msg), &sw, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "master name of 200 bytes"));
+	snprintf(msg, sizeof(msg), "m 1.2.3.4 1 %0256d 2", 0);
+	ck_assert_int_eq(redis_sentinel_parse_switch(msg, strlen(msg), &sw, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "is not a host"));
+	memcpy(msg, "m 1.2.3.4 1 5.6\0.8 2", 21);
+	ck_assert_int_eq(redis_sentinel_parse_switch(msg, 21, &sw, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "byte 0x00"));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("redis_sentinel");
 	TCase *tc = tcase_create("parse");
 	tcase_add_test(tc, test_parse_valid);
 	tcase_add_loop_test(tc, test_parse_invalid, 0, sizeof(invalid) / sizeof(invalid[0]));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("switch");
+	tcase_add_test(tc, test_switch_valid);
+	tcase_add_loop_test(tc, test_switch_invalid, 0, sizeof(bad_switch) / sizeof(bad_switch[0]));
+	tcase_add_test(tc, test_switch_limits);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
