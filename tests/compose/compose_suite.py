@@ -447,7 +447,7 @@ class Suite:
                 prober.finish()
                 raise AssertionError(f"with Redis stopped, nodes left service: {sorted(live - ready_nodes(self.a.servers()))}")
             checks += 1
-            time.sleep(1)
+            time.sleep(1)  # poll step: the loop watches for its whole deadline
         self.a.compose("start", "redis")
         empty = wait("Redis answers again", lambda: self.a.redis("ZCARD", "mcs:node"), 30)[0]
         # As a chat node does, the extra node heartbeats again as soon as Redis answers.
@@ -466,7 +466,7 @@ class Suite:
         while time.monotonic() - t2 < 2 * TTL_S:
             if not ready_nodes(self.a.servers()) >= live:
                 raise AssertionError(f"after Redis came back, nodes left service: {sorted(live - ready_nodes(self.a.servers()))}")
-            time.sleep(0.5)
+            time.sleep(0.5)  # poll step: the loop watches for its whole deadline
         prober.finish()
         if prober.failed:
             raise AssertionError(f"{prober.failed} of {prober.ok + prober.failed} new clients failed: {prober.errors}")
@@ -510,7 +510,7 @@ class Suite:
             except (OSError, AssertionError, ConnectionError):
                 if refused_from is None:
                     refused_from = time.monotonic()
-            time.sleep(0.2)
+            time.sleep(0.2)  # poll step: the loop watches for its whole deadline
         out, _ = proc.communicate(timeout=120)
         stop.set()
         for th in threads:
