@@ -503,6 +503,10 @@ ROWS = [
     ("scrape size (mcs-lb-metrics) vs HAProxy exporter", "scrape_mcs_mb", ("cmp_key", "scrape_haproxy_mb"), "MB"),
     ("reload under load: clients refused", "reload_refused", ("eq0",), ""),
     ("reload -> full node set back in the new worker, max", "reload_back_max_ms", None, "ms"),
+    ("capacity: memory per idle TLS client (RSS + whole machine's slab), gateway / bare",
+     "cap_gateway_vs_bare_total", None, "x"),
+    ("capacity: memory per idle TLS client (RSS + whole machine's slab), gateway / nginx",
+     "cap_gateway_vs_nginx_total", None, "x"),
 ]
 
 

@@ -214,11 +214,15 @@ def cmd_report(a):
         emit(g + "clients_per_gb_total", GB_KB / max(cost["gateway"], 0.001))
         goal(g + "held_missing", n - f(g + "held"), "=0", "capacity: gateway, clients of %d not held" % n)
         goal(g + "echo_missing", n - f(g + "echoed"), "=0", "capacity: gateway, held clients that did not echo")
+        # The goals compare what each server process holds per client (RSS). The kernel's slab on
+        # loopback also holds the load generator's and the nodes' sockets (4 per client behind a
+        # proxy, 2 with the bare server), so RSS + slab is shown beside it, without a goal.
         for t, limit in (("bare", "<=1.3"), ("nginx", "<=0.55")):
             if t in cost:
-                emit("cap_gateway_vs_%s_rss" % t, f(g + "rss_kb_per_client") / f("cap_%s_rss_kb_per_client" % t))
-                goal("cap_gateway_vs_%s" % t, cost["gateway"] / cost[t], limit,
-                     "capacity: memory per idle TLS client (RSS + slab), gateway / %s" % t, "x")
+                goal("cap_gateway_vs_%s_rss" % t,
+                     f(g + "rss_kb_per_client") / f("cap_%s_rss_kb_per_client" % t), limit,
+                     "capacity: memory per idle TLS client (server RSS), gateway / %s" % t, "x")
+                emit("cap_gateway_vs_%s_total" % t, cost["gateway"] / cost[t])
     if f("cap_gateway_storm_s") is not None:
         goal("cap_storm_failed", f("cap_gateway_storm_failed_attempts"), "=0",
              "reconnect storm: failed attempts from distinct addresses")
