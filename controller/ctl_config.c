@@ -108,6 +108,8 @@ static void ctl_redact_secret(const char *value, char *out, size_t outlen)
 }
 
 #define MS "milliseconds"
+/* One variable per row, however long: the formatter leaves the table alone. */
+/* clang-format off */
 const struct cfg_var ctl_vars[] = {
 	{"REDIS_URL", CFG_STR, "redis://redis:6379", 0, 0, NULL, "Redis holding the chat nodes: redis://[user:password@]host[:port][/db], rediss:// for TLS", &conf.redis_url, redis_url_check, redis_url_redact},
 	{"MCS_REDIS_SENTINELS", CFG_STR, "", 0, 0, NULL, "host:port[,host:port...] of Redis Sentinels to ask where the master is (empty: REDIS_URL's host is the master)", &conf.redis_sentinels, ctl_check_sentinels, NULL},
@@ -148,6 +150,7 @@ const struct cfg_var ctl_vars[] = {
 	{"MCS_LOG_LEVEL", CFG_STR, "info", 0, 0, NULL, "error, warn, info or debug", &conf.log_level, log_check_level, NULL},
 	{"MCS_LOG_FORMAT", CFG_STR, "text", 0, 0, NULL, "text, or json: every log line one JSON object (time, program, level, msg)", &conf.log_format, log_check_format, NULL},
 };
+/* clang-format on */
 #undef MS
 const size_t ctl_nvars = sizeof(ctl_vars) / sizeof(ctl_vars[0]);
 

@@ -45,6 +45,8 @@ static int bridge_check_tls_dir(const char *value, char *err, size_t errlen)
 	return value[0] == '\0' ? 0 : bridge_check_dir(value, err, errlen);
 }
 
+/* One variable per row, however long: the formatter leaves the table alone. */
+/* clang-format off */
 static const struct cfg_var bridge_vars[] = {
 	{"PROMETHEUS_PORT", CFG_UINT, "9000", 0, 65535, "port", "port of GET /metrics (0: any free port, logged)", &conf.port, NULL, NULL},
 	{"MCS_METRICS_BIND_ADDR", CFG_STR, "", 0, 0, NULL, "address /metrics listens on, e.g. 127.0.0.1 or ::1 (empty: all IPv4 addresses)", &conf.bind_addr, bridge_check_addr, NULL},
@@ -57,6 +59,7 @@ static const struct cfg_var bridge_vars[] = {
 	{"MCS_LOG_LEVEL", CFG_STR, "info", 0, 0, NULL, "error, warn, info or debug", &conf.log_level, log_check_level, NULL},
 	{"MCS_LOG_FORMAT", CFG_STR, "text", 0, 0, NULL, "text, or json: every log line one JSON object (time, program, level, msg)", &conf.log_format, log_check_format, NULL},
 };
+/* clang-format on */
 #define BRIDGE_NVARS (sizeof(bridge_vars) / sizeof(bridge_vars[0]))
 
 /* Serves until SIGTERM or SIGINT (blocked in every thread, taken by sigwait here). Returns the

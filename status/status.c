@@ -229,43 +229,24 @@ out:
 
 /* ---- controller.json ---- */
 
-static int st_json_int(json_t *root, const char *key, long long *out)
-{
-	json_t *v = json_object_get(root, key);
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return -1;
-	*out = (long long)json_integer_value(v);
-	return 0;
-}
-
 void st_parse_controller(const char *path, const char *text, size_t len, struct st_facts *f)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr), *re;
-	long long pid = 0;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	const char *bad = NULL;
 	f->ctl = ST_CTL_BAD;
-	if (!json_is_object(root)) {
+	if (!json_is_object(root))
 		st_set_err(f->ctl_error, sizeof(f->ctl_error), "%s: not a JSON object (%.80s)", path,
 			   root ? "another type" : jerr.text);
-		goto out;
-	}
-	if (st_json_int(root, (bad = "time"), &f->ctl_time) == -1 ||
-	    st_json_int(root, (bad = "last_sync"), &f->ctl_last_sync) == -1 ||
-	    st_json_int(root, (bad = "pid"), &pid) == -1 || !json_is_boolean(json_object_get(root, (bad = "redis_ok"))) ||
-	    !json_is_boolean(json_object_get(root, (bad = "haproxy_ok")))) {
+	else if (ctl_file_from_json(root, &f->ctl_file, &bad) == -1)
 		st_set_err(f->ctl_error, sizeof(f->ctl_error), "%s: \"%s\" missing or not valid", path, bad);
-		goto out;
-	}
-	f->ctl_pid = pid > 0x7fffffff ? 0 : (long)pid;
-	f->redis_ok = json_is_true(json_object_get(root, "redis_ok"));
-	f->haproxy_ok = json_is_true(json_object_get(root, "haproxy_ok"));
-	const char *re_text = json_string_value(re = json_object_get(root, "redis_error"));
-	snprintf(f->redis_error, sizeof(f->redis_error), "%s", re_text ? re_text : "");
-	f->ctl = ST_CTL_OK;
-out:
+	else
+		f->ctl = ST_CTL_OK;
 	json_decref(root);
 }
+
+/* The controller's pid as shown: 0 when controller.json has none, or one no process has. */
+static long st_ctl_pid(const struct st_facts *f) { return f->ctl_file.pid > 0x7fffffff ? 0 : (long)f->ctl_file.pid; }
 
 static void st_controller(const char *run_dir, struct st_facts *f)
 {
@@ -325,7 +306,8 @@ void st_facts_free(struct st_facts *f)
 
 int st_ctl_synced(const struct st_facts *f)
 {
-	return f->ctl == ST_CTL_OK && f->ctl_last_sync > 0 && (long long)f->now - f->ctl_last_sync <= ST_CTL_STALE_S;
+	return f->ctl == ST_CTL_OK && f->ctl_file.last_sync > 0 &&
+	       (long long)f->now - f->ctl_file.last_sync <= ST_CTL_STALE_S;
 }
 
 static size_t st_healthy(const struct st_facts *f)
@@ -371,20 +353,20 @@ static void st_duration(char *buf, size_t len, unsigned long long s)
 
 static void st_render_controller(FILE *out, const struct st_facts *f, unsigned width)
 {
-	long long age = (long long)f->now - f->ctl_last_sync;
+	long long age = (long long)f->now - f->ctl_file.last_sync;
 	if (f->ctl != ST_CTL_OK)
 		st_line(out, width, "controller  unknown: %s", f->ctl_error);
-	else if (f->ctl_last_sync == 0)
-		st_line(out, width, "controller  NOT SYNCED yet (pid %ld)", f->ctl_pid);
+	else if (f->ctl_file.last_sync == 0)
+		st_line(out, width, "controller  NOT SYNCED yet (pid %ld)", st_ctl_pid(f));
 	else
 		st_line(out, width, "controller  %s, last sync %llds ago (pid %ld)%s",
-			st_ctl_synced(f) ? "synced" : "NOT SYNCING", age < 0 ? 0 : age, f->ctl_pid,
-			f->haproxy_ok ? "" : ", cannot reach HAProxy");
+			st_ctl_synced(f) ? "synced" : "NOT SYNCING", age < 0 ? 0 : age, st_ctl_pid(f),
+			f->ctl_file.haproxy_ok ? "" : ", cannot reach HAProxy");
 	if (f->ctl != ST_CTL_OK)
 		st_line(out, width, "redis       unknown (from controller.json)");
 	else
-		st_line(out, width, "redis       %s%s%s", f->redis_ok ? "reachable" : "UNREACHABLE",
-			f->redis_ok ? "" : ": ", f->redis_ok ? "" : f->redis_error);
+		st_line(out, width, "redis       %s%s%s", f->ctl_file.redis_ok ? "reachable" : "UNREACHABLE",
+			f->ctl_file.redis_ok ? "" : ": ", f->ctl_file.redis_ok ? "" : f->ctl_file.redis_error);
 }
 
 void st_render_text(FILE *out, const struct st_facts *f, const char *run_dir, unsigned width)
@@ -449,11 +431,12 @@ int st_render_json(FILE *out, const struct st_facts *f, const char *run_dir)
 				: json_pack("{s:b, s:s}", "up", 0, "error", f->hap_error);
 	json_t *ctl = f->ctl == ST_CTL_OK
 			      ? json_pack("{s:b, s:I, s:I, s:I, s:b}", "synced", st_ctl_synced(f), "pid",
-					  (json_int_t)f->ctl_pid, "last_sync", (json_int_t)f->ctl_last_sync,
-					  "last_sync_age_s", (json_int_t)(f->now - f->ctl_last_sync), "haproxy_ok",
-					  f->haproxy_ok)
+					  (json_int_t)st_ctl_pid(f), "last_sync", (json_int_t)f->ctl_file.last_sync,
+					  "last_sync_age_s", (json_int_t)(f->now - f->ctl_file.last_sync), "haproxy_ok",
+					  f->ctl_file.haproxy_ok)
 			      : json_pack("{s:b, s:s}", "synced", 0, "error", f->ctl_error);
-	json_t *redis = f->ctl == ST_CTL_OK ? json_pack("{s:b, s:s}", "reachable", f->redis_ok, "error", f->redis_error)
+	json_t *redis = f->ctl == ST_CTL_OK ? json_pack("{s:b, s:s}", "reachable", f->ctl_file.redis_ok, "error",
+							f->ctl_file.redis_error)
 					    : json_pack("{s:n}", "reachable");
 	json_t *root = json_pack("{s:s, s:I, s:i, s:b, s:I, s:o*, s:o*, s:o*}", "run_dir", run_dir, "time",
 				 (json_int_t)f->now, "exit", code, "serving", code == 0, "healthy_nodes",

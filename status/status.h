@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "ctl_file.h"
+
 #define ST_MAX_NODES 20000     /* MCS_MAX_NODES: the most nodes a gateway serves */
 #define ST_CTL_STALE_S 60      /* controller.json's last sync older than this: not syncing */
 #define ST_CTL_MAX_BYTES (1u << 20) /* a bigger controller.json is refused unread */
@@ -37,10 +39,7 @@ struct st_facts {
 	size_t n_nodes;
 	enum { ST_CTL_MISSING, ST_CTL_BAD, ST_CTL_OK } ctl;
 	char ctl_error[200];         /* ST_CTL_MISSING / ST_CTL_BAD: one line naming the file */
-	long ctl_pid;
-	long long ctl_time, ctl_last_sync; /* epoch seconds from the file */
-	int redis_ok, haproxy_ok;    /* the controller's view */
-	char redis_error[160];
+	struct ctl_file ctl_file;    /* ST_CTL_OK: every key of controller.json (ctlfile/ctl_file.h) */
 };
 
 /* Fills f from <run_dir>/stats.sock (timeout_ms per command) and <run_dir>/controller.json;
@@ -49,7 +48,8 @@ void st_gather(const char *run_dir, int timeout_ms, struct st_facts *f);
 void st_facts_free(struct st_facts *f);
 
 /* Pure parts, unit-testable. */
-/* Parses controller.json text into f's ctl fields (ST_CTL_OK or ST_CTL_BAD with the reason). */
+/* Parses controller.json text into f's ctl fields with ctlfile's reader, the metrics bridge's
+ * too (ST_CTL_OK, or ST_CTL_BAD with the reason). */
 void st_parse_controller(const char *path, const char *text, size_t len, struct st_facts *f);
 /* Reads the master's reload counts from `show proc` on the master CLI ("<pid> master <reloads>
  * [failed: <n>] ..."). 0, or -1 when text has no such line. */
