@@ -5,19 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Copies at most 64 bytes of a value for a message, control bytes as '?', so it stays one line. */
-static void cfg_quote(const char *text, char *out, size_t outlen)
-{
-	size_t i = 0;
-	for (; text[i] != '\0' && i < 64 && i + 1 < outlen; i++)
-		out[i] = (unsigned char)text[i] < 0x20 || text[i] == 0x7f ? '?' : text[i];
-	out[i] = '\0';
-}
+#include "text.h"
+
+#define CFG_SHOWN 64 /* bytes of a bad value quoted in its message */
 
 static int cfg_set_uint(const struct cfg_var *v, const char *text, char *err, size_t errlen)
 {
-	char shown[72];
-	cfg_quote(text, shown, sizeof(shown));
+	char shown[CFG_SHOWN + 1];
+	text_printable_copy(shown, sizeof(shown), text);
 	const char *p = text;
 	while (*p == ' ' || *p == '\t')
 		p++;

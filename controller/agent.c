@@ -15,6 +15,7 @@
 
 #include "fmt.h"
 #include "mono.h"
+#include "text.h"
 
 #define AGENT_ACCEPT_BATCH 256 /* connections accepted per agent_srv_handle, so one call stays short */
 
@@ -68,10 +69,12 @@ int agent_answer_valid(const char *answer)
 	size_t n = answer != NULL ? strlen(answer) : 0;
 	if (n < 2 || n > AGENT_ANSWER_MAX - 1 || answer[n - 1] != '\n')
 		return 0;
-	for (size_t i = 0; i + 1 < n; i++) {
-		if ((unsigned char)answer[i] < 0x20 || (unsigned char)answer[i] >= 0x7f)
+	/* Printable ASCII before the line end: no control byte, nothing past 0x7f. */
+	if (text_has_control(answer, n - 1))
+		return 0;
+	for (size_t i = 0; i + 1 < n; i++)
+		if ((unsigned char)answer[i] & 0x80)
 			return 0;
-	}
 	return strcasestr(answer, "ready") == NULL;
 }
 
