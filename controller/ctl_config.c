@@ -1,10 +1,10 @@
 /* The controller's configuration table: every environment variable it reads, with its
  * default, bounds and help (the same table feeds --help and --print-config). */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <string.h>
 
+#include "addr.h"
 #include "ctl.h"
 #include "log.h"
 #include "redis_sentinel.h"
@@ -30,8 +30,7 @@ static int ctl_check_on_off(const char *value, char *err, size_t errlen)
 
 static int ctl_check_ip(const char *value, char *err, size_t errlen)
 {
-	unsigned char bin[sizeof(struct in6_addr)];
-	if (inet_pton(AF_INET, value, bin) == 1 || inet_pton(AF_INET6, value, bin) == 1)
+	if (addr_is_literal(value))
 		return 0;
 	snprintf(err, errlen, "\"%.64s\" is not an IPv4 or IPv6 address", value);
 	return -1;

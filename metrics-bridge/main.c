@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 
+#include "addr.h"
 #include "bridge_http.h"
 #include "bridge_scrape.h"
 #include "cfg.h"
@@ -26,7 +27,7 @@ static struct bridge_config conf;
 
 static int bridge_check_addr(const char *value, char *err, size_t errlen)
 {
-	if (bridge_http_addr_valid(value))
+	if (value[0] == '\0' || addr_is_literal(value))
 		return 0;
 	snprintf(err, errlen, "\"%.64s\" is not an IPv4 or IPv6 address (empty: all IPv4 addresses)", value);
 	return -1;
