@@ -9,6 +9,14 @@
 
 #define CFG_SHOWN 64 /* bytes of a bad value quoted in its message */
 
+int cfg_check_nonempty(const char *value, char *err, size_t errlen)
+{
+	if (value[0] != '\0' && strlen(value) < 200)
+		return 0;
+	snprintf(err, errlen, "must be 1 to 199 characters");
+	return -1;
+}
+
 static int cfg_set_uint(const struct cfg_var *v, const char *text, char *err, size_t errlen)
 {
 	char shown[CFG_SHOWN + 1];

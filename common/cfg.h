@@ -25,6 +25,10 @@ struct cfg_var {
 	void (*redact)(const char *value, char *out, size_t outlen);
 };
 
+/* A CFG_STR check: 0 for a value of 1 to 199 bytes (a name, a directory), else -1 with the
+ * reason in err. */
+int cfg_check_nonempty(const char *value, char *err, size_t errlen);
+
 /* Parses text as the value of v and stores it. Returns 0, or -1 with a one-line message
  * naming the variable and the problem in err. */
 int cfg_set(const struct cfg_var *v, const char *text, char *err, size_t errlen)

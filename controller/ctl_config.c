@@ -12,14 +12,6 @@
 
 struct ctl_config conf;
 
-static int ctl_check_nonempty(const char *value, char *err, size_t errlen)
-{
-	if (value[0] != '\0' && strlen(value) < 200)
-		return 0;
-	snprintf(err, errlen, "must be 1 to 199 characters");
-	return -1;
-}
-
 static int ctl_check_on_off(const char *value, char *err, size_t errlen)
 {
 	if (strcmp(value, "on") == 0 || strcmp(value, "off") == 0)
@@ -110,18 +102,18 @@ static void ctl_redact_secret(const char *value, char *out, size_t outlen)
 const struct cfg_var ctl_vars[] = {
 	{"REDIS_URL", CFG_STR, "redis://redis:6379", 0, 0, NULL, "Redis holding the chat nodes: redis://[user:password@]host[:port][/db], rediss:// for TLS", &conf.redis_url, redis_url_check, redis_url_redact},
 	{"MCS_REDIS_SENTINELS", CFG_STR, "", 0, 0, NULL, "host:port[,host:port...] of Redis Sentinels to ask where the master is (empty: REDIS_URL's host is the master)", &conf.redis_sentinels, ctl_check_sentinels, NULL},
-	{"MCS_REDIS_SENTINEL_MASTER", CFG_STR, "mymaster", 0, 0, NULL, "the master's name in the sentinels' configuration", &conf.redis_sentinel_master, ctl_check_nonempty, NULL},
+	{"MCS_REDIS_SENTINEL_MASTER", CFG_STR, "mymaster", 0, 0, NULL, "the master's name in the sentinels' configuration", &conf.redis_sentinel_master, cfg_check_nonempty, NULL},
 	{"MCS_REDIS_SENTINEL_PASSWORD", CFG_STR, "", 0, 0, NULL, "AUTH password of the sentinels (empty: none)", &conf.redis_sentinel_password, NULL, ctl_redact_secret},
 	{"MCS_REDIS_CA_FILE", CFG_STR, "", 0, 0, NULL, "rediss://: PEM CA certificates the server's certificate is verified against (empty: the system's CA store)", &conf.redis_ca_file, ctl_check_readable, NULL},
 	{"MCS_REDIS_CERT_FILE", CFG_STR, "", 0, 0, NULL, "rediss://: PEM client certificate for mutual TLS (empty: none)", &conf.redis_cert_file, ctl_check_readable, NULL},
 	{"MCS_REDIS_KEY_FILE", CFG_STR, "", 0, 0, NULL, "rediss://: the client certificate's PEM key (empty: in MCS_REDIS_CERT_FILE)", &conf.redis_key_file, ctl_check_readable, NULL},
 	{"MCS_REDIS_TLS_SERVER_NAME", CFG_STR, "", 0, 0, NULL, "rediss://: the name the server's certificate must carry, and SNI (empty: the URL's host)", &conf.redis_server_name, ctl_check_server_name, NULL},
-	{"MCS_NODE_KEY", CFG_STR, "mcs:node", 0, 0, NULL, "sorted set the chat nodes heartbeat into", &conf.node_key, ctl_check_nonempty, NULL},
+	{"MCS_NODE_KEY", CFG_STR, "mcs:node", 0, 0, NULL, "sorted set the chat nodes heartbeat into", &conf.node_key, cfg_check_nonempty, NULL},
 	{"MCS_NODE_TTL_MS", CFG_UINT, "5000", 500, 3600000, MS, "a node is live while its heartbeat is younger than this", &conf.ttl_ms, NULL, NULL},
 	{"MCS_POLL_MS", CFG_UINT, "1000", 50, 60000, MS, "interval between two reconcile steps", &conf.poll_ms, NULL, NULL},
 	{"MCS_NODE_MAX_FUTURE_MS", CFG_UINT, "30000", 0, 3600000, MS, "heartbeats further ahead of Redis TIME are refused", &conf.max_future_ms, NULL, NULL},
 	{"MCS_MAX_NODES", CFG_UINT, "20000", 1, 1000000, "nodes", "at most this many live nodes are served (the freshest)", &conf.max_nodes, NULL, NULL},
-	{"MCS_RUN_DIR", CFG_STR, "run", 0, 0, NULL, "directory of HAProxy's admin.sock and of controller.json", &conf.run_dir, ctl_check_nonempty, NULL},
+	{"MCS_RUN_DIR", CFG_STR, "run", 0, 0, NULL, "directory of HAProxy's admin.sock and of controller.json", &conf.run_dir, cfg_check_nonempty, NULL},
 	{"MCS_CHECK_INTER_MS", CFG_UINT, "3000", 100, 3600000, MS, "TCP health check interval per node", &conf.check_inter_ms, NULL, NULL},
 	{"MCS_CHECK_FALL", CFG_UINT, "3", 1, 100, "checks", "failed checks that mark a node down", &conf.check_fall, NULL, NULL},
 	{"MCS_CHECK_RISE", CFG_UINT, "2", 1, 100, "checks", "passed checks that mark a node up again", &conf.check_rise, NULL, NULL},
@@ -137,10 +129,10 @@ const struct cfg_var ctl_vars[] = {
 	{"MCS_AGENT_INTER_MS", CFG_UINT, "1000", 100, 3600000, MS, "agent check interval per node", &conf.agent_inter_ms, NULL, NULL},
 	{"MCS_WARMUP_S", CFG_UINT, "10", 0, 3600, "seconds", "a new node's weight ramps up over this long (0: full weight at once)", &conf.warmup_s, NULL, NULL},
 	{"MCS_WARMUP_START_PCT", CFG_UINT, "10", 1, 100, "percent", "a new node's weight at the start of its warm-up", &conf.warmup_start_pct, NULL, NULL},
-	{"MCS_AGENT_OVERRIDE_KEY", CFG_STR, "mcs:node:agent", 0, 0, NULL, "hash of per-node overrides: field ip:port, value drain, maint or NN%", &conf.override_key, ctl_check_nonempty, NULL},
+	{"MCS_AGENT_OVERRIDE_KEY", CFG_STR, "mcs:node:agent", 0, 0, NULL, "hash of per-node overrides: field ip:port, value drain, maint or NN%", &conf.override_key, cfg_check_nonempty, NULL},
 	{"MCS_REDIS_NOTIFY", CFG_STR, "on", 0, 0, NULL, "on: react at once to keyspace notifications of the node key when Redis sends them", &conf.notify, ctl_check_on_off, NULL},
 	{"MCS_NOTIFY_MIN_GAP_MS", CFG_UINT, "25", 0, 10000, MS, "notifications are looked at no more often than this (coalescing)", &conf.notify_gap_ms, NULL, NULL},
-	{"MCS_TLS_DIR", CFG_STR, "tls", 0, 0, NULL, "where server.cert and server.key are watched for hot reload", &conf.tls_dir, ctl_check_nonempty, NULL},
+	{"MCS_TLS_DIR", CFG_STR, "tls", 0, 0, NULL, "where server.cert and server.key are watched for hot reload", &conf.tls_dir, cfg_check_nonempty, NULL},
 	{"MCS_CERT_RELOAD", CFG_STR, "on", 0, 0, NULL, "on: a changed, valid certificate pair is swapped into HAProxy at run time", &conf.cert_reload, ctl_check_on_off, NULL},
 	{"MCS_SEND_PROXY", CFG_STR, "off", 0, 0, NULL, "v2: every connection to a node, health checks included, starts with a PROXY protocol v2 header (the client's address)", &conf.send_proxy, ctl_check_send_proxy, NULL},
 	{"MCS_IO_TIMEOUT_MS", CFG_UINT, "3000", 100, 60000, MS, "timeout of one Redis or runtime-API exchange", &conf.io_timeout_ms, NULL, NULL},

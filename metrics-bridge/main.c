@@ -33,23 +33,15 @@ static int bridge_check_addr(const char *value, char *err, size_t errlen)
 	return -1;
 }
 
-static int bridge_check_dir(const char *value, char *err, size_t errlen)
-{
-	if (value[0] != '\0' && strlen(value) < 200)
-		return 0;
-	snprintf(err, errlen, "must be 1 to 199 characters");
-	return -1;
-}
-
 static int bridge_check_tls_dir(const char *value, char *err, size_t errlen)
 {
-	return value[0] == '\0' ? 0 : bridge_check_dir(value, err, errlen);
+	return value[0] == '\0' ? 0 : cfg_check_nonempty(value, err, errlen);
 }
 
 static const struct cfg_var bridge_vars[] = {
 	{"PROMETHEUS_PORT", CFG_UINT, "9000", 0, 65535, "port", "port of GET /metrics (0: any free port, logged)", &conf.port, NULL, NULL},
 	{"MCS_METRICS_BIND_ADDR", CFG_STR, "", 0, 0, NULL, "address /metrics listens on, e.g. 127.0.0.1 or ::1 (empty: all IPv4 addresses)", &conf.bind_addr, bridge_check_addr, NULL},
-	{"MCS_RUN_DIR", CFG_STR, "run", 0, 0, NULL, "directory of HAProxy's stats.sock and the controller's controller.json", &conf.run_dir, bridge_check_dir, NULL},
+	{"MCS_RUN_DIR", CFG_STR, "run", 0, 0, NULL, "directory of HAProxy's stats.sock and the controller's controller.json", &conf.run_dir, cfg_check_nonempty, NULL},
 	{"MCS_TLS_DIR", CFG_STR, "tls", 0, 0, NULL, "directory of server.cert, whose leaf's expiry is exported (empty: not exported)", &conf.tls_dir, bridge_check_tls_dir, NULL},
 	{"MCS_METRICS_SCRAPE_TIMEOUT_MS", CFG_UINT, "2000", 100, 60000, "milliseconds", "each of a scrape's five commands to HAProxy waits this long, then the page says lb_haproxy_up 0", &conf.scrape_timeout_ms, NULL, NULL},
 	{"MCS_METRICS_HTTP_TIMEOUT_S", CFG_UINT, "10", 1, 3600, "seconds", "an idle or slow HTTP connection is closed after this", &conf.http_timeout_s, NULL, NULL},

@@ -151,6 +151,26 @@ START_TEST(test_str)
 }
 END_TEST
 
+/* ---- cfg_check_nonempty ---- */
+
+START_TEST(test_check_nonempty)
+{
+	char err[64] = "", v199[200], v200[201];
+	memset(v199, 'd', sizeof(v199) - 1);
+	v199[sizeof(v199) - 1] = '\0';
+	memset(v200, 'd', sizeof(v200) - 1);
+	v200[sizeof(v200) - 1] = '\0';
+	ck_assert_int_eq(cfg_check_nonempty("run", err, sizeof(err)), 0);
+	ck_assert_int_eq(cfg_check_nonempty(v199, err, sizeof(err)), 0);
+	ck_assert_str_eq(err, "");
+	ck_assert_int_eq(cfg_check_nonempty("", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "must be 1 to 199 characters");
+	err[0] = '\0';
+	ck_assert_int_eq(cfg_check_nonempty(v200, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "must be 1 to 199 characters");
+}
+END_TEST
+
 /* ---- cfg_load, print, free, main ---- */
 
 static unsigned long t_ms, t_count;
@@ -381,6 +401,7 @@ static Suite *cfg_suite(void)
 	tcase_add_test(tc, test_uint_long_text);
 	tcase_add_test(tc, test_uint_message_one_line);
 	tcase_add_loop_test(tc, test_str, 0, N_ELEMS(strs));
+	tcase_add_test(tc, test_check_nonempty);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("load");
 	tcase_add_checked_fixture(tc, env_setup, env_teardown);
