@@ -5,19 +5,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Copies at most 64 bytes of a value for a message, control bytes as '?', so it stays one line. */
-static void cfg_quote(const char *text, char *out, size_t outlen)
+#include "text.h"
+
+#define CFG_SHOWN 64 /* bytes of a bad value quoted in its message */
+
+const char *const cfg_words_off_on[] = {"off", "on", NULL};
+
+int cfg_check_nonempty(const char *value, char *err, size_t errlen)
 {
-	size_t i = 0;
-	for (; text[i] != '\0' && i < 64 && i + 1 < outlen; i++)
-		out[i] = (unsigned char)text[i] < 0x20 || text[i] == 0x7f ? '?' : text[i];
-	out[i] = '\0';
+	if (value[0] != '\0' && strlen(value) < 200)
+		return 0;
+	snprintf(err, errlen, "must be 1 to 199 characters");
+	return -1;
+}
+
+/* Writes the words of a CFG_ENUM row as "a or b", "a, b or c" (cut short if outlen is small). */
+static void cfg_words_list(const char *const *words, char *out, size_t outlen)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; words[i] != NULL && used < outlen; i++) {
+		const char *sep = i == 0 ? "" : words[i + 1] == NULL ? " or " : ", ";
+		int n = snprintf(out + used, outlen - used, "%s%s", sep, words[i]);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
 }
 
 static int cfg_set_uint(const struct cfg_var *v, const char *text, char *err, size_t errlen)
 {
-	char shown[72];
-	cfg_quote(text, shown, sizeof(shown));
+	char shown[CFG_SHOWN + 1];
+	text_printable_copy(shown, sizeof(shown), text);
 	const char *p = text;
 	while (*p == ' ' || *p == '\t')
 		p++;
@@ -64,10 +83,27 @@ static int cfg_set_str(const struct cfg_var *v, const char *text, char *err, siz
 	return 0;
 }
 
+static int cfg_set_enum(const struct cfg_var *v, const char *text, char *err, size_t errlen)
+{
+	for (int i = 0; v->words[i] != NULL; i++) {
+		if (strcmp(text, v->words[i]) == 0) {
+			*(int *)v->dest = i;
+			return 0;
+		}
+	}
+	char shown[CFG_SHOWN + 1], words[192];
+	text_printable_copy(shown, sizeof(shown), text);
+	cfg_words_list(v->words, words, sizeof(words));
+	snprintf(err, errlen, "%s: \"%s\" is not %s", v->name, shown, words);
+	return -1;
+}
+
 int cfg_set(const struct cfg_var *v, const char *text, char *err, size_t errlen)
 {
 	if (v->type == CFG_UINT)
 		return cfg_set_uint(v, text, err, errlen);
+	if (v->type == CFG_ENUM)
+		return cfg_set_enum(v, text, err, errlen);
 	return cfg_set_str(v, text, err, errlen);
 }
 
@@ -91,6 +127,11 @@ void cfg_print_help(FILE *out, const char *program, const char *summary, const s
 		fprintf(out, "  %-26s %s (default: %s", vars[i].name, vars[i].help, vars[i].def[0] ? vars[i].def : "empty");
 		if (vars[i].type == CFG_UINT)
 			fprintf(out, "; %lu to %lu %s", vars[i].min, vars[i].max, vars[i].unit);
+		if (vars[i].type == CFG_ENUM) {
+			char words[192];
+			cfg_words_list(vars[i].words, words, sizeof(words));
+			fprintf(out, "; %s", words);
+		}
 		fprintf(out, ")\n");
 	}
 }
@@ -100,6 +141,10 @@ void cfg_print_effective(FILE *out, const struct cfg_var *vars, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (vars[i].type == CFG_UINT) {
 			fprintf(out, "%s=%lu\n", vars[i].name, *(unsigned long *)vars[i].dest);
+			continue;
+		}
+		if (vars[i].type == CFG_ENUM) {
+			fprintf(out, "%s=%s\n", vars[i].name, vars[i].words[*(int *)vars[i].dest]);
 			continue;
 		}
 		const char *value = *(char **)vars[i].dest;

@@ -9,6 +9,7 @@
 enum cfg_type {
 	CFG_UINT, /* unsigned long within [min, max], stored in an unsigned long */
 	CFG_STR,  /* string, optionally checked, stored as a malloc'd char * */
+	CFG_ENUM, /* one of the row's words, stored as the word's index in an int */
 };
 
 struct cfg_var {
@@ -18,12 +19,22 @@ struct cfg_var {
 	unsigned long min, max; /* CFG_UINT bounds, inclusive */
 	const char *unit; /* CFG_UINT: "milliseconds", "seconds", ... for messages */
 	const char *help;
-	void *dest;       /* unsigned long * or char ** */
+	void *dest;       /* unsigned long *, char ** or int * */
 	/* CFG_STR: returns 0, or -1 with a reason ("is not a redis:// URL") in err. */
 	int (*check)(const char *value, char *err, size_t errlen);
 	/* CFG_STR: writes a printable form hiding secrets (NULL: print as is). */
 	void (*redact)(const char *value, char *out, size_t outlen);
+	/* CFG_ENUM: the allowed words, NULL-terminated; --help lists them, --print-config prints
+	 * the one chosen. NULL for the other types. */
+	const char *const *words;
 };
+
+/* The words of an on/off switch, for CFG_ENUM rows: "off" stores 0, "on" stores 1. */
+extern const char *const cfg_words_off_on[];
+
+/* A CFG_STR check: 0 for a value of 1 to 199 bytes (a name, a directory), else -1 with the
+ * reason in err. */
+int cfg_check_nonempty(const char *value, char *err, size_t errlen);
 
 /* Parses text as the value of v and stores it. Returns 0, or -1 with a one-line message
  * naming the variable and the problem in err. */

@@ -13,49 +13,14 @@ static enum log_level log_threshold = LOG_LVL_INFO;
 static const char *log_program = "mcs-lb";
 static enum log_format log_format = LOG_FMT_TEXT;
 
-static const char *const log_level_names[] = {"error", "warn", "info", "debug"};
+const char *const log_level_words[] = {"error", "warn", "info", "debug", NULL};
+const char *const log_format_words[] = {"text", "json", NULL};
 
 void log_set_level(enum log_level level) { log_threshold = level; }
 
 void log_set_program(const char *name) { log_program = name; }
 
 void log_set_format(enum log_format format) { log_format = format; }
-
-int log_check_level(const char *value, char *err, size_t errlen)
-{
-	enum log_level level;
-	if (log_level_parse(value, &level) == 0)
-		return 0;
-	snprintf(err, errlen, "\"%.32s\" is not one of error, warn, info, debug", value);
-	return -1;
-}
-
-int log_check_format(const char *value, char *err, size_t errlen)
-{
-	enum log_format format;
-	if (log_format_parse(value, &format) == 0)
-		return 0;
-	snprintf(err, errlen, "\"%.32s\" is not text or json", value);
-	return -1;
-}
-
-void log_configure(const char *level, const char *format)
-{
-	enum log_level l;
-	enum log_format f;
-	if (log_level_parse(level, &l) == 0)
-		log_set_level(l);
-	if (log_format_parse(format, &f) == 0)
-		log_set_format(f);
-}
-
-int log_format_parse(const char *text, enum log_format *out)
-{
-	if (strcmp(text, "text") != 0 && strcmp(text, "json") != 0)
-		return -1;
-	*out = strcmp(text, "json") == 0 ? LOG_FMT_JSON : LOG_FMT_TEXT;
-	return 0;
-}
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when the bytes there are not one
  * (overlong forms, surrogates and values past U+10FFFF included). */
@@ -107,17 +72,6 @@ static void log_write_json(const char *time, const char *level, char *msg)
 	json_decref(o);
 }
 
-int log_level_parse(const char *text, enum log_level *out)
-{
-	for (size_t i = 0; i < sizeof(log_level_names) / sizeof(log_level_names[0]); i++) {
-		if (strcmp(text, log_level_names[i]) == 0) {
-			*out = (enum log_level)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	if (level > log_threshold)
@@ -135,7 +89,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	/* One write per line so lines from several processes do not interleave. */
 	if (log_format == LOG_FMT_JSON)
-		log_write_json(time, log_level_names[level], msg);
+		log_write_json(time, log_level_words[level], msg);
 	else
-		fprintf(stderr, "%s %s %s: %s\n", time, log_program, log_level_names[level], msg);
+		fprintf(stderr, "%s %s %s: %s\n", time, log_program, log_level_words[level], msg);
 }

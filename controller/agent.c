@@ -2,9 +2,7 @@
  * controller's one-line answer. Requests are untrusted: bounded size, deadline and count. */
 #include "agent.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +11,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "fmt.h"
 #include "mono.h"
+#include "text.h"
 
 #define AGENT_ACCEPT_BATCH 256 /* connections accepted per agent_srv_handle, so one call stays short */
 
@@ -68,33 +68,26 @@ int agent_answer_valid(const char *answer)
 	size_t n = answer != NULL ? strlen(answer) : 0;
 	if (n < 2 || n > AGENT_ANSWER_MAX - 1 || answer[n - 1] != '\n')
 		return 0;
-	for (size_t i = 0; i + 1 < n; i++) {
-		if ((unsigned char)answer[i] < 0x20 || (unsigned char)answer[i] >= 0x7f)
+	/* Printable ASCII before the line end: no control byte, nothing past 0x7f. */
+	if (text_has_control(answer, n - 1))
+		return 0;
+	for (size_t i = 0; i + 1 < n; i++)
+		if ((unsigned char)answer[i] & 0x80)
 			return 0;
-	}
 	return strcasestr(answer, "ready") == NULL;
 }
 
 struct agent_srv *agent_srv_new(const char *bind_addr, unsigned port, agent_answer_fn fn, void *ctx, char *err,
 				size_t errlen)
 {
-	struct sockaddr_storage ss = {0};
-	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
-	socklen_t sslen = sizeof(*v4);
+	struct sockaddr_storage ss;
+	socklen_t sslen;
 	const char *addr = bind_addr != NULL ? bind_addr : "127.0.0.1";
 	if (fn == NULL || port > 65535) {
 		snprintf(err, errlen, "agent: no answer function or port %u out of range", port);
 		return NULL;
 	}
-	if (inet_pton(AF_INET, addr, &v4->sin_addr) == 1) {
-		v4->sin_family = AF_INET;
-		v4->sin_port = htons((uint16_t)port);
-	} else if (inet_pton(AF_INET6, addr, &v6->sin6_addr) == 1) {
-		v6->sin6_family = AF_INET6;
-		v6->sin6_port = htons((uint16_t)port);
-		sslen = sizeof(*v6);
-	} else {
+	if (addr_parse(addr, port, &ss, &sslen) == -1) {
 		snprintf(err, errlen, "agent: \"%.64s\" is not an IPv4 or IPv6 address", addr);
 		return NULL;
 	}
@@ -111,7 +104,7 @@ struct agent_srv *agent_srv_new(const char *bind_addr, unsigned port, agent_answ
 	    bind(a->fd, (struct sockaddr *)&ss, sslen) == -1 || listen(a->fd, SOMAXCONN) == -1 ||
 	    getsockname(a->fd, (struct sockaddr *)&ss, &sslen) == -1)
 		goto fail;
-	a->port = ntohs(ss.ss_family == AF_INET ? v4->sin_port : v6->sin6_port);
+	a->port = addr_port(&ss);
 	return a;
 fail:
 	snprintf(err, errlen, "agent: listen on %.64s port %u: %s", addr, port, strerror(errno));

@@ -19,6 +19,7 @@
 
 #include "hap_conn.h"
 #include "mono.h"
+#include "text.h"
 #include "tls_check.h"
 
 #define CERT_NAME_MAX 255
@@ -82,9 +83,9 @@ static int cert_name_valid(const char *s)
 	size_t n = s != NULL ? strlen(s) : 0;
 	if (n == 0 || n > CERT_NAME_MAX)
 		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f || s[i] == ';' || s[i] == '\\')
-			return 0;
+	/* One word of a runtime-API command: no control byte, no space, no ';' or '\\'. */
+	if (text_has_control(s, n) || strpbrk(s, " ;\\") != NULL)
+		return 0;
 	return n < 2 || strcmp(s + n - 2, "<<") != 0;
 }
 

@@ -22,14 +22,19 @@
 #define CTL_OVERRIDES_MAX 100000 /* fields of the override hash read */
 
 struct ctl_config {
-	char *redis_url, *run_dir, *node_key, *log_level, *log_format, *tls_dir, *override_key;
-	char *agent, *agent_addr, *notify, *cert_reload, *send_proxy;
+	char *redis_url, *run_dir, *node_key, *tls_dir, *override_key, *agent_addr;
+	int agent, notify, cert_reload; /* on/off switches: 1 when on */
+	int send_proxy;                 /* enum ctl_send_proxy */
+	int log_level, log_format;      /* enum log_level, enum log_format */
 	char *redis_ca_file, *redis_cert_file, *redis_key_file, *redis_server_name;
 	char *redis_sentinels, *redis_sentinel_master, *redis_sentinel_password;
 	unsigned long ttl_ms, poll_ms, max_future_ms, max_nodes, check_inter_ms, check_fall, check_rise, weight;
 	unsigned long drain_timeout_s, drain_spread_s, io_timeout_ms, mass_removal_pct, mass_removal_hold_s;
 	unsigned long full_sync_s, agent_port, agent_inter_ms, warmup_s, warmup_start_pct, notify_gap_ms;
 };
+
+/* MCS_SEND_PROXY: what every connection to a node starts with. */
+enum ctl_send_proxy { CTL_SEND_PROXY_OFF, CTL_SEND_PROXY_V2 };
 
 extern struct ctl_config conf;
 extern const struct cfg_var ctl_vars[];

@@ -2,7 +2,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "ctl.h"
 #include "hap_conn.h"
@@ -60,7 +59,7 @@ static int ctl_init(struct ctl *ctl)
 	}
 	ctl->opts.check = (struct hap_check_opts){(unsigned)conf.check_inter_ms, (unsigned)conf.check_fall,
 						  (unsigned)conf.check_rise, (unsigned)conf.weight,
-						  strcmp(conf.send_proxy, "v2") == 0};
+						  conf.send_proxy == CTL_SEND_PROXY_V2};
 	ctl_status_restore_drains(ctl);
 	return 0;
 }
@@ -72,11 +71,11 @@ static int ctl_jobs_start(struct ctl *ctl, struct ctl_jobs *jobs)
 		log_err("out of memory at start-up");
 		return -1;
 	}
-	if (strcmp(conf.agent, "on") == 0 && (jobs->agent = ctl_agent_new(ctl)) == NULL)
+	if (conf.agent && (jobs->agent = ctl_agent_new(ctl)) == NULL)
 		return -1;
-	if (strcmp(conf.notify, "on") == 0 && (jobs->watch = ctl_watch_new(ctl, jobs->stepper)) == NULL)
+	if (conf.notify && (jobs->watch = ctl_watch_new(ctl, jobs->stepper)) == NULL)
 		return -1;
-	if (strcmp(conf.cert_reload, "on") == 0 && (jobs->cert = ctl_cert_new(ctl)) == NULL)
+	if (conf.cert_reload && (jobs->cert = ctl_cert_new(ctl)) == NULL)
 		return -1;
 	if (conf.redis_sentinels[0] != '\0' &&
 	    (jobs->sentinel = ctl_sentinel_new(ctl, jobs->stepper, jobs->watch)) == NULL) {
@@ -117,7 +116,8 @@ int main(int argc, char **argv)
 		cfg_free(ctl_vars, ctl_nvars);
 		return rc == 1 ? 0 : 2;
 	}
-	log_configure(conf.log_level, conf.log_format);
+	log_set_level((enum log_level)conf.log_level);
+	log_set_format((enum log_format)conf.log_format);
 	struct sigaction sa = {.sa_handler = ctl_on_signal};
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "log.h"
 #include "proxy_v2.h"
 #include "redis_conn.h"
@@ -139,25 +140,12 @@ static int demo_parse_addr(const char *text, unsigned min_port, struct sockaddr_
 	}
 	memcpy(host, text, hl);
 	host[hl] = '\0';
-	memset(ss, 0, sizeof(*ss));
-	if (host[0] == '[' && host[hl - 1] == ']') {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	/* IPv6 in brackets, IPv4 without: a bare "::1:80" would be ambiguous. */
+	int bracketed = host[0] == '[' && host[hl - 1] == ']';
+	if (bracketed)
 		host[hl - 1] = '\0';
-		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1) {
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons((uint16_t)port);
-			*len = sizeof(*s6);
-			return 0;
-		}
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-		if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons((uint16_t)port);
-			*len = sizeof(*s4);
-			return 0;
-		}
-	}
+	if (addr_parse(host + bracketed, (unsigned)port, ss, len) == 0 && ss->ss_family == (bracketed ? AF_INET6 : AF_INET))
+		return 0;
 	snprintf(err, errlen, "\"%.64s\": the address must be numeric IPv4 or [IPv6]", text);
 	return -1;
 }

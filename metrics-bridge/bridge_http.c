@@ -2,7 +2,6 @@
  * a time; MHD's connection timeout and memory limit cut slow and oversized requests. */
 #include "bridge_http.h"
 
-#include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -10,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "log.h"
 
 #define BH_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -20,13 +20,6 @@ struct bridge_http {
 	void *ctx;
 	unsigned port;
 };
-
-int bridge_http_addr_valid(const char *text)
-{
-	struct in6_addr a6;
-	struct in_addr a4;
-	return text[0] == '\0' || inet_pton(AF_INET, text, &a4) == 1 || inet_pton(AF_INET6, text, &a6) == 1;
-}
 
 /* Queues a fixed answer; body is static text. */
 static enum MHD_Result bh_answer(struct MHD_Connection *conn, unsigned status, const char *body, const char *allow)
@@ -94,35 +87,14 @@ static void bh_log(void *cls, const char *fmt, va_list ap)
 	log_debug("http: %s", line);
 }
 
-/* Fills sa from opts' address and port. Returns its length, or 0 for a bad address. */
-static socklen_t bh_sockaddr(const struct bridge_http_opts *opts, struct sockaddr_storage *sa, int *ipv6)
-{
-	const char *addr = opts->bind_addr != NULL && opts->bind_addr[0] != '\0' ? opts->bind_addr : "0.0.0.0";
-	memset(sa, 0, sizeof(*sa));
-	struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-	*ipv6 = 0;
-	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)opts->port);
-		return sizeof(*s4);
-	}
-	if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)opts->port);
-		*ipv6 = 1;
-		return sizeof(*s6);
-	}
-	return 0;
-}
-
 struct bridge_http *bridge_http_start(const struct bridge_http_opts *opts, bridge_http_page_fn page, void *ctx,
 				      char *err, size_t errlen)
 {
+	const char *addr = opts->bind_addr != NULL && opts->bind_addr[0] != '\0' ? opts->bind_addr : "0.0.0.0";
 	struct sockaddr_storage sa;
-	int ipv6;
-	if (bh_sockaddr(opts, &sa, &ipv6) == 0) {
-		snprintf(err, errlen, "\"%.64s\" is not an IPv4 or IPv6 address", opts->bind_addr);
+	socklen_t salen;
+	if (addr_parse(addr, opts->port, &sa, &salen) == -1) {
+		snprintf(err, errlen, "\"%.64s\" is not an IPv4 or IPv6 address", addr);
 		return NULL;
 	}
 	struct bridge_http *h = calloc(1, sizeof(*h));
@@ -132,7 +104,8 @@ struct bridge_http *bridge_http_start(const struct bridge_http_opts *opts, bridg
 	}
 	h->page = page;
 	h->ctx = ctx;
-	unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
+	unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+			 (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
 	h->daemon = MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL, bh_handle, h,
 				     MHD_OPTION_EXTERNAL_LOGGER, bh_log, NULL,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,

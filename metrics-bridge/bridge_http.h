@@ -32,7 +32,4 @@ unsigned bridge_http_port(const struct bridge_http *h);
 /* Stops serving and frees h. NULL is a no-op. */
 void bridge_http_stop(struct bridge_http *h);
 
-/* 1 when text is "" or an IPv4/IPv6 literal the server can bind, else 0. */
-int bridge_http_addr_valid(const char *text);
-
 #endif

@@ -2,11 +2,11 @@
  * the address they were registered with, never by their internal name. */
 #include "bridge_stats.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "hap_stat.h"
 
 /* Column indexes of one `show stat` table; -1 where the header lacks an optional one. */
@@ -127,7 +127,7 @@ static const struct hap_server_state *bs_state_find(const struct hap_server_stat
  * brackets) or "[ipv6]:port". Returns 0, or -1 when the name is not an address and port. */
 static int bs_label_from_name(const char *name, char *out, size_t outlen)
 {
-	char addr[64], bin[sizeof(struct in6_addr)];
+	char addr[64];
 	const char *colon = strrchr(name, ':');
 	unsigned long long port;
 	if (colon == NULL || bs_parse_ull(colon + 1, &port) == -1 || port == 0 || port > 65535)
@@ -139,7 +139,7 @@ static int bs_label_from_name(const char *name, char *out, size_t outlen)
 		return -1;
 	memcpy(addr, name, len);
 	addr[len] = '\0';
-	if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1)
+	if (!addr_is_literal(addr))
 		return -1;
 	return bridge_stats_label(addr, (unsigned)port, out, outlen);
 }

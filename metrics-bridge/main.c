@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 
+#include "addr.h"
 #include "bridge_http.h"
 #include "bridge_scrape.h"
 #include "cfg.h"
@@ -18,46 +19,39 @@
 #define BRIDGE_MAX_CONNECTIONS 64u
 
 struct bridge_config {
-	char *bind_addr, *run_dir, *tls_dir, *log_level, *log_format;
+	char *bind_addr, *run_dir, *tls_dir;
 	unsigned long port, scrape_timeout_ms, http_timeout_s, stale_s, forget_s;
+	int log_level, log_format; /* enum log_level, enum log_format */
 };
 
 static struct bridge_config conf;
 
 static int bridge_check_addr(const char *value, char *err, size_t errlen)
 {
-	if (bridge_http_addr_valid(value))
+	if (value[0] == '\0' || addr_is_literal(value))
 		return 0;
 	snprintf(err, errlen, "\"%.64s\" is not an IPv4 or IPv6 address (empty: all IPv4 addresses)", value);
 	return -1;
 }
 
-static int bridge_check_dir(const char *value, char *err, size_t errlen)
-{
-	if (value[0] != '\0' && strlen(value) < 200)
-		return 0;
-	snprintf(err, errlen, "must be 1 to 199 characters");
-	return -1;
-}
-
 static int bridge_check_tls_dir(const char *value, char *err, size_t errlen)
 {
-	return value[0] == '\0' ? 0 : bridge_check_dir(value, err, errlen);
+	return value[0] == '\0' ? 0 : cfg_check_nonempty(value, err, errlen);
 }
 
 /* One variable per row, however long: the formatter leaves the table alone. */
 /* clang-format off */
 static const struct cfg_var bridge_vars[] = {
-	{"PROMETHEUS_PORT", CFG_UINT, "9000", 0, 65535, "port", "port of GET /metrics (0: any free port, logged)", &conf.port, NULL, NULL},
-	{"MCS_METRICS_BIND_ADDR", CFG_STR, "", 0, 0, NULL, "address /metrics listens on, e.g. 127.0.0.1 or ::1 (empty: all IPv4 addresses)", &conf.bind_addr, bridge_check_addr, NULL},
-	{"MCS_RUN_DIR", CFG_STR, "run", 0, 0, NULL, "directory of HAProxy's stats.sock and the controller's controller.json", &conf.run_dir, bridge_check_dir, NULL},
-	{"MCS_TLS_DIR", CFG_STR, "tls", 0, 0, NULL, "directory of server.cert, whose leaf's expiry is exported (empty: not exported)", &conf.tls_dir, bridge_check_tls_dir, NULL},
-	{"MCS_METRICS_SCRAPE_TIMEOUT_MS", CFG_UINT, "2000", 100, 60000, "milliseconds", "each of a scrape's five commands to HAProxy waits this long, then the page says lb_haproxy_up 0", &conf.scrape_timeout_ms, NULL, NULL},
-	{"MCS_METRICS_HTTP_TIMEOUT_S", CFG_UINT, "10", 1, 3600, "seconds", "an idle or slow HTTP connection is closed after this", &conf.http_timeout_s, NULL, NULL},
-	{"MCS_METRICS_CONTROLLER_STALE_S", CFG_UINT, "30", 1, 86400, "seconds", "an older controller.json means lb_controller_up 0", &conf.stale_s, NULL, NULL},
-	{"MCS_METRICS_FORGET_S", CFG_UINT, "3600", 0, 31536000, "seconds", "counter offsets of a node gone from HAProxy this long are dropped", &conf.forget_s, NULL, NULL},
-	{"MCS_LOG_LEVEL", CFG_STR, "info", 0, 0, NULL, "error, warn, info or debug", &conf.log_level, log_check_level, NULL},
-	{"MCS_LOG_FORMAT", CFG_STR, "text", 0, 0, NULL, "text, or json: every log line one JSON object (time, program, level, msg)", &conf.log_format, log_check_format, NULL},
+	{"PROMETHEUS_PORT", CFG_UINT, "9000", 0, 65535, "port", "port of GET /metrics (0: any free port, logged)", &conf.port, NULL, NULL, NULL},
+	{"MCS_METRICS_BIND_ADDR", CFG_STR, "", 0, 0, NULL, "address /metrics listens on, e.g. 127.0.0.1 or ::1 (empty: all IPv4 addresses)", &conf.bind_addr, bridge_check_addr, NULL, NULL},
+	{"MCS_RUN_DIR", CFG_STR, "run", 0, 0, NULL, "directory of HAProxy's stats.sock and the controller's controller.json", &conf.run_dir, cfg_check_nonempty, NULL, NULL},
+	{"MCS_TLS_DIR", CFG_STR, "tls", 0, 0, NULL, "directory of server.cert, whose leaf's expiry is exported (empty: not exported)", &conf.tls_dir, bridge_check_tls_dir, NULL, NULL},
+	{"MCS_METRICS_SCRAPE_TIMEOUT_MS", CFG_UINT, "2000", 100, 60000, "milliseconds", "each of a scrape's five commands to HAProxy waits this long, then the page says lb_haproxy_up 0", &conf.scrape_timeout_ms, NULL, NULL, NULL},
+	{"MCS_METRICS_HTTP_TIMEOUT_S", CFG_UINT, "10", 1, 3600, "seconds", "an idle or slow HTTP connection is closed after this", &conf.http_timeout_s, NULL, NULL, NULL},
+	{"MCS_METRICS_CONTROLLER_STALE_S", CFG_UINT, "30", 1, 86400, "seconds", "an older controller.json means lb_controller_up 0", &conf.stale_s, NULL, NULL, NULL},
+	{"MCS_METRICS_FORGET_S", CFG_UINT, "3600", 0, 31536000, "seconds", "counter offsets of a node gone from HAProxy this long are dropped", &conf.forget_s, NULL, NULL, NULL},
+	{"MCS_LOG_LEVEL", CFG_ENUM, "info", 0, 0, NULL, "the least severe level logged", &conf.log_level, NULL, NULL, log_level_words},
+	{"MCS_LOG_FORMAT", CFG_ENUM, "text", 0, 0, NULL, "json: every log line one JSON object (time, program, level, msg)", &conf.log_format, NULL, NULL, log_format_words},
 };
 /* clang-format on */
 #define BRIDGE_NVARS (sizeof(bridge_vars) / sizeof(bridge_vars[0]))
@@ -108,7 +102,8 @@ int main(int argc, char **argv)
 		cfg_free(bridge_vars, BRIDGE_NVARS);
 		return rc == 1 ? 0 : 2;
 	}
-	log_configure(conf.log_level, conf.log_format);
+	log_set_level((enum log_level)conf.log_level);
+	log_set_format((enum log_format)conf.log_format);
 	/* Blocked before any thread starts, so only sigwait sees them. */
 	sigset_t stop_signals;
 	sigemptyset(&stop_signals);

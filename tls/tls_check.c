@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "afile.h"
+#include "text.h"
 
 struct tls_pair {
 	STACK_OF(X509) *chain; /* leaf first; owned */
@@ -34,17 +35,6 @@ struct tls_pem {
 	unsigned char *data;
 	long len;
 };
-
-/* Replaces control characters so a path or block name from a file cannot break the line. */
-static void tls_err_oneline(char *err, size_t errlen)
-{
-	if (errlen == 0)
-		return;
-	for (char *p = err; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	}
-}
 
 static void tls_buf_free(struct tls_buf *buf)
 {
@@ -350,7 +340,7 @@ int tls_check_pair(const char *cert_path, const char *key_path, char *err, size_
 	tls_pair_free(&pair);
 	ERR_clear_error();
 	if (ret == -1)
-		tls_err_oneline(err, errlen);
+		text_printable_copy(err, errlen, err); /* a path or block name cannot break the line */
 	return ret;
 }
 
@@ -395,7 +385,7 @@ int tls_write_combined(const char *cert_path, const char *key_path, const char *
 {
 	if (strcmp(out_path, cert_path) == 0 || strcmp(out_path, key_path) == 0) {
 		snprintf(err, errlen, "combined PEM %s: must not overwrite its own input", out_path);
-		tls_err_oneline(err, errlen);
+		text_printable_copy(err, errlen, err); /* a path or block name cannot break the line */
 		return -1;
 	}
 	struct tls_pair pair = {0};
@@ -406,6 +396,6 @@ int tls_write_combined(const char *cert_path, const char *key_path, const char *
 	tls_pair_free(&pair);
 	ERR_clear_error();
 	if (ret == -1)
-		tls_err_oneline(err, errlen);
+		text_printable_copy(err, errlen, err); /* a path or block name cannot break the line */
 	return ret;
 }

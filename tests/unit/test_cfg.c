@@ -17,8 +17,9 @@ static char *str;
 /* ---- CFG_UINT ---- */
 
 static const struct cfg_var ms_var = {"MCS_UT_MS", CFG_UINT, "1000", 50, 60000, "milliseconds", "poll", &num,
-				      NULL, NULL};
-static const struct cfg_var zero_var = {"MCS_UT_N", CFG_UINT, "0", 0, ULONG_MAX, "nodes", "any", &num, NULL, NULL};
+				      NULL, NULL, NULL};
+static const struct cfg_var zero_var = {"MCS_UT_N", CFG_UINT, "0", 0, ULONG_MAX, "nodes", "any", &num, NULL, NULL,
+					NULL};
 
 static const struct {
 	const struct cfg_var *var;
@@ -115,8 +116,8 @@ static void redact_all(const char *value, char *out, size_t outlen)
 }
 
 static const struct cfg_var short_var = {"MCS_UT_NAME", CFG_STR, "mcs", 0, 0, NULL, "a short name", &str,
-					 check_short, NULL};
-static const struct cfg_var free_var = {"MCS_UT_FREE", CFG_STR, "", 0, 0, NULL, "anything", &str, NULL, NULL};
+					 check_short, NULL, NULL};
+static const struct cfg_var free_var = {"MCS_UT_FREE", CFG_STR, "", 0, 0, NULL, "anything", &str, NULL, NULL, NULL};
 
 static const struct {
 	const struct cfg_var *var;
@@ -151,17 +152,114 @@ START_TEST(test_str)
 }
 END_TEST
 
+/* ---- CFG_ENUM ---- */
+
+static int choice;
+static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
+static const struct cfg_var level_var = {"MCS_UT_LEVEL", CFG_ENUM, "info", 0, 0, NULL, "a level", &choice, NULL,
+					 NULL, levels};
+static const struct cfg_var switch_var = {"MCS_UT_ON", CFG_ENUM, "on", 0, 0, NULL, "a switch", &choice, NULL,
+					  NULL, cfg_words_off_on};
+
+static const struct {
+	const struct cfg_var *var;
+	const char *text;
+	int rc;
+	int value;       /* rc 0: the word's index */
+	const char *err; /* rc -1: the exact message */
+} enums[] = {
+	{&level_var, "error", 0, 0, NULL},
+	{&level_var, "warn", 0, 1, NULL},
+	{&level_var, "info", 0, 2, NULL},
+	{&level_var, "debug", 0, 3, NULL},
+	{&switch_var, "off", 0, 0, NULL},
+	{&switch_var, "on", 0, 1, NULL},
+	/* The words exactly: no case folding, no blanks, no prefix, no synonyms. */
+	{&level_var, "INFO", -1, 0, "MCS_UT_LEVEL: \"INFO\" is not error, warn, info or debug"},
+	{&level_var, " info", -1, 0, "MCS_UT_LEVEL: \" info\" is not error, warn, info or debug"},
+	{&level_var, "info ", -1, 0, "MCS_UT_LEVEL: \"info \" is not error, warn, info or debug"},
+	{&level_var, "inf", -1, 0, "MCS_UT_LEVEL: \"inf\" is not error, warn, info or debug"},
+	{&level_var, "", -1, 0, "MCS_UT_LEVEL: \"\" is not error, warn, info or debug"},
+	{&level_var, "2", -1, 0, "MCS_UT_LEVEL: \"2\" is not error, warn, info or debug"},
+	{&switch_var, "1", -1, 0, "MCS_UT_ON: \"1\" is not off or on"},
+	{&switch_var, "true", -1, 0, "MCS_UT_ON: \"true\" is not off or on"},
+	{&switch_var, "On", -1, 0, "MCS_UT_ON: \"On\" is not off or on"},
+	/* The message stays one line, the value masked and cut. */
+	{&switch_var, "on\nMCS_UT_ON: on", -1, 0, "MCS_UT_ON: \"on?MCS_UT_ON: on\" is not off or on"},
+	{&switch_var, "on\r", -1, 0, "MCS_UT_ON: \"on?\" is not off or on"},
+	{&switch_var, "0123456789012345678901234567890123456789012345678901234567890123456789", -1, 0,
+	 "MCS_UT_ON: \"0123456789012345678901234567890123456789012345678901234567890123\" is not off or on"},
+};
+
+START_TEST(test_enum)
+{
+	char err[256] = "";
+	choice = -7;
+	int rc = cfg_set(enums[_i].var, enums[_i].text, err, sizeof(err));
+	ck_assert_msg(rc == enums[_i].rc, "\"%s\": rc %d (%s)", enums[_i].text, rc, err);
+	if (rc == 0) {
+		ck_assert_int_eq(choice, enums[_i].value);
+	} else {
+		ck_assert_str_eq(err, enums[_i].err);
+		ck_assert_int_eq(choice, -7); /* a refused value changes nothing */
+	}
+}
+END_TEST
+
+/* --print-config prints the word chosen, not its index. */
+START_TEST(test_enum_print)
+{
+	char err[256], *text = NULL;
+	size_t size = 0;
+	ck_assert_int_eq(cfg_set(&level_var, "debug", err, sizeof(err)), 0);
+	FILE *f = open_memstream(&text, &size);
+	ck_assert_ptr_nonnull(f);
+	cfg_print_effective(f, &level_var, 1);
+	cfg_print_help(f, "prog", "summary", &level_var, 1);
+	ck_assert_int_eq(fclose(f), 0);
+	static const char help[] = "  MCS_UT_LEVEL               a level (default: info; error, warn, info or debug)\n";
+	ck_assert_msg(strncmp(text, "MCS_UT_LEVEL=debug\n", 19) == 0, "%s", text);
+	ck_assert_msg(strstr(text, help) != NULL, "%s", text);
+	free(text);
+	cfg_free(&level_var, 1); /* nothing of an enum row to free */
+	ck_assert_int_eq(choice, 3);
+}
+END_TEST
+
+/* ---- cfg_check_nonempty ---- */
+
+START_TEST(test_check_nonempty)
+{
+	char err[64] = "", v199[200], v200[201];
+	memset(v199, 'd', sizeof(v199) - 1);
+	v199[sizeof(v199) - 1] = '\0';
+	memset(v200, 'd', sizeof(v200) - 1);
+	v200[sizeof(v200) - 1] = '\0';
+	ck_assert_int_eq(cfg_check_nonempty("run", err, sizeof(err)), 0);
+	ck_assert_int_eq(cfg_check_nonempty(v199, err, sizeof(err)), 0);
+	ck_assert_str_eq(err, "");
+	ck_assert_int_eq(cfg_check_nonempty("", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "must be 1 to 199 characters");
+	err[0] = '\0';
+	ck_assert_int_eq(cfg_check_nonempty(v200, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "must be 1 to 199 characters");
+}
+END_TEST
+
 /* ---- cfg_load, print, free, main ---- */
 
 static unsigned long t_ms, t_count;
 static char *t_name, *t_secret, *t_empty;
+static int t_switch;
 
 static const struct cfg_var table[] = {
-	{"MCS_UT_POLL_MS", CFG_UINT, "1000", 50, 60000, "milliseconds", "interval between two steps", &t_ms, NULL, NULL},
-	{"MCS_UT_NAME", CFG_STR, "mcs", 0, 0, NULL, "a short name", &t_name, check_short, NULL},
-	{"MCS_UT_SECRET", CFG_STR, "hunter2", 0, 0, NULL, "a password", &t_secret, NULL, redact_all},
-	{"MCS_UT_COUNT", CFG_UINT, "3", 1, 100, "checks", "failed checks", &t_count, NULL, NULL},
-	{"MCS_UT_EMPTY", CFG_STR, "", 0, 0, NULL, "may be empty", &t_empty, NULL, NULL},
+	{"MCS_UT_POLL_MS", CFG_UINT, "1000", 50, 60000, "milliseconds", "interval between two steps", &t_ms, NULL, NULL,
+	 NULL},
+	{"MCS_UT_NAME", CFG_STR, "mcs", 0, 0, NULL, "a short name", &t_name, check_short, NULL, NULL},
+	{"MCS_UT_SECRET", CFG_STR, "hunter2", 0, 0, NULL, "a password", &t_secret, NULL, redact_all, NULL},
+	{"MCS_UT_COUNT", CFG_UINT, "3", 1, 100, "checks", "failed checks", &t_count, NULL, NULL, NULL},
+	{"MCS_UT_EMPTY", CFG_STR, "", 0, 0, NULL, "may be empty", &t_empty, NULL, NULL, NULL},
+	{"MCS_UT_SWITCH", CFG_ENUM, "on", 0, 0, NULL, "a switch", &t_switch, NULL, NULL, cfg_words_off_on},
 };
 #define NTABLE N_ELEMS(table)
 
@@ -171,6 +269,7 @@ static void env_setup(void)
 		unsetenv(table[i].name);
 	t_ms = t_count = SENTINEL;
 	t_name = t_secret = t_empty = NULL;
+	t_switch = -1;
 }
 
 static void env_teardown(void)
@@ -196,18 +295,20 @@ static const struct {
 	int rc;
 	unsigned long ms, count; /* rc 0 */
 	const char *name, *secret, *empty;
+	int on; /* rc 0: MCS_UT_SWITCH */
 	const char *err; /* rc -1 */
 } loads[] = {
-	{{NULL}, 0, 1000, 3, "mcs", "hunter2", "", NULL},
-	{{"250", "edge", "s3cret", "7", "x"}, 0, 250, 7, "edge", "s3cret", "x", NULL},
-	{{" 50", NULL, "", "100", NULL}, 0, 50, 100, "mcs", "", "", NULL},
-	{{"abc"}, -1, 0, 0, NULL, NULL, NULL, "MCS_UT_POLL_MS: \"abc\" is not a number of milliseconds"},
-	{{""}, -1, 0, 0, NULL, NULL, NULL, "MCS_UT_POLL_MS: \"\" is not a number of milliseconds"},
-	{{"60001"}, -1, 0, 0, NULL, NULL, NULL, "MCS_UT_POLL_MS: 60001 is out of range (50 to 60000 milliseconds)"},
-	{{NULL, "too long!"}, -1, 0, 0, NULL, NULL, NULL, "MCS_UT_NAME: \"too long!\" is not 1 to 7 characters"},
-	{{NULL, NULL, NULL, "0"}, -1, 0, 0, NULL, NULL, NULL, "MCS_UT_COUNT: 0 is out of range (1 to 100 checks)"},
+	{{NULL}, 0, 1000, 3, "mcs", "hunter2", "", 1, NULL},
+	{{"250", "edge", "s3cret", "7", "x", "off"}, 0, 250, 7, "edge", "s3cret", "x", 0, NULL},
+	{{" 50", NULL, "", "100", NULL, "on"}, 0, 50, 100, "mcs", "", "", 1, NULL},
+	{{"abc"}, -1, 0, 0, NULL, NULL, NULL, 0, "MCS_UT_POLL_MS: \"abc\" is not a number of milliseconds"},
+	{{""}, -1, 0, 0, NULL, NULL, NULL, 0, "MCS_UT_POLL_MS: \"\" is not a number of milliseconds"},
+	{{"60001"}, -1, 0, 0, NULL, NULL, NULL, 0, "MCS_UT_POLL_MS: 60001 is out of range (50 to 60000 milliseconds)"},
+	{{NULL, "too long!"}, -1, 0, 0, NULL, NULL, NULL, 0, "MCS_UT_NAME: \"too long!\" is not 1 to 7 characters"},
+	{{NULL, NULL, NULL, "0"}, -1, 0, 0, NULL, NULL, NULL, 0, "MCS_UT_COUNT: 0 is out of range (1 to 100 checks)"},
+	{{NULL, NULL, NULL, NULL, NULL, "yes"}, -1, 0, 0, NULL, NULL, NULL, 0, "MCS_UT_SWITCH: \"yes\" is not off or on"},
 	/* The first bad value stops the load. */
-	{{"-1", "", NULL, "0"}, -1, 0, 0, NULL, NULL, NULL, "MCS_UT_POLL_MS: \"-1\" is not a number of milliseconds"},
+	{{"-1", "", NULL, "0"}, -1, 0, 0, NULL, NULL, NULL, 0, "MCS_UT_POLL_MS: \"-1\" is not a number of milliseconds"},
 };
 
 START_TEST(test_load)
@@ -227,6 +328,7 @@ START_TEST(test_load)
 	ck_assert_str_eq(t_name, loads[_i].name);
 	ck_assert_str_eq(t_secret, loads[_i].secret);
 	ck_assert_str_eq(t_empty, loads[_i].empty);
+	ck_assert_int_eq(t_switch, loads[_i].on);
 }
 END_TEST
 
@@ -235,7 +337,7 @@ START_TEST(test_load_bad_default)
 {
 	static unsigned long v = SENTINEL;
 	static const struct cfg_var bad[] = {
-		{"MCS_UT_BAD", CFG_UINT, "10", 50, 100, "seconds", "a default below its minimum", &v, NULL, NULL},
+		{"MCS_UT_BAD", CFG_UINT, "10", 50, 100, "seconds", "a default below its minimum", &v, NULL, NULL, NULL},
 	};
 	char err[256];
 	unsetenv("MCS_UT_BAD");
@@ -255,7 +357,8 @@ START_TEST(test_print_effective)
 			       "MCS_UT_NAME=edge\n"
 			       "MCS_UT_SECRET=<7 bytes hidden>\n"
 			       "MCS_UT_COUNT=3\n"
-			       "MCS_UT_EMPTY=\n");
+			       "MCS_UT_EMPTY=\n"
+			       "MCS_UT_SWITCH=on\n");
 	ck_assert_ptr_null(strstr(text, "hunter2"));
 	free(text);
 }
@@ -278,6 +381,7 @@ START_TEST(test_print_help)
 		"  MCS_UT_SECRET              a password (default: hunter2)\n",
 		"  MCS_UT_COUNT               failed checks (default: 3; 1 to 100 checks)\n",
 		"  MCS_UT_EMPTY               may be empty (default: empty)\n",
+		"  MCS_UT_SWITCH              a switch (default: on; off or on)\n",
 	};
 	for (size_t i = 0; i < N_ELEMS(lines); i++)
 		ck_assert_msg(strstr(text, lines[i]) != NULL, "missing line %s in:\n%s", lines[i], text);
@@ -381,6 +485,9 @@ static Suite *cfg_suite(void)
 	tcase_add_test(tc, test_uint_long_text);
 	tcase_add_test(tc, test_uint_message_one_line);
 	tcase_add_loop_test(tc, test_str, 0, N_ELEMS(strs));
+	tcase_add_loop_test(tc, test_enum, 0, N_ELEMS(enums));
+	tcase_add_test(tc, test_enum_print);
+	tcase_add_test(tc, test_check_nonempty);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("load");
 	tcase_add_checked_fixture(tc, env_setup, env_teardown);
