@@ -130,7 +130,8 @@ struct ctl_watch *ctl_watch_new(struct ctl *ctl, struct ctl_stepper *stepper)
 		*cw = (struct ctl_watch){.ctl = ctl, .stepper = stepper, .state = -1, .fd = -1};
 		struct redis_conn_opts opts;
 		ctl_redis_opts(&opts);
-		cw->w = redis_watch_new(&url, &opts, conf.node_key);
+		redis_url_to_opts(&url, &opts);
+		cw->w = redis_watch_new(&opts, conf.node_key);
 		struct redis_sentinel *sentinel = NULL;
 		if (cw->w != NULL && ctl_redis_sentinel(&url, &sentinel) == -1) {
 			redis_watch_free(cw->w);

@@ -40,7 +40,8 @@ static int ctl_init(struct ctl *ctl)
 	}
 	struct redis_conn_opts opts;
 	ctl_redis_opts(&opts);
-	ctl->redis = redis_src_new(&url, &opts, conf.node_key);
+	redis_url_to_opts(&url, &opts);
+	ctl->redis = redis_src_new(&opts, conf.node_key);
 	struct redis_sentinel *sentinel = NULL;
 	if (ctl->redis != NULL && ctl_redis_sentinel(&url, &sentinel) == -1) {
 		log_err("out of memory at start-up");

@@ -16,10 +16,9 @@
 #define NODE_LIST_MAX_REJECTS 64
 
 struct redis_src {
-	struct redis_url url; /* own copy */
 	char *key;
-	struct redis_conn *conn;
-	struct redis_sentinel *sentinel; /* NULL: the URL's host is the server */
+	struct redis_conn *conn;         /* holds the settings: AUTH and SELECT read them there */
+	struct redis_sentinel *sentinel; /* NULL: the settings' host is the server */
 	int told;             /* the next connect goes to the address of redis_src_follow, not asked */
 	long long last_count; /* members the last poll read */
 	long long next_expiry_ms; /* see redis_src_next_expiry_ms */
@@ -39,19 +38,15 @@ __attribute__((format(printf, 3, 4))) static void redis_src_fail(struct redis_sr
 		redis_conn_close(s->conn);
 }
 
-struct redis_src *redis_src_new(const struct redis_url *url, const struct redis_conn_opts *opts, const char *key)
+struct redis_src *redis_src_new(const struct redis_conn_opts *opts, const char *key)
 {
 	struct redis_src *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return NULL;
 	s->key = strdup(key);
 	s->next_expiry_ms = -1;
-	struct redis_conn_opts o = *opts;
-	o.host = url->host;
-	o.port = url->port;
-	o.tls = url->tls;
-	s->conn = redis_conn_new(&o);
-	if (redis_url_copy(&s->url, url) == -1 || s->key == NULL || s->conn == NULL) {
+	s->conn = redis_conn_new(opts);
+	if (s->key == NULL || s->conn == NULL) {
 		redis_src_free(s);
 		return NULL;
 	}
@@ -64,7 +59,6 @@ void redis_src_free(struct redis_src *s)
 		return;
 	redis_conn_free(s->conn);
 	redis_sentinel_free(s->sentinel);
-	redis_url_clear(&s->url);
 	free(s->key);
 	free(s);
 }
@@ -157,16 +151,17 @@ static int redis_src_connect(struct redis_src *s)
 		return -1;
 	}
 	redisReply *r = NULL;
-	if (s->url.password != NULL) {
-		const char *argv[] = {"AUTH", s->url.user ? s->url.user : s->url.password, s->url.password};
-		r = redis_src_call(s, REDIS_REPLY_STATUS, "AUTH", s->url.user ? 3 : 2, argv);
+	const struct redis_conn_opts *o = redis_conn_get_opts(s->conn);
+	if (o->password != NULL) {
+		const char *argv[] = {"AUTH", o->user ? o->user : o->password, o->password};
+		r = redis_src_call(s, REDIS_REPLY_STATUS, "AUTH", o->user ? 3 : 2, argv);
 		if (r == NULL)
 			goto fail;
 		freeReplyObject(r);
 	}
-	if (s->url.db != 0) {
+	if (o->db != 0) {
 		char db[16];
-		snprintf(db, sizeof(db), "%u", s->url.db);
+		snprintf(db, sizeof(db), "%u", o->db);
 		const char *argv[] = {"SELECT", db};
 		r = redis_src_call(s, REDIS_REPLY_STATUS, "SELECT", 2, argv);
 		if (r == NULL)

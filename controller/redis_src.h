@@ -5,7 +5,6 @@
 #include <stddef.h>
 
 #include "member.h"
-#include "redis_url.h"
 
 enum redis_src_err {
 	REDIS_SRC_OK = 0,
@@ -32,10 +31,10 @@ struct node_list {
 struct redis_src;
 struct redis_conn_opts;
 
-/* Creates a source for key on the Redis server of url (copied), over a connection made with
- * opts (TLS files, timeout, reply limits; copied; its host, port and tls come from url).
- * Does not connect yet. Returns NULL when out of memory. */
-struct redis_src *redis_src_new(const struct redis_url *url, const struct redis_conn_opts *opts, const char *key);
+/* Creates a source for key (copied) on the Redis server of opts (copied: address, AUTH user and
+ * password, db, TLS, timeout, reply limits). Does not connect yet. Returns NULL when out of
+ * memory. */
+struct redis_src *redis_src_new(const struct redis_conn_opts *opts, const char *key);
 
 /* Closes the connection and frees s; NULL is a no-op. */
 void redis_src_free(struct redis_src *s);

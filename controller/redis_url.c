@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "redis_conn.h"
+
 /* Reads one URL part; returns 0 and *out (curl-allocated, NULL when absent), or -1. */
 static int redis_url_part(CURLU *u, CURLUPart part, unsigned flags, char **out)
 {
@@ -130,16 +132,14 @@ int redis_url_parse(const char *url, struct redis_url *out, char *err, size_t er
 	return result;
 }
 
-int redis_url_copy(struct redis_url *dst, const struct redis_url *src)
+void redis_url_to_opts(const struct redis_url *u, struct redis_conn_opts *o)
 {
-	*dst = *src;
-	dst->user = src->user ? strdup(src->user) : NULL;
-	dst->password = src->password ? strdup(src->password) : NULL;
-	if ((src->user && !dst->user) || (src->password && !dst->password)) {
-		redis_url_clear(dst);
-		return -1;
-	}
-	return 0;
+	o->host = u->host;
+	o->port = u->port;
+	o->user = u->user;
+	o->password = u->password;
+	o->db = u->db;
+	o->tls = u->tls;
 }
 
 void redis_url_clear(struct redis_url *u)

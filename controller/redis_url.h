@@ -18,9 +18,11 @@ struct redis_url {
 int redis_url_parse(const char *url, struct redis_url *out, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
-/* Makes dst a deep copy of src (its own user and password). Returns 0, or -1 when out of
- * memory: dst then holds nothing to free. */
-int redis_url_copy(struct redis_url *dst, const struct redis_url *src) __attribute__((warn_unused_result));
+struct redis_conn_opts;
+
+/* Sets the server part of o from u: host, port, user, password, db and tls. The strings point
+ * into u: o is a view for as long as u lives (redis_src_new and the like copy it). */
+void redis_url_to_opts(const struct redis_url *u, struct redis_conn_opts *o);
 
 /* Frees the strings of u and zeroes it; NULL is a no-op. */
 void redis_url_clear(struct redis_url *u);

@@ -17,11 +17,10 @@
 #define REDIS_WATCH_READS_MAX 64 /* reads of up to 16 KB per redis_watch_read: bounded work per step */
 
 struct redis_watch {
-	struct redis_url url; /* own copy */
 	char *channel;        /* "__keyspace@<db>__:<key>" */
 	size_t chan_len;
-	struct redis_conn *conn;
-	struct redis_sentinel *sentinel; /* NULL: the URL's host is the server */
+	struct redis_conn *conn;         /* holds the settings: AUTH reads them there */
+	struct redis_sentinel *sentinel; /* NULL: the settings' host is the server */
 	int told;             /* the next connect goes to the address of redis_watch_follow, not asked */
 	int verified;         /* CONFIG GET showed K and z/A */
 	char errstr[256];
@@ -73,20 +72,15 @@ int redis_watch_parse(const struct redisReply *r, const char *channel, size_t ch
 	return 0;
 }
 
-struct redis_watch *redis_watch_new(const struct redis_url *url, const struct redis_conn_opts *opts, const char *key)
+struct redis_watch *redis_watch_new(const struct redis_conn_opts *opts, const char *key)
 {
 	struct redis_watch *w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return NULL;
-	struct redis_conn_opts o = *opts;
-	o.host = url->host;
-	o.port = url->port;
-	o.tls = url->tls;
-	w->conn = redis_conn_new(&o);
+	w->conn = redis_conn_new(opts);
 	size_t len = strlen(key) + 32;
 	w->channel = malloc(len);
-	if (w->conn == NULL || redis_url_copy(&w->url, url) == -1 || w->channel == NULL ||
-	    redis_watch_channel(w->channel, len, url->db, key) == -1) {
+	if (w->conn == NULL || w->channel == NULL || redis_watch_channel(w->channel, len, opts->db, key) == -1) {
 		redis_watch_free(w);
 		return NULL;
 	}
@@ -106,7 +100,6 @@ void redis_watch_free(struct redis_watch *w)
 		return;
 	redis_conn_free(w->conn);
 	redis_sentinel_free(w->sentinel);
-	redis_url_clear(&w->url);
 	free(w->channel);
 	w->channel = NULL;
 	free(w);
@@ -181,10 +174,11 @@ static int redis_watch_connect(struct redis_watch *w)
 	/* Keepalive: a silent subscriber would never notice a vanished server otherwise. */
 	if (redis_conn_connect(w->conn) == -1 || redis_conn_keepalive(w->conn) == -1)
 		return redis_watch_fail(w, "watch: %s", redis_conn_errstr(w->conn));
-	if (w->url.password == NULL)
+	const struct redis_conn_opts *o = redis_conn_get_opts(w->conn);
+	if (o->password == NULL)
 		return w->sentinel != NULL ? redis_watch_check_role(w) : 0;
-	const char *argv[] = {"AUTH", w->url.user ? w->url.user : w->url.password, w->url.password};
-	redisReply *r = redis_conn_command(w->conn, w->url.user ? 3 : 2, argv, NULL);
+	const char *argv[] = {"AUTH", o->user ? o->user : o->password, o->password};
+	redisReply *r = redis_conn_command(w->conn, o->user ? 3 : 2, argv, NULL);
 	if (r == NULL)
 		return redis_watch_fail(w, "watch: AUTH: %s", redis_conn_errstr(w->conn));
 	int ok = r->type == REDIS_REPLY_STATUS;

@@ -11,8 +11,6 @@
 
 #include <stddef.h>
 
-#include "redis_url.h"
-
 #define REDIS_WATCH_ZADD 0x1u  /* a ZADD on the key: a heartbeat of a known node, or a new node */
 #define REDIS_WATCH_OTHER 0x2u /* anything else on the key: zrem, del, zremrangebyscore, rename, expired, ... */
 
@@ -20,11 +18,10 @@ struct redisReply;
 struct redis_watch;
 struct redis_conn_opts;
 
-/* Creates a watcher of key on the Redis server of url (both copied), over a connection made
- * with opts (copied; host, port and tls from url). Does not connect yet. opts->timeout_ms
- * bounds each step of redis_watch_start. Returns NULL when out of memory. Free with
- * redis_watch_free. */
-struct redis_watch *redis_watch_new(const struct redis_url *url, const struct redis_conn_opts *opts, const char *key);
+/* Creates a watcher of key (copied) on the Redis server of opts (copied: address, AUTH user
+ * and password, db, TLS, limits). Does not connect yet. opts->timeout_ms bounds each step of
+ * redis_watch_start. Returns NULL when out of memory. Free with redis_watch_free. */
+struct redis_watch *redis_watch_new(const struct redis_conn_opts *opts, const char *key);
 
 /* Closes the connection and frees w. NULL is a no-op. */
 void redis_watch_free(struct redis_watch *w);
@@ -39,7 +36,7 @@ void redis_watch_set_sentinel(struct redis_watch *w, struct redis_sentinel *sent
  * host:port without asking (ROLE still checked). 0, or -1 when out of memory (closed). */
 int redis_watch_follow(struct redis_watch *w, const char *host, unsigned port) __attribute__((warn_unused_result));
 
-/* (Re)connects (AUTH when url has a password), checks `CONFIG GET notify-keyspace-events`,
+/* (Re)connects (AUTH when opts had a password), checks `CONFIG GET notify-keyspace-events`,
  * then SUBSCRIBEs. Blocks for at most a few timeout_ms. Returns:
  *   1  subscribed. redis_watch_verified says whether CONFIG showed K and z (or A); when CONFIG
  *      is refused (a managed Redis, an ACL without +config) notifications are unknown: still 1,

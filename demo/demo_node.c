@@ -38,10 +38,8 @@ struct demo_opts {
 	struct sockaddr_storage listen; /* where to listen (port may be 0) */
 	socklen_t listen_len;
 	char advertise[DEMO_NAME_MAX];  /* "" when not given */
-	char *redis_host;               /* NULL without --redis-url (malloc'd) */
-	char *redis_user, *redis_pass;  /* optional AUTH (malloc'd) */
-	int redis_port, redis_db;
-	int redis_tls;                  /* rediss://: TLS settings from MCS_REDIS_* in the environment */
+	struct redis_conn_opts redis;   /* host NULL without --redis-url; a copy (redis_conn_opts_clear):
+					 * the URL's parts, TLS settings from MCS_REDIS_* in the environment */
 	const char *key;                /* sorted set, points into argv or a literal */
 	unsigned heartbeat_ms;
 	int proxy_v2;                   /* --proxy-v2: every connection starts with a PROXY v2 header */
@@ -195,10 +193,10 @@ static int demo_parse_userinfo(const char *ui, size_t len, struct demo_opts *o)
 	const char *colon = memchr(ui, ':', len);
 	size_t ul = colon ? (size_t)(colon - ui) : len;
 	if (colon == NULL) /* redis://password@host, as redis-cli accepts */
-		return (o->redis_pass = demo_url_decode(ui, len)) ? 0 : -1;
-	if (ul > 0 && (o->redis_user = demo_url_decode(ui, ul)) == NULL)
+		return (o->redis.password = demo_url_decode(ui, len)) ? 0 : -1;
+	if (ul > 0 && (o->redis.user = demo_url_decode(ui, ul)) == NULL)
 		return -1;
-	return (o->redis_pass = demo_url_decode(colon + 1, len - ul - 1)) ? 0 : -1;
+	return (o->redis.password = demo_url_decode(colon + 1, len - ul - 1)) ? 0 : -1;
 }
 
 /* Parses redis://[user:pass@]host[:port][/db]. Returns 0, or -1 with the reason. */
@@ -207,9 +205,9 @@ static int demo_parse_redis_url(const char *url, struct demo_opts *o, char *err,
 	static const char scheme[] = "redis://";
 	const char *p = url + sizeof(scheme) - 1, *at, *end, *host_end, *port_at = NULL;
 	unsigned long v;
-	o->redis_tls = strncmp(url, "rediss://", 9) == 0;
-	p += o->redis_tls;
-	if (!o->redis_tls && strncmp(url, scheme, sizeof(scheme) - 1) != 0)
+	o->redis.tls = strncmp(url, "rediss://", 9) == 0;
+	p += o->redis.tls;
+	if (!o->redis.tls && strncmp(url, scheme, sizeof(scheme) - 1) != 0)
 		goto bad;
 	end = p + strcspn(p, "/?#");
 	if (*end == '?' || *end == '#')
@@ -227,16 +225,16 @@ static int demo_parse_redis_url(const char *url, struct demo_opts *o, char *err,
 		if (host_end + 1 < end && host_end[1] != ':')
 			goto bad;
 		port_at = host_end + 1 < end ? host_end + 2 : NULL;
-		o->redis_host = strndup(p + 1, (size_t)(host_end - p - 1));
+		o->redis.host = strndup(p + 1, (size_t)(host_end - p - 1));
 	} else {
 		host_end = memchr(p, ':', (size_t)(end - p));
 		port_at = host_end ? host_end + 1 : NULL;
 		host_end = host_end ? host_end : end;
-		o->redis_host = strndup(p, (size_t)(host_end - p));
+		o->redis.host = strndup(p, (size_t)(host_end - p));
 	}
-	if (o->redis_host == NULL || o->redis_host[0] == '\0')
+	if (o->redis.host == NULL || o->redis.host[0] == '\0')
 		goto bad;
-	o->redis_port = 6379;
+	o->redis.port = 6379;
 	if (port_at != NULL) {
 		char port[8];
 		size_t pl = (size_t)(end - port_at);
@@ -246,12 +244,12 @@ static int demo_parse_redis_url(const char *url, struct demo_opts *o, char *err,
 		port[pl] = '\0';
 		if (demo_parse_uint(port, 65535, &v) == -1 || v == 0)
 			goto bad;
-		o->redis_port = (int)v;
+		o->redis.port = (unsigned)v;
 	}
 	if (*end == '/' && end[1] != '\0') {
 		if (demo_parse_uint(end + 1, 1000000, &v) == -1)
 			goto bad;
-		o->redis_db = (int)v;
+		o->redis.db = (unsigned)v;
 	}
 	return 0;
 bad:
@@ -285,7 +283,7 @@ static int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err
 			have_listen = 1;
 			break;
 		case 'r':
-			if (o->redis_host != NULL) {
+			if (o->redis.host != NULL) {
 				snprintf(err, errlen, "--redis-url given twice");
 				return -1;
 			}
@@ -338,7 +336,7 @@ static int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err
 	const struct sockaddr_storage *l = &o->listen;
 	int wildcard = (l->ss_family == AF_INET && ((const struct sockaddr_in *)l)->sin_addr.s_addr == htonl(INADDR_ANY)) ||
 		       (l->ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)l)->sin6_addr));
-	if (o->redis_host != NULL && o->advertise[0] == '\0' && wildcard) {
+	if (o->redis.host != NULL && o->advertise[0] == '\0' && wildcard) {
 		snprintf(err, errlen, "--advertise IP:PORT is required with --redis-url when --listen is a wildcard address");
 		return -1;
 	}
@@ -505,7 +503,7 @@ static void demo_accept(struct demo *d, uint64_t now)
 static void hb_note_error(struct demo *d, const char *what)
 {
 	if (strcmp(d->hb.last_error, what) != 0)
-		log_warn("heartbeat to redis %s:%d: %s (retrying every %u ms)", d->o.redis_host, d->o.redis_port, what,
+		log_warn("heartbeat to redis %s:%u: %s (retrying every %u ms)", d->o.redis.host, d->o.redis.port, what,
 			 d->o.heartbeat_ms);
 	snprintf(d->hb.last_error, sizeof(d->hb.last_error), "%s", what);
 }
@@ -513,7 +511,7 @@ static void hb_note_error(struct demo *d, const char *what)
 static void hb_note_ok(struct demo *d)
 {
 	if (d->hb.last_error[0] != '\0')
-		log_info("heartbeat to redis %s:%d: working again", d->o.redis_host, d->o.redis_port);
+		log_info("heartbeat to redis %s:%u: working again", d->o.redis.host, d->o.redis.port);
 	d->hb.last_error[0] = '\0';
 }
 
@@ -585,6 +583,26 @@ static const char *demo_env(const char *name)
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
+/* Completes o->redis, the URL's parts so far: the TLS settings of MCS_REDIS_* as the controller
+ * reads them, the heartbeat's timeout and reply limits. 0, or -1 with the reason. */
+static int demo_redis_env(struct demo_opts *o, char *err, size_t errlen)
+{
+	struct redis_conn_opts v = o->redis, copy;
+	v.ca_file = demo_env("MCS_REDIS_CA_FILE");
+	v.cert_file = demo_env("MCS_REDIS_CERT_FILE");
+	v.key_file = demo_env("MCS_REDIS_KEY_FILE");
+	v.server_name = demo_env("MCS_REDIS_TLS_SERVER_NAME");
+	v.timeout_ms = o->heartbeat_ms;
+	resp_limits_for_pairs(&v.limits, 16); /* replies to AUTH, SELECT and ZADD */
+	if (redis_conn_opts_copy(&copy, &v) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	redis_conn_opts_clear(&o->redis);
+	o->redis = copy;
+	return 0;
+}
+
 /* MCS_REDIS_SENTINELS (with MCS_REDIS_SENTINEL_MASTER and _PASSWORD) into d->sentinel; none when
  * unset. 0, or -1 with the reason. */
 static int demo_sentinel_new(struct demo *d, char *err, size_t errlen)
@@ -600,12 +618,8 @@ static int demo_sentinel_new(struct demo *d, char *err, size_t errlen)
 		return -1;
 	}
 	/* The sentinels speak what the master does. */
-	struct redis_conn_opts opts = {
-		.tls = d->o.redis_tls, .ca_file = demo_env("MCS_REDIS_CA_FILE"), .cert_file = demo_env("MCS_REDIS_CERT_FILE"),
-		.key_file = demo_env("MCS_REDIS_KEY_FILE"), .server_name = demo_env("MCS_REDIS_TLS_SERVER_NAME"),
-		.timeout_ms = DEMO_SENTINEL_TIMEOUT_MS,
-	};
-	resp_limits_for_pairs(&opts.limits, 16);
+	struct redis_conn_opts opts = d->o.redis;
+	opts.timeout_ms = DEMO_SENTINEL_TIMEOUT_MS;
 	d->sentinel = redis_sentinel_new(v, n, master ? master : "mymaster", demo_env("MCS_REDIS_SENTINEL_PASSWORD"), &opts);
 	if (d->sentinel == NULL)
 		snprintf(err, errlen, "out of memory");
@@ -619,29 +633,20 @@ static void hb_connect(struct demo *d, uint64_t now)
 	if (d->sentinel != NULL) {
 		char host[256];
 		unsigned port;
-		char *h = NULL;
 		if (redis_sentinel_master(d->sentinel, host, sizeof(host), &port) == -1) {
 			hb_note_error(d, redis_sentinel_errstr(d->sentinel));
 			return;
 		}
-		if ((h = strdup(host)) == NULL) {
+		int moved = strcmp(host, d->o.redis.host) != 0 || port != d->o.redis.port;
+		if (redis_conn_opts_set_addr(&d->o.redis, host, port) == -1) {
 			hb_note_error(d, "out of memory");
 			return;
 		}
-		if (strcmp(h, d->o.redis_host) != 0 || (int)port != d->o.redis_port)
-			log_info("sentinels name %s:%u the master of \"%s\"", h, port, redis_sentinel_name(d->sentinel));
-		free(d->o.redis_host);
-		d->o.redis_host = h;
-		d->o.redis_port = (int)port;
+		if (moved)
+			log_info("sentinels name %s:%u the master of \"%s\"", host, port, redis_sentinel_name(d->sentinel));
 	}
-	struct redis_conn_opts opts = {
-		.host = d->o.redis_host, .port = (unsigned)d->o.redis_port, .tls = d->o.redis_tls,
-		.ca_file = demo_env("MCS_REDIS_CA_FILE"), .cert_file = demo_env("MCS_REDIS_CERT_FILE"),
-		.key_file = demo_env("MCS_REDIS_KEY_FILE"), .server_name = demo_env("MCS_REDIS_TLS_SERVER_NAME"),
-		.timeout_ms = d->o.heartbeat_ms,
-	};
-	resp_limits_for_pairs(&opts.limits, 16); /* replies to AUTH, SELECT and ZADD */
-	hb->ctx = redis_conn_new(&opts);
+	const struct redis_conn_opts *o = &d->o.redis;
+	hb->ctx = redis_conn_new(o);
 	if (hb->ctx == NULL) {
 		hb_note_error(d, "out of memory");
 		return;
@@ -653,22 +658,22 @@ static void hb_connect(struct demo *d, uint64_t now)
 	hb->state = HB_CONNECTING;
 	hb->connect_start = now;
 	char db[16];
-	snprintf(db, sizeof(db), "%d", d->o.redis_db);
-	const char *auth[] = {"AUTH", d->o.redis_user ? d->o.redis_user : d->o.redis_pass, d->o.redis_pass};
+	snprintf(db, sizeof(db), "%u", o->db);
+	const char *auth[] = {"AUTH", o->user ? o->user : o->password, o->password};
 	const char *select[] = {"SELECT", db};
-	if ((d->o.redis_pass != NULL && redis_conn_append(hb->ctx, d->o.redis_user ? 3 : 2, auth, NULL) == -1) ||
-	    (d->o.redis_db != 0 && redis_conn_append(hb->ctx, 2, select, NULL) == -1)) {
+	if ((o->password != NULL && redis_conn_append(hb->ctx, o->user ? 3 : 2, auth, NULL) == -1) ||
+	    (o->db != 0 && redis_conn_append(hb->ctx, 2, select, NULL) == -1)) {
 		hb_fail(d, "out of memory");
 		return;
 	}
-	hb->pending += (d->o.redis_pass != NULL) + (d->o.redis_db != 0);
+	hb->pending += (o->password != NULL) + (o->db != 0);
 }
 
 /* Sends one heartbeat when due; a stuck link is dropped and reconnected. */
 static void hb_tick(struct demo *d, uint64_t now)
 {
 	struct demo_hb *hb = &d->hb;
-	if (d->o.redis_host == NULL || now < hb->next_ms)
+	if (d->o.redis.host == NULL || now < hb->next_ms)
 		return;
 	hb->next_ms = now + d->o.heartbeat_ms;
 	if (hb->ctx != NULL && hb->state == HB_CONNECTING && now - hb->connect_start >= d->o.heartbeat_ms)
@@ -730,7 +735,7 @@ static int demo_reserve_pfds(struct demo *d, size_t n)
 static long demo_poll_timeout(const struct demo *d, uint64_t now)
 {
 	long t = -1;
-	if (d->o.redis_host != NULL)
+	if (d->o.redis.host != NULL)
 		t = d->hb.next_ms > now ? (long)(d->hb.next_ms - now) : 0;
 	if (d->accept_paused_until > now) {
 		long a = (long)(d->accept_paused_until - now);
@@ -799,9 +804,7 @@ static void demo_free(struct demo *d)
 	redis_sentinel_free(d->sentinel);
 	if (d->lfd != -1)
 		close(d->lfd);
-	free(d->o.redis_host);
-	free(d->o.redis_user);
-	free(d->o.redis_pass);
+	redis_conn_opts_clear(&d->o.redis);
 }
 
 int main(int argc, char **argv)
@@ -834,7 +837,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	demo_raise_nofile();
 	/* Refused before "listening on": a start-up script waits for that line. */
-	if (d.o.redis_host != NULL && demo_sentinel_new(&d, err, sizeof(err)) == -1) {
+	if (d.o.redis.host != NULL &&
+	    (demo_redis_env(&d.o, err, sizeof(err)) == -1 || demo_sentinel_new(&d, err, sizeof(err)) == -1)) {
 		fprintf(stderr, PROGRAM ": %s\n", err);
 		demo_free(&d);
 		return 2;
@@ -847,9 +851,9 @@ int main(int argc, char **argv)
 	if (d.sentinel != NULL)
 		log_info("serving %s; ZADD %s every %u ms to the master \"%s\" the sentinels %s name", d.name, d.o.key,
 			 d.o.heartbeat_ms, redis_sentinel_name(d.sentinel), demo_env("MCS_REDIS_SENTINELS"));
-	else if (d.o.redis_host != NULL)
-		log_info("serving %s; ZADD %s every %u ms to redis %s:%d", d.name, d.o.key, d.o.heartbeat_ms,
-			 d.o.redis_host, d.o.redis_port);
+	else if (d.o.redis.host != NULL)
+		log_info("serving %s; ZADD %s every %u ms to redis %s:%u", d.name, d.o.key, d.o.heartbeat_ms,
+			 d.o.redis.host, d.o.redis.port);
 	else
 		log_info("serving %s (no --redis-url: not registering)", d.name);
 	if (d.o.proxy_v2)

@@ -26,14 +26,14 @@ declare -A SRCS=(
 	[agent_request_parse]="controller/agent.c haproxy/hap_cmd.c common/addr.c common/text.c common/log.c common/fmt.c common/mono.c"
 	[agent_override_parse]="controller/agent_policy.c controller/agent.c haproxy/hap_cmd.c common/addr.c common/text.c common/log.c common/fmt.c common/mono.c"
 	[bridge_ctl_parse]="metrics-bridge/bridge_ctl.c ctlfile/ctl_file.c"
-	[redis_watch_parse]="controller/redis_watch.c controller/redis_url.c redis/redis_conn.c redis/resp_scan.c redis/redis_sentinel.c common/fmt.c common/mono.c"
+	[redis_watch_parse]="controller/redis_watch.c redis/redis_conn.c redis/resp_scan.c redis/redis_sentinel.c common/fmt.c common/mono.c"
 	[cfg_set]="common/cfg.c common/text.c common/log.c controller/redis_url.c"
 	[proxy_v2_parse]="demo/proxy_v2.c"
 	[resp_scan]="redis/resp_scan.c"
 )
 # common/log.c writes JSON lines with jansson.
 declare -A LIBS=(
-	[redis_url_parse]="libcurl" [bridge_ctl_parse]="jansson" [redis_watch_parse]="hiredis libcurl openssl" [resp_scan]="hiredis"
+	[redis_url_parse]="libcurl" [bridge_ctl_parse]="jansson" [redis_watch_parse]="hiredis openssl" [resp_scan]="hiredis"
 	[cfg_set]="libcurl jansson" [agent_request_parse]="jansson" [agent_override_parse]="jansson"
 )
 ALL=(member_parse redis_url_parse hap_csv_parse hap_servers_state_parse hap_info_get hap_sess_ids agent_request_parse

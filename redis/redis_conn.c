@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@
 enum { RC_CLOSED, RC_CONNECTING, RC_HANDSHAKE, RC_READY };
 
 struct redis_conn {
-	struct redis_conn_opts o; /* the strings are own copies */
+	struct redis_conn_opts o; /* own copy (redis_conn_opts_copy) */
 	int state;
 	int fd;
 	struct addrinfo *ai;      /* resolved addresses */
@@ -61,12 +62,57 @@ __attribute__((format(printf, 3, 4))) static int redis_conn_fail(struct redis_co
 	return -1;
 }
 
-static char *redis_conn_dup(const char *s, int *failed)
+/* The string members, one list for copy and clear: a new string setting is added here too. */
+static const size_t redis_conn_opts_strings[] = {
+	offsetof(struct redis_conn_opts, host),
+	offsetof(struct redis_conn_opts, user),
+	offsetof(struct redis_conn_opts, password),
+	offsetof(struct redis_conn_opts, ca_file),
+	offsetof(struct redis_conn_opts, cert_file),
+	offsetof(struct redis_conn_opts, key_file),
+	offsetof(struct redis_conn_opts, server_name),
+};
+
+#define REDIS_CONN_OPTS_N_STRINGS (sizeof(redis_conn_opts_strings) / sizeof(redis_conn_opts_strings[0]))
+
+static const char **redis_conn_opts_string(struct redis_conn_opts *o, size_t i)
 {
-	char *d = s ? strdup(s) : NULL;
-	if (s != NULL && d == NULL)
-		*failed = 1;
-	return d;
+	return (const char **)((char *)o + redis_conn_opts_strings[i]);
+}
+
+int redis_conn_opts_copy(struct redis_conn_opts *dst, const struct redis_conn_opts *src)
+{
+	int failed = 0;
+	*dst = *src;
+	for (size_t i = 0; i < REDIS_CONN_OPTS_N_STRINGS; i++) {
+		const char **s = redis_conn_opts_string(dst, i);
+		if (*s != NULL && (*s = strdup(*s)) == NULL)
+			failed = 1;
+	}
+	if (failed)
+		redis_conn_opts_clear(dst);
+	return failed ? -1 : 0;
+}
+
+void redis_conn_opts_clear(struct redis_conn_opts *o)
+{
+	if (o == NULL)
+		return;
+	/* A copy's own strings: const only so that a view can take a caller's. */
+	for (size_t i = 0; i < REDIS_CONN_OPTS_N_STRINGS; i++)
+		free((char *)*redis_conn_opts_string(o, i));
+	memset(o, 0, sizeof(*o));
+}
+
+int redis_conn_opts_set_addr(struct redis_conn_opts *o, const char *host, unsigned port)
+{
+	char *h = strdup(host);
+	if (h == NULL)
+		return -1;
+	free((char *)o->host);
+	o->host = h;
+	o->port = port;
+	return 0;
 }
 
 struct redis_conn *redis_conn_new(const struct redis_conn_opts *opts)
@@ -74,18 +120,13 @@ struct redis_conn *redis_conn_new(const struct redis_conn_opts *opts)
 	struct redis_conn *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NULL;
-	int failed = 0;
-	c->fd = -1;
-	c->o = *opts;
-	c->o.host = redis_conn_dup(opts->host ? opts->host : "", &failed);
-	c->o.ca_file = redis_conn_dup(opts->ca_file, &failed);
-	c->o.cert_file = redis_conn_dup(opts->cert_file, &failed);
-	c->o.key_file = redis_conn_dup(opts->key_file, &failed);
-	c->o.server_name = redis_conn_dup(opts->server_name, &failed);
-	if (failed) {
-		redis_conn_free(c);
+	struct redis_conn_opts o = *opts;
+	o.host = opts->host ? opts->host : ""; /* errors name the server: never NULL */
+	if (redis_conn_opts_copy(&c->o, &o) == -1) {
+		free(c);
 		return NULL;
 	}
+	c->fd = -1;
 	return c;
 }
 
@@ -94,25 +135,17 @@ void redis_conn_free(struct redis_conn *c)
 	if (c == NULL)
 		return;
 	redis_conn_close(c);
-	free((char *)c->o.host);
-	free((char *)c->o.ca_file);
-	free((char *)c->o.cert_file);
-	free((char *)c->o.key_file);
-	free((char *)c->o.server_name);
+	redis_conn_opts_clear(&c->o);
 	free(c);
 }
 
 int redis_conn_set_addr(struct redis_conn *c, const char *host, unsigned port)
 {
 	redis_conn_close(c);
-	char *h = strdup(host);
-	if (h == NULL)
-		return -1;
-	free((char *)c->o.host);
-	c->o.host = h;
-	c->o.port = port;
-	return 0;
+	return redis_conn_opts_set_addr(&c->o, host, port);
 }
+
+const struct redis_conn_opts *redis_conn_get_opts(const struct redis_conn *c) { return &c->o; }
 
 void redis_conn_addr(const struct redis_conn *c, char *buf, size_t len)
 {

@@ -22,9 +22,16 @@ enum redis_conn_err {
 	REDIS_CONN_OOM,
 };
 
+/* Where a Redis server is and how to talk to it: the one set of connection settings, filled
+ * from REDIS_URL and the MCS_REDIS_* TLS variables and handed down to every connection. A
+ * struct a caller fills is a view (the strings are borrowed); redis_conn_opts_copy makes one
+ * that owns its strings, freed by redis_conn_opts_clear. */
 struct redis_conn_opts {
 	const char *host;        /* name or IP literal (IPv6 without brackets) */
 	unsigned port;
+	const char *user;        /* AUTH user; NULL: the default user */
+	const char *password;    /* AUTH password; NULL: no AUTH */
+	unsigned db;             /* SELECT index */
 	int tls;                 /* 1: TLS 1.2 or newer, server certificate and name verified */
 	const char *ca_file;     /* PEM CA bundle; NULL: the system's CA store */
 	const char *cert_file;   /* PEM client certificate (chain) for mutual TLS; NULL: none */
@@ -34,7 +41,23 @@ struct redis_conn_opts {
 	struct resp_limits limits;
 };
 
-/* Creates a closed connection with a copy of opts (strings included). NULL when out of memory. */
+/* Makes dst a deep copy of src (dst a struct of its own, not src): every string duplicated.
+ * Returns 0, or -1 when out of memory: dst then holds no string (nothing to free). */
+int redis_conn_opts_copy(struct redis_conn_opts *dst, const struct redis_conn_opts *src)
+	__attribute__((warn_unused_result));
+
+/* Frees the strings of a copy made by redis_conn_opts_copy and zeroes it. A zeroed struct,
+ * one whose strings are partly NULL, or NULL is fine; a view of borrowed strings is not. */
+void redis_conn_opts_clear(struct redis_conn_opts *o);
+
+/* Points o (a copy) at another server: its host replaced by a copy of host. 0, or -1 when out
+ * of memory (o unchanged). */
+int redis_conn_opts_set_addr(struct redis_conn_opts *o, const char *host, unsigned port)
+	__attribute__((warn_unused_result));
+
+/* Creates a closed connection with a copy of opts (strings included; host NULL is ""). The
+ * connection uses the address, TLS, timeout and limits; user, password and db are kept for
+ * its owner's AUTH and SELECT (redis_conn_get_opts). NULL when out of memory. */
 struct redis_conn *redis_conn_new(const struct redis_conn_opts *opts);
 
 /* Closes and frees c; NULL is a no-op. */
@@ -43,6 +66,9 @@ void redis_conn_free(struct redis_conn *c);
 /* Points c at another server (a master named by Sentinel); closes it first. 0, or -1 when out
  * of memory (c unchanged but closed). */
 int redis_conn_set_addr(struct redis_conn *c, const char *host, unsigned port) __attribute__((warn_unused_result));
+
+/* c's own copy of its settings, host and port those of the server it connects to now. */
+const struct redis_conn_opts *redis_conn_get_opts(const struct redis_conn *c);
 
 /* The server c connects to: "host:port" ([v6]:port) into buf. */
 void redis_conn_addr(const struct redis_conn *c, char *buf, size_t len);

@@ -11,9 +11,8 @@ struct redis_sentinel {
 	struct redis_sentinel_addr addr[REDIS_SENTINEL_MAX];
 	size_t n;
 	size_t first;            /* the sentinel that answered last */
-	char *master, *password; /* own copies; password NULL when none */
-	struct redis_conn_opts opts; /* strings point into the caller's, copied by redis_conn_new per question */
-	char *ca_file, *cert_file, *key_file, *server_name;
+	char *master;            /* own copy */
+	struct redis_conn_opts opts; /* own copy; password: the sentinels' (NULL: none), no user, no db */
 	char errstr[512];
 };
 
@@ -142,30 +141,20 @@ int redis_sentinel_parse(const char *list, struct redis_sentinel_addr *out, size
 	}
 }
 
-static char *redis_sentinel_dup(const char *s, int *failed)
-{
-	char *d = s ? strdup(s) : NULL;
-	*failed |= s != NULL && d == NULL;
-	return d;
-}
-
 struct redis_sentinel *redis_sentinel_new(const struct redis_sentinel_addr *v, size_t n, const char *master,
 					  const char *password, const struct redis_conn_opts *opts)
 {
 	struct redis_sentinel *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return NULL;
-	int failed = 0;
 	s->n = n < REDIS_SENTINEL_MAX ? n : REDIS_SENTINEL_MAX;
 	memcpy(s->addr, v, s->n * sizeof(*v));
-	s->master = redis_sentinel_dup(master, &failed);
-	s->password = redis_sentinel_dup(password, &failed);
-	s->opts = *opts;
-	s->opts.ca_file = s->ca_file = redis_sentinel_dup(opts->ca_file, &failed);
-	s->opts.cert_file = s->cert_file = redis_sentinel_dup(opts->cert_file, &failed);
-	s->opts.key_file = s->key_file = redis_sentinel_dup(opts->key_file, &failed);
-	s->opts.server_name = s->server_name = redis_sentinel_dup(opts->server_name, &failed);
-	if (failed) {
+	struct redis_conn_opts o = *opts;
+	o.user = NULL;
+	o.password = password;
+	o.db = 0;
+	s->master = strdup(master);
+	if (s->master == NULL || redis_conn_opts_copy(&s->opts, &o) == -1) {
 		redis_sentinel_free(s);
 		return NULL;
 	}
@@ -177,11 +166,7 @@ void redis_sentinel_free(struct redis_sentinel *s)
 	if (s == NULL)
 		return;
 	free(s->master);
-	free(s->password);
-	free(s->ca_file);
-	free(s->cert_file);
-	free(s->key_file);
-	free(s->server_name);
+	redis_conn_opts_clear(&s->opts);
 	free(s);
 }
 
@@ -203,10 +188,11 @@ static int redis_sentinel_ask(struct redis_sentinel *s, const struct redis_senti
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	const char *auth[] = {"AUTH", s->password};
+	const char *password = s->opts.password;
+	const char *auth[] = {"AUTH", password};
 	const char *ask[] = {"SENTINEL", "get-master-addr-by-name", s->master};
 	if (redis_conn_connect(c) == -1 ||
-	    (s->password != NULL && ((r = redis_conn_command(c, 2, auth, NULL)) == NULL || r->type == REDIS_REPLY_ERROR))) {
+	    (password != NULL && ((r = redis_conn_command(c, 2, auth, NULL)) == NULL || r->type == REDIS_REPLY_ERROR))) {
 		if (r != NULL)
 			snprintf(why, whylen, "%s:%u: AUTH: %.100s", a->host, a->port, r->str);
 		else

@@ -22,8 +22,8 @@ int redis_sentinel_parse(const char *list, struct redis_sentinel_addr *out, size
 struct redis_sentinel;
 
 /* A resolver for master on the n sentinels of v, connecting with opts (tls, files, timeout,
- * limits; host and port are the sentinels'), AUTH with password when not NULL. Everything is
- * copied. NULL when out of memory. */
+ * limits; host and port are the sentinels', its user, password and db are not used), AUTH with
+ * password when not NULL. Everything is copied. NULL when out of memory. */
 struct redis_sentinel *redis_sentinel_new(const struct redis_sentinel_addr *v, size_t n, const char *master,
 					  const char *password, const struct redis_conn_opts *opts);
 

@@ -22,7 +22,6 @@
 #include "harness.h"
 #include "redis_conn.h"
 #include "redis_src.h"
-#include "redis_url.h"
 
 #define DAY (24L * 3600)
 
@@ -325,13 +324,12 @@ END_TEST
  * that cannot be read is named. Each as redis_src_poll reports it. */
 static int src_poll(int port, const char *ca, const char *cert, const char *server_name, char *err, size_t errlen)
 {
-	struct redis_url url = {.host = "127.0.0.1", .port = (unsigned)port, .tls = 1};
-	url.user = "mcs";
-	url.password = "s3cret";
-	struct redis_conn_opts opts = {.ca_file = ca, .cert_file = cert, .key_file = cert ? path_client_key : NULL,
-				       .server_name = server_name, .timeout_ms = 2000};
+	struct redis_conn_opts opts = {.host = "127.0.0.1", .port = (unsigned)port, .user = "mcs", .password = "s3cret",
+				       .tls = 1, .ca_file = ca, .cert_file = cert,
+				       .key_file = cert ? path_client_key : NULL, .server_name = server_name,
+				       .timeout_ms = 2000};
 	resp_limits_for_pairs(&opts.limits, 100);
-	struct redis_src *src = redis_src_new(&url, &opts, "mcs:node");
+	struct redis_src *src = redis_src_new(&opts, "mcs:node");
 	ck_assert(src != NULL);
 	struct node_list l = {0};
 	int rc = redis_src_poll(src, 5000, 30000, 100, &l);

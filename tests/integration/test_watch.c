@@ -32,12 +32,10 @@ static void redis_ok(const char *fmt, const char *arg)
 
 static struct redis_watch *watcher(const char *user, const char *password)
 {
-	struct redis_url url = {.host = "127.0.0.1", .port = (unsigned)H.redis_port};
-	url.user = (char *)user;
-	url.password = (char *)password;
-	struct redis_conn_opts opts = {.timeout_ms = 2000};
+	struct redis_conn_opts opts = {.host = "127.0.0.1", .port = (unsigned)H.redis_port, .user = user,
+				       .password = password, .timeout_ms = 2000};
 	resp_limits_for_pairs(&opts.limits, 1000);
-	struct redis_watch *w = redis_watch_new(&url, &opts, "mcs:node");
+	struct redis_watch *w = redis_watch_new(&opts, "mcs:node");
 	ck_assert(w != NULL);
 	return w;
 }
@@ -172,10 +170,9 @@ START_TEST(test_connection_lost)
 	ck_assert_uint_eq(wait_events(w, 1000), REDIS_WATCH_ZADD);
 	redis_watch_free(w);
 	/* Nobody listening: -1. */
-	struct redis_url url = {.host = "127.0.0.1", .port = (unsigned)h_free_port()};
-	struct redis_conn_opts opts = {.timeout_ms = 500};
+	struct redis_conn_opts opts = {.host = "127.0.0.1", .port = (unsigned)h_free_port(), .timeout_ms = 500};
 	resp_limits_for_pairs(&opts.limits, 1000);
-	w = redis_watch_new(&url, &opts, "mcs:node");
+	w = redis_watch_new(&opts, "mcs:node");
 	ck_assert_int_eq(redis_watch_start(w), -1);
 	ck_assert_int_eq(redis_watch_fd(w), -1);
 	printf("unreachable: %s\n", redis_watch_errstr(w));
