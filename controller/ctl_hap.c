@@ -7,7 +7,10 @@
 
 #include "agent.h"
 #include "hap_conn.h"
-#include "hap_stat.h"
+#include "hap_csv.h"
+#include "hap_info.h"
+#include "hap_servers.h"
+#include "hap_sess.h"
 
 /* Sends one formatted command; a reply of HAProxy's is freed here. */
 static int ctl_hap_send(struct hap_conn *c, const char *cmd, char *err, size_t errlen)

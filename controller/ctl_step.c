@@ -8,7 +8,7 @@
 #include "ctl.h"
 #include "hap_cmd.h"
 #include "hap_conn.h"
-#include "hap_stat.h"
+#include "hap_table.h"
 #include "log.h"
 #include "loop.h"
 #include "mono.h"

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hap_stat.h"
+#include "hap_servers.h"
 #include "member.h"
 
 struct rec_server {
@@ -14,7 +14,7 @@ struct rec_server {
 	char addr[64];          /* srv_addr ("" when HAProxy has none) */
 	unsigned port;          /* srv_port */
 	unsigned id;            /* HAProxy's server id */
-	unsigned admin_state;   /* srv_admin_state: HAP_ADMF_* bits (hap_stat.h) */
+	unsigned admin_state;   /* srv_admin_state: HAP_ADMF_* bits (hap_servers.h) */
 	unsigned check_state;   /* srv_check_state: HAP_CHK_ST_* bits */
 	unsigned agent_state;   /* srv_agent_state: HAP_CHK_ST_* bits */
 	unsigned agent_port;    /* srv_agent_port */

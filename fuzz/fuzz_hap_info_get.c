@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hap_stat.h"
+#include "hap_info.h"
+#include "hap_table.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -18,7 +18,7 @@
 #include "expo.h"
 #include "hap_cmd.h"
 #include "hap_conn.h"
-#include "hap_stat.h"
+#include "hap_servers.h"
 #include "log.h"
 #include "mono.h"
 

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hap_stat.h"
+#include "hap_csv.h"
+#include "hap_info.h"
+#include "hap_servers.h"
+#include "hap_table.h"
 
 /* Column indexes of one `show stat` table; -1 where the header lacks an optional one. */
 struct bs_cols {

@@ -11,7 +11,7 @@
 #include "bridge_render.h"
 #include "bridge_stats.h"
 #include "expo.h"
-#include "hap_stat.h"
+#include "hap_servers.h"
 #include "unit.h"
 
 static char err[256];

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "bridge_stats.h"
-#include "hap_stat.h"
+#include "hap_servers.h"
 #include "unit.h"
 
 static char err[256];
@@ -386,7 +386,7 @@ START_TEST(test_state_must_match_name_and_id)
 }
 END_TEST
 
-/* `show info` (parsed by hap_info_parse, see test_hap_stat.c) into the snapshot. */
+/* `show info` (parsed by hap_info_parse, see test_hap_info.c) into the snapshot. */
 START_TEST(test_info)
 {
 	char *text = fixture("bridge_info.txt");
@@ -446,7 +446,7 @@ START_TEST(test_dcon_column)
 }
 END_TEST
 
-/* `show table` (parsed by hap_table_use_parse, see test_hap_stat.c) sets the table's three
+/* `show table` (parsed by hap_table_use_parse, see test_hap_table.c) sets the table's three
  * fields and leaves the rest of the snapshot alone, on success and failure alike. */
 START_TEST(test_table_into_snapshot)
 {
