@@ -1,5 +1,5 @@
-/* What the parsers of HAProxy's runtime-API replies share (hap_csv, hap_servers, hap_info and
- * hap_table): strict decimal numbers, a bad line quoted in a message, a table's end. */
+/* What the parsers of HAProxy's runtime-API replies share (hap_csv, hap_servers, hap_info,
+ * hap_table, hap_bwlim): strict decimal numbers, a bad line quoted in a message, a table's end. */
 #ifndef MCS_HAP_PARSE_H
 #define MCS_HAP_PARSE_H
 

@@ -16,6 +16,7 @@
 #include "bridge_render.h"
 #include "bridge_stats.h"
 #include "expo.h"
+#include "hap_bwlim.h"
 #include "hap_cmd.h"
 #include "hap_conn.h"
 #include "hap_servers.h"
@@ -161,12 +162,15 @@ static int bs_read_table(struct bridge_scrape *s, struct bridge_snapshot *snap, 
 static int bs_read_bwlim(struct bridge_scrape *s, struct bridge_snapshot *snap, char *err, size_t errlen)
 {
 	char *reply, why[192];
+	struct hap_bwlim bw;
 	snap->bw_found = 0;
 	if (bs_cmd(s, "show mcs bwlim", &reply, err, errlen) == -1)
 		return hap_conn_err(s->hap) == HAP_ERR_REJECTED ? 0 : -1;
-	if (bridge_stats_parse_bwlim(reply, snap, why, sizeof(why)) == -1)
+	if (hap_bwlim_parse(reply, &bw, why, sizeof(why)) == -1)
 		log_debug("haproxy: %s (no bandwidth-limit series)", why);
 	free(reply);
+	snap->bw_found = bw.found;
+	snap->bw_throttled = bw.throttled;
 	return 0;
 }
 

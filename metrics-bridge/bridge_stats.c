@@ -329,21 +329,3 @@ int bridge_stats_parse_table(const char *text, const char *table, struct bridge_
 	s->table_used = use.used;
 	return rc;
 }
-
-int bridge_stats_parse_bwlim(const char *text, struct bridge_snapshot *s, char *err, size_t errlen)
-{
-	char value[32];
-	s->bw_found = 0;
-	s->bw_throttled = 0;
-	/* HAProxy answers a command it does not know with suggestions: the Lua limit is not loaded. */
-	if (strncmp(text, "Unknown command", 15) == 0)
-		return 0;
-	if (hap_info_get(text, "throttled_bytes", value, sizeof(value)) == -1 ||
-	    bs_parse_ull(value, &s->bw_throttled) == -1) {
-		snprintf(err, errlen, "show mcs bwlim: no throttled_bytes number in the reply");
-		s->bw_throttled = 0;
-		return -1;
-	}
-	s->bw_found = 1;
-	return 0;
-}

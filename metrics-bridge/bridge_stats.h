@@ -77,14 +77,6 @@ int bridge_stats_parse_stat(const char *csv, const char *frontend, const char *b
 int bridge_stats_parse_table(const char *text, const char *table, struct bridge_snapshot *s, char *err,
 			     size_t errlen) __attribute__((warn_unused_result));
 
-/* Reads "throttled_bytes: <n>" from the reply to `show mcs bwlim` (haproxy/bwlim.lua's command,
- * known only while the Lua bandwidth limit is loaded). Sets s->bw_found (0 when HAProxy does not
- * know the command: the limit is off or HAProxy's own bwlim filter applies it) and bw_throttled;
- * leaves the rest of s alone. Returns 0, or -1 with a one-line reason in err when the command is
- * known but its reply is malformed or cut short (bw_found is then 0). */
-int bridge_stats_parse_bwlim(const char *text, struct bridge_snapshot *s, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
-
 /* Formats the label of an address and port: "1.2.3.4:80", "[::1]:80". Returns 0, or -1 when
  * addr is empty or the result does not fit in outlen. */
 int bridge_stats_label(const char *addr, unsigned port, char *out, size_t outlen) __attribute__((warn_unused_result));

@@ -465,40 +465,6 @@ START_TEST(test_table_into_snapshot)
 }
 END_TEST
 
-/* Replies to `show mcs bwlim` (haproxy/bwlim.lua) and HAProxy 2.6.12's answer when the Lua limit
- * is not loaded. */
-static const struct {
-	const char *reply;
-	int rc, found;
-	unsigned long long throttled;
-} bwlims[] = {
-	{"throttled_bytes: 1011000\naddresses: 2\nsize: 100000\n\n", 0, 1, 1011000},
-	{"throttled_bytes: 0\naddresses: 0\nsize: 100000\n\n", 0, 1, 0},
-	{"addresses: 2\nthrottled_bytes: 18446744073709551615\n\n", 0, 1, 18446744073709551615ull},
-	{"Unknown command, but maybe one of the following ones is a better match:\n"
-	 "  help [<command>]                        : list matching or all commands\n\n", 0, 0, 0},
-	{"throttled_bytes: 10110", -1, 0, 0}, /* cut short */
-	{"throttled_bytes: -1\n\n", -1, 0, 0},
-	{"throttled_bytes: 12 bytes\n\n", -1, 0, 0},
-	{"throttled_bytes: 184467440737095516150\n\n", -1, 0, 0},
-	{"addresses: 2\n\n", -1, 0, 0},
-	{"", -1, 0, 0},
-};
-
-START_TEST(test_bwlim_table)
-{
-	struct bridge_snapshot s = {.pid = 9, .table_found = 1, .bw_found = 1, .bw_throttled = 77};
-	err[0] = '\0';
-	ck_assert_int_eq(bridge_stats_parse_bwlim(bwlims[_i].reply, &s, err, sizeof(err)), bwlims[_i].rc);
-	ck_assert_int_eq(s.bw_found, bwlims[_i].found);
-	ck_assert_uint_eq(s.bw_throttled, bwlims[_i].throttled);
-	ck_assert_int_eq(s.pid, 9); /* the rest of the snapshot is left alone */
-	ck_assert_int_eq(s.table_found, 1);
-	if (bwlims[_i].rc == -1)
-		ck_assert_msg(err[0] != '\0' && strchr(err, '\n') == NULL, "err \"%s\"", err);
-}
-END_TEST
-
 static Suite *bridge_stats_suite(void)
 {
 	Suite *s = suite_create("bridge_stats");
@@ -525,7 +491,6 @@ static Suite *bridge_stats_suite(void)
 	tcase_add_test(tt, test_state_must_match_name_and_id);
 	tcase_add_loop_test(tt, test_label_table, 0, N_ELEMS(labels));
 	tcase_add_test(tt, test_table_into_snapshot);
-	tcase_add_loop_test(tt, test_bwlim_table, 0, N_ELEMS(bwlims));
 	suite_add_tcase(s, tt);
 	return s;
 }
