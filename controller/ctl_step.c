@@ -9,6 +9,7 @@
 #include "hap_cmd.h"
 #include "hap_conn.h"
 #include "hap_table.h"
+#include "hap_worker.h"
 #include "log.h"
 #include "loop.h"
 #include "mono.h"
@@ -108,15 +109,9 @@ static int ctl_poll_redis(struct ctl *ctl)
 /* Makes sure the socket talks to the current worker; a reload leaves us on the old one. */
 static int ctl_check_worker(struct ctl *ctl, char *err, size_t errlen)
 {
-	struct ctl_hap_info info;
-	if (ctl_hap_read_info(ctl->hap, &info, err, errlen) == -1)
+	struct hap_info info;
+	if (hap_worker_info(ctl->hap, &info, err, errlen) == -1)
 		return -1;
-	if (info.stopping) {
-		log_info("haproxy: worker %ld is stopping after a reload; reconnecting to the new one", info.pid);
-		hap_conn_close(ctl->hap);
-		if (ctl_hap_read_info(ctl->hap, &info, err, errlen) == -1)
-			return -1;
-	}
 	if (ctl->hap_pid != 0 && info.pid != ctl->hap_pid) {
 		log_info("haproxy: worker changed (pid %ld -> %ld), restoring every live node", ctl->hap_pid, info.pid);
 		/* Whatever the new worker started from, write the servers file afresh. */

@@ -20,6 +20,7 @@
 #include "hap_cmd.h"
 #include "hap_conn.h"
 #include "hap_servers.h"
+#include "hap_worker.h"
 #include "log.h"
 #include "mono.h"
 
@@ -82,6 +83,12 @@ void bridge_scrape_free(struct bridge_scrape *s)
 	free(s);
 }
 
+/* The last command's failure as "<class>: <hap_conn's message>" into err. */
+static void bs_conn_error(struct bridge_scrape *s, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s", hap_err_name(hap_conn_err(s->hap)), hap_conn_errstr(s->hap));
+}
+
 /* Runs cmd; *reply malloc'd (caller frees). hap_conn reconnects a connection HAProxy closed
  * while idle; one closed while the command was on its way (`stats timeout`, a restart) fails
  * with EOF or IO: these commands only read, so they are sent once more on a new connection.
@@ -95,7 +102,7 @@ static int bs_cmd(struct bridge_scrape *s, const char *cmd, char **reply, char *
 		free(*reply);
 		*reply = NULL;
 		enum hap_err e = hap_conn_err(s->hap);
-		snprintf(err, errlen, "%s: %s", hap_err_name(e), hap_conn_errstr(s->hap));
+		bs_conn_error(s, err, errlen);
 		if (e != HAP_ERR_EOF && e != HAP_ERR_IO)
 			break;
 		log_debug("haproxy: %s; reconnecting once", err);
@@ -103,22 +110,18 @@ static int bs_cmd(struct bridge_scrape *s, const char *cmd, char **reply, char *
 	return -1;
 }
 
-/* show info; after a reload the connection still reaches the old worker: reconnect once. */
+/* show info of the current worker: after a reload the connection still reaches the old one
+ * (hap_worker_info reconnects). */
 static int bs_read_info(struct bridge_scrape *s, struct bridge_snapshot *snap, char *err, size_t errlen)
 {
-	for (int attempt = 0; attempt < 2; attempt++) {
-		char *reply;
-		if (bs_cmd(s, "show info", &reply, err, errlen) == -1)
-			return -1;
-		int rc = bridge_stats_parse_info(reply, snap, err, errlen);
-		free(reply);
-		if (rc == -1 || !snap->stopping)
-			return rc;
-		log_info("haproxy: worker %ld is stopping after a reload; reconnecting to the new one", snap->pid);
-		hap_conn_close(s->hap);
+	struct hap_info info;
+	if (hap_worker_info(s->hap, &info, err, errlen) == -1) {
+		if (hap_conn_err(s->hap) != HAP_OK)
+			bs_conn_error(s, err, errlen);
+		return -1;
 	}
-	snprintf(err, errlen, "show info: only a stopping worker answers");
-	return -1;
+	bridge_stats_set_info(snap, &info);
+	return 0;
 }
 
 /* Server addresses from `show servers state`: the stats socket (level user) leaves the addr

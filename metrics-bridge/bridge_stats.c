@@ -42,16 +42,11 @@ static int bs_parse_ull(const char *text, unsigned long long *out)
 	return 0;
 }
 
-int bridge_stats_parse_info(const char *text, struct bridge_snapshot *s, char *err, size_t errlen)
+void bridge_stats_set_info(struct bridge_snapshot *s, const struct hap_info *info)
 {
-	struct hap_info info;
-	if (hap_info_parse(text, &info, err, errlen) == -1)
-		return -1;
-	s->pid = info.pid;
-	s->uptime_s = info.uptime_s;
-	s->stopping = info.stopping;
-	snprintf(s->version, sizeof(s->version), "%s", info.version);
-	return 0;
+	s->pid = info->pid;
+	s->uptime_s = info->uptime_s;
+	snprintf(s->version, sizeof(s->version), "%s", info->version);
 }
 
 int bridge_stats_label(const char *addr, unsigned port, char *out, size_t outlen)
@@ -282,11 +277,10 @@ int bridge_stats_parse_stat(const char *csv, const char *frontend, const char *b
 {
 	long pid = s->pid;
 	unsigned long long uptime = s->uptime_s;
-	int stopping = s->stopping;
 	char version[sizeof(s->version)];
 	memcpy(version, s->version, sizeof(version));
 	bridge_snapshot_clear(s);
-	s->pid = pid, s->uptime_s = uptime, s->stopping = stopping;
+	s->pid = pid, s->uptime_s = uptime;
 	memcpy(s->version, version, sizeof(version));
 	struct hap_server_state *sorted = NULL;
 	struct bs_cols cols;
@@ -312,7 +306,7 @@ int bridge_stats_parse_stat(const char *csv, const char *frontend, const char *b
 done:
 	if (rc == -1) {
 		bridge_snapshot_clear(s);
-		s->pid = pid, s->uptime_s = uptime, s->stopping = stopping;
+		s->pid = pid, s->uptime_s = uptime;
 		memcpy(s->version, version, sizeof(version));
 	}
 	free(sorted);

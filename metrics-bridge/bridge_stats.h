@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+struct hap_info;
 struct hap_server_state;
 
 /* One chat node (a server of the backend). */
@@ -31,7 +32,6 @@ struct bridge_node {
 struct bridge_snapshot {
 	long pid;                           /* worker pid (show info Pid) */
 	unsigned long long uptime_s;        /* show info Uptime_sec */
-	int stopping;                       /* 1: the worker answering is an old one after a reload */
 	char version[64];                   /* show info Version, "" when absent */
 	int fe_found;                       /* 1: the frontend row was present */
 	unsigned long long fe_scur;         /* frontend current sessions */
@@ -53,10 +53,8 @@ struct bridge_snapshot {
 	size_t n_unlabelled;                /* servers skipped: no address known for them */
 };
 
-/* Reads Pid, Uptime_sec, Stopping and Version of a `show info` reply into s (hap_info_parse).
- * Returns 0, or -1 with a one-line reason in err when Pid or Uptime_sec is missing or not a number. */
-int bridge_stats_parse_info(const char *text, struct bridge_snapshot *s, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+/* Copies the worker's pid, uptime and version, as `show info` gave them (hap_worker_info), into s. */
+void bridge_stats_set_info(struct bridge_snapshot *s, const struct hap_info *info);
 
 /* Reads the frontend row of `frontend` and the backend and server rows of `backend` from a
  * `show stat` reply (any other proxy is ignored). Each server's label comes from the `addr`

@@ -11,6 +11,7 @@
 #include "bridge_render.h"
 #include "bridge_stats.h"
 #include "expo.h"
+#include "hap_info.h"
 #include "hap_servers.h"
 #include "unit.h"
 
@@ -23,7 +24,9 @@ static void captured_snapshot(struct bridge_snapshot *s)
 	struct hap_server_state *states = NULL;
 	size_t n = 0;
 	ck_assert_int_eq(hap_servers_state_parse(state, &states, &n, err, sizeof(err)), 0);
-	ck_assert_int_eq(bridge_stats_parse_info(info, s, err, sizeof(err)), 0);
+	struct hap_info hi;
+	ck_assert_int_eq(hap_info_parse(info, &hi, err, sizeof(err)), 0);
+	bridge_stats_set_info(s, &hi);
 	ck_assert_msg(bridge_stats_parse_stat(csv, "mcs_tls", "mcs", states, n, s, err, sizeof(err)) == 0, "%s", err);
 	struct bridge_mono *fe = bridge_mono_new(3), *be = bridge_mono_new(4);
 	ck_assert_int_eq(bridge_mono_apply(fe, be, s, 1, 0, 60), 0);
