@@ -8,7 +8,6 @@
 #include "ctl.h"
 #include "hap_cmd.h"
 #include "hap_conn.h"
-#include "hap_table.h"
 #include "hap_worker.h"
 #include "log.h"
 #include "loop.h"
@@ -294,21 +293,6 @@ done:
 }
 
 
-/* The per-address limits' refusals by reason (table mcs_refused, admin level only): copied
- * into controller.json for the bridge, which reads nothing but the user-level socket. */
-static void ctl_read_refused(struct ctl *ctl)
-{
-	char *reply = NULL;
-	unsigned long long v;
-	ctl->refused_rate = ctl->refused_concurrency = -1;
-	if (hap_conn_cmd(ctl->hap, "show table " MCS_REFUSED_TABLE, &reply) == 0) {
-		/* No entry yet means nothing refused yet. */
-		ctl->refused_rate = hap_table_get_gpc0(reply, "1", &v) == 0 ? (long long)v : 0;
-		ctl->refused_concurrency = hap_table_get_gpc0(reply, "2", &v) == 0 ? (long long)v : 0;
-	}
-	free(reply);
-}
-
 int ctl_step(struct ctl *ctl)
 {
 	char err[256];
@@ -325,7 +309,6 @@ int ctl_step(struct ctl *ctl)
 	ctl_track_error(ctl->hap_error, sizeof(ctl->hap_error), "haproxy", NULL);
 	/* The file's age tells haproxy.sh whether a cold start may trust it (30 s). */
 	ctl_servers_file_touch(ctl);
-	ctl_read_refused(ctl);
 	ctl->count.synced++;
 	ctl->last_sync = time(NULL);
 	return 0;
