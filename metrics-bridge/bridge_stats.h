@@ -11,10 +11,10 @@ struct hap_server_state;
 
 /* One chat node (a server of the backend). */
 struct bridge_node {
-	char *backend;                 /* label: "ip:port" or "[ipv6]:port", malloc'd, owned by the snapshot */
+	char *label;                   /* "ip:port" or "[ipv6]:port" (the series' backend label), malloc'd, owned by the snapshot */
 	unsigned sid;                  /* HAProxy's server id; a change means a new server */
 	unsigned long long scur;       /* current sessions */
-	unsigned long long chkfail;    /* failed checks (raw, then monotonic after bridge_mono_apply) */
+	unsigned long long chkfail;    /* failed checks (raw, then monotonic after bridge_counters_apply) */
 	unsigned long long stot;       /* cumulative sessions (raw, then monotonic) */
 	unsigned long long econ;       /* connection errors to the node (raw, then monotonic) */
 	unsigned long long chkdown;    /* UP to DOWN transitions (raw, then monotonic) */

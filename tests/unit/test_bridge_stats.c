@@ -39,7 +39,7 @@ static void parse_fixture(const char *csv, const char *state, struct bridge_snap
 static const struct bridge_node *node_of(const struct bridge_snapshot *s, const char *label)
 {
 	for (size_t i = 0; i < s->n_nodes; i++)
-		if (strcmp(s->nodes[i].backend, label) == 0 && !s->nodes[i].skip)
+		if (strcmp(s->nodes[i].label, label) == 0 && !s->nodes[i].skip)
 			return &s->nodes[i];
 	ck_abort_msg("no node %s", label);
 	return NULL;
@@ -65,7 +65,7 @@ static void assert_captured(const struct bridge_snapshot *s)
 	ck_assert_uint_eq(s->n_unlabelled, 0);
 	for (size_t i = 0; i < N_ELEMS(captured); i++) {
 		const struct bridge_node *n = &s->nodes[i];
-		ck_assert_str_eq(n->backend, captured[i].label);
+		ck_assert_str_eq(n->label, captured[i].label);
 		ck_assert_uint_eq(n->sid, captured[i].sid);
 		ck_assert_uint_eq(n->scur, captured[i].scur);
 		ck_assert_uint_eq(n->stot, captured[i].stot);
@@ -189,7 +189,7 @@ START_TEST(test_duplicate_address_keeps_first)
 	ck_assert_uint_eq(s.n_unlabelled, 1); /* the long name: not an address, no state line */
 	size_t kept = 0, skipped = 0;
 	for (size_t i = 0; i < s.n_nodes; i++) {
-		if (strcmp(s.nodes[i].backend, "127.0.0.1:46593") != 0)
+		if (strcmp(s.nodes[i].label, "127.0.0.1:46593") != 0)
 			continue;
 		kept += !s.nodes[i].skip;
 		skipped += s.nodes[i].skip;
@@ -215,7 +215,7 @@ START_TEST(test_truncated_never_wrong)
 		if (bridge_stats_parse_stat(part, "mcs_tls", "mcs", NULL, 0, &s, err, sizeof(err)) == 0) {
 			ck_assert_uint_le(s.n_nodes, N_ELEMS(captured));
 			for (size_t i = 0; i < s.n_nodes; i++) {
-				ck_assert_str_eq(s.nodes[i].backend, captured[i].label);
+				ck_assert_str_eq(s.nodes[i].label, captured[i].label);
 				ck_assert_uint_eq(s.nodes[i].scur, captured[i].scur);
 			}
 		} else {
@@ -324,7 +324,7 @@ START_TEST(test_status_table)
 	struct bridge_snapshot s = {0};
 	ck_assert_msg(bridge_stats_parse_stat(csv, "mcs_tls", "mcs", NULL, 0, &s, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_uint_eq(s.n_nodes, 1);
-	ck_assert_str_eq(s.nodes[0].backend, "10.0.0.1:7000");
+	ck_assert_str_eq(s.nodes[0].label, "10.0.0.1:7000");
 	ck_assert_int_eq(s.nodes[0].up, statuses[_i].up);
 	ck_assert_int_eq(s.nodes[0].maint, statuses[_i].maint);
 	ck_assert_int_eq(s.nodes[0].drain, statuses[_i].drain);
@@ -365,7 +365,7 @@ START_TEST(test_label_from_name_table)
 		ck_assert_uint_eq(s.n_unlabelled, 1);
 	} else {
 		ck_assert_uint_eq(s.n_nodes, 1);
-		ck_assert_str_eq(s.nodes[0].backend, names[_i].label);
+		ck_assert_str_eq(s.nodes[0].label, names[_i].label);
 	}
 	bridge_snapshot_clear(&s);
 }
@@ -381,7 +381,7 @@ START_TEST(test_state_must_match_name_and_id)
 	struct bridge_snapshot s = {0};
 	ck_assert_int_eq(bridge_stats_parse_stat(csv, "mcs_tls", "mcs", &st, 1, &s, err, sizeof(err)), 0);
 	ck_assert_uint_eq(s.n_nodes, 1);
-	ck_assert_str_eq(s.nodes[0].backend, "10.0.0.1:7000");
+	ck_assert_str_eq(s.nodes[0].label, "10.0.0.1:7000");
 	ck_assert_uint_eq(s.n_unlabelled, 1);
 	bridge_snapshot_clear(&s);
 }
