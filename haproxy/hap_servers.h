@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "names.h"
+
 /* srv_op_state */
 #define HAP_SRV_ST_STOPPED 0u
 #define HAP_SRV_ST_STARTING 1u
@@ -30,7 +32,7 @@
 #define HAP_CHK_ST_AGENT 0x10u      /* an agent check (set in srv_agent_state when configured) */
 
 struct hap_server_state {
-	char name[128];       /* srv_name */
+	char name[MCS_SERVER_NAME_MAX]; /* srv_name */
 	char addr[64];        /* srv_addr; "" when HAProxy prints "-" (no address, e.g. an FQDN server) */
 	unsigned port;        /* srv_port */
 	unsigned id;          /* srv_id */
