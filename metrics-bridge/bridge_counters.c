@@ -115,7 +115,7 @@ static struct ctr_entry *ctr_insert(struct bridge_counters *m, const char *key, 
 }
 
 int bridge_counters_update(struct bridge_counters *m, const char *key, unsigned long long instance,
-		       const unsigned long long *raw, unsigned long long *out)
+			   const unsigned long long *raw, unsigned long long *out)
 {
 	struct ctr_entry *e = m->slots[ctr_hash(key) & (m->cap - 1)];
 	while (e != NULL && strcmp(e->key, key) != 0)
@@ -177,7 +177,7 @@ unsigned long long bridge_counters_worker_id(long pid, long long start_s, unsign
 }
 
 int bridge_counters_apply(struct bridge_counters *fe, struct bridge_counters *be, struct bridge_snapshot *s,
-		      unsigned long long worker, time_t now, unsigned long forget_s)
+			  unsigned long long worker, time_t now, unsigned long forget_s)
 {
 	int rc = 0;
 	unsigned long long raw[BRIDGE_COUNTERS_MAX], out[BRIDGE_COUNTERS_MAX];

@@ -32,7 +32,7 @@ void bridge_counters_begin(struct bridge_counters *m, unsigned long long worker)
  * time exports its raw values. Returns 0, 1 when key was already updated in this round (out is
  * then the earlier result, nothing changes), or -1 on OOM (out = raw). */
 int bridge_counters_update(struct bridge_counters *m, const char *key, unsigned long long instance,
-		       const unsigned long long *raw, unsigned long long *out) __attribute__((warn_unused_result));
+			   const unsigned long long *raw, unsigned long long *out) __attribute__((warn_unused_result));
 
 /* Ends the round: forgets series not updated in the last forget_s seconds (their counters
  * would then start again from HAProxy's value, a reset Prometheus sees). now is any clock in
@@ -48,7 +48,8 @@ size_t bridge_counters_size(const struct bridge_counters *m);
  * exported ones.
  * worker as for bridge_counters_begin. Returns 0, or -1 on OOM (values then raw). */
 int bridge_counters_apply(struct bridge_counters *fe, struct bridge_counters *be, struct bridge_snapshot *s,
-		      unsigned long long worker, time_t now, unsigned long forget_s) __attribute__((warn_unused_result));
+			  unsigned long long worker, time_t now, unsigned long forget_s)
+	__attribute__((warn_unused_result));
 
 /* Folds a worker's pid and start time (now - uptime, in seconds) into one identity; a start
  * time that moved by less than 3 s is the same worker (uptime is read at whole seconds). */

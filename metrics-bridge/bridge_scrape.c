@@ -57,9 +57,9 @@ struct bridge_scrape *bridge_scrape_new(const struct bridge_scrape_opts *o)
 	s->openssl_version = strdup(o->openssl_version);
 	s->stale_s = o->stale_s;
 	s->forget_s = o->forget_s;
-	if (s->hap == NULL || s->counters_fe == NULL || s->counters_be == NULL || s->ctl_path == NULL || s->frontend == NULL ||
-	    s->backend == NULL || (o->cert_file != NULL && s->cert_path == NULL) || s->version == NULL ||
-	    s->openssl_version == NULL) {
+	if (s->hap == NULL || s->counters_fe == NULL || s->counters_be == NULL || s->ctl_path == NULL ||
+	    s->frontend == NULL || s->backend == NULL || (o->cert_file != NULL && s->cert_path == NULL) ||
+	    s->version == NULL || s->openssl_version == NULL) {
 		bridge_scrape_free(s);
 		return NULL;
 	}
@@ -127,7 +127,7 @@ static int scrape_read_info(struct bridge_scrape *s, struct bridge_snapshot *sna
 /* Server addresses from `show servers state`: the stats socket (level user) leaves the addr
  * column of `show stat` empty. A reply that does not parse costs labels, not the scrape. */
 static int scrape_read_states(struct bridge_scrape *s, struct hap_server_state **states, size_t *n, char *err,
-			  size_t errlen)
+			      size_t errlen)
 {
 	char cmd[256], *reply, why[192];
 	*states = NULL;
@@ -185,7 +185,8 @@ static int scrape_read_haproxy(struct bridge_scrape *s, struct bridge_snapshot *
 	size_t n_states = 0;
 	char *csv = NULL;
 	int rc = -1;
-	if (scrape_read_info(s, snap, err, errlen) == -1 || scrape_read_states(s, &states, &n_states, err, errlen) == -1 ||
+	if (scrape_read_info(s, snap, err, errlen) == -1 ||
+	    scrape_read_states(s, &states, &n_states, err, errlen) == -1 ||
 	    scrape_cmd(s, "show stat -1 7 -1", &csv, err, errlen) == -1)
 		goto done;
 	rc = bridge_stats_parse_stat(csv, s->frontend, s->backend, states, n_states, snap, err, errlen);

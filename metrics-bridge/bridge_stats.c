@@ -114,7 +114,7 @@ static int stats_state_cmp(const void *a, const void *b)
 
 /* The server state of sid and name, or NULL. sorted holds the states ordered by id. */
 static const struct hap_server_state *stats_state_find(const struct hap_server_state *sorted, size_t n, unsigned sid,
-						    const char *name)
+						       const char *name)
 {
 	struct hap_server_state key = {.id = sid};
 	const struct hap_server_state *st = n ? bsearch(&key, sorted, n, sizeof(*sorted), stats_state_cmp) : NULL;
@@ -146,7 +146,8 @@ static int stats_label_from_name(const char *name, char *out, size_t outlen)
  * else the matching `show servers state` line, else the server's name when it is an address
  * (the controller's naming). Returns 0, or -1 when none of them tells. */
 static int stats_node_label(const struct hap_csv *t, size_t row, const struct stats_cols *c,
-			 const struct hap_server_state *sorted, size_t n_sorted, unsigned sid, char *out, size_t outlen)
+			    const struct hap_server_state *sorted, size_t n_sorted, unsigned sid, char *out,
+			    size_t outlen)
 {
 	const char *addr = hap_csv_get(t, row, c->addr), *name = hap_csv_get(t, row, c->sv);
 	if (addr[0] != '\0') {
@@ -182,16 +183,17 @@ static int stats_read_node(const struct hap_csv *t, size_t row, const struct sta
 	return 0;
 }
 
-static int stats_read_frontend(const struct hap_csv *t, size_t row, const struct stats_cols *c, struct bridge_snapshot *s)
+static int stats_read_frontend(const struct hap_csv *t, size_t row, const struct stats_cols *c,
+			       struct bridge_snapshot *s)
 {
 	s->fe_found = 1;
 	s->fe_has_ssl_fail = c->sslfail != -1;
 	s->fe_has_dcon = c->dcon != -1;
-	return hap_csv_get_u64(t, row, c->scur, &s->fe_scur) == -1 || hap_csv_get_u64(t, row, c->stot, &s->fe_stot) == -1 ||
-			       stats_get(t, row, c->rate, &s->fe_rate) == -1 || stats_get(t, row, c->slim, &s->fe_slim) == -1 ||
-			       stats_get(t, row, c->sslfail, &s->fe_ssl_fail) == -1 || stats_get(t, row, c->dcon, &s->fe_dcon) == -1
-		       ? -1
-		       : 0;
+	if (hap_csv_get_u64(t, row, c->scur, &s->fe_scur) == -1 || hap_csv_get_u64(t, row, c->stot, &s->fe_stot) == -1 ||
+	    stats_get(t, row, c->rate, &s->fe_rate) == -1 || stats_get(t, row, c->slim, &s->fe_slim) == -1 ||
+	    stats_get(t, row, c->sslfail, &s->fe_ssl_fail) == -1 || stats_get(t, row, c->dcon, &s->fe_dcon) == -1)
+		return -1;
+	return 0;
 }
 
 static int stats_label_cmp(const void *a, const void *b)
@@ -220,9 +222,9 @@ static int stats_mark_duplicates(struct bridge_snapshot *s)
 }
 
 /* Reads every row of interest of t into s. Returns 0, or -1 with the reason in err. */
-static int stats_read_rows(const struct hap_csv *t, const struct stats_cols *c, const char *frontend, const char *backend,
-			const struct hap_server_state *sorted, size_t n_sorted, struct bridge_snapshot *s, char *err,
-			size_t errlen)
+static int stats_read_rows(const struct hap_csv *t, const struct stats_cols *c, const char *frontend,
+			   const char *backend, const struct hap_server_state *sorted, size_t n_sorted,
+			   struct bridge_snapshot *s, char *err, size_t errlen)
 {
 	size_t rows = hap_csv_rows(t);
 	s->nodes = calloc(rows ? rows : 1, sizeof(*s->nodes));

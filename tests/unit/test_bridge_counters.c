@@ -214,7 +214,8 @@ END_TEST
  * of two counters, as callers made before it existed, leaves it raw. */
 START_TEST(test_apply_refused_counter)
 {
-	struct bridge_counters *fe = bridge_counters_new(3), *be = bridge_counters_new(4), *fe2 = bridge_counters_new(2);
+	struct bridge_counters *fe = bridge_counters_new(3), *be = bridge_counters_new(4);
+	struct bridge_counters *fe2 = bridge_counters_new(2);
 	struct bridge_snapshot s = {0};
 	snap_fill(&s, 10, 0, 1);
 	s.fe_dcon = 40;
@@ -240,7 +241,8 @@ END_TEST
  * a table of three counters leaves it raw. */
 START_TEST(test_apply_throttled_counter)
 {
-	struct bridge_counters *fe = bridge_counters_new(4), *be = bridge_counters_new(4), *fe3 = bridge_counters_new(3);
+	struct bridge_counters *fe = bridge_counters_new(4), *be = bridge_counters_new(4);
+	struct bridge_counters *fe3 = bridge_counters_new(3);
 	struct bridge_snapshot s = {0};
 	snap_fill(&s, 10, 0, 1);
 	s.bw_throttled = 5000;
