@@ -9,6 +9,14 @@
 #define MCS_FRONTEND "mcs_tls"          /* the TLS listener; its stick table holds the per-address limits */
 #define MCS_REFUSED_TABLE "mcs_refused" /* refusals by reason: key 1 the rate limit, 2 the concurrency limit */
 
+/* Room for a server name with its NUL, in every struct that holds one (a member, a node, a
+ * server read back from HAProxy, a plan's action, the status tool's row), so a name that fits
+ * one fits all. The controller names a server after its member, "ip:port" or "[ipv6]:port" (at
+ * most MEMBER_MAX_LEN, 53 bytes), and acts on names of up to HAP_NAME_MAX (100) bytes; HAProxy
+ * itself takes longer ones (an operator's 200-byte name: tests/fixtures/show_stat_long_name.csv),
+ * and `show servers state` is refused whole past 127. */
+#define MCS_SERVER_NAME_MAX 128
+
 /* In MCS_RUN_DIR. */
 #define MCS_ADMIN_SOCK "admin.sock"           /* HAProxy's runtime API, admin level */
 #define MCS_STATS_SOCK "stats.sock"           /* HAProxy's runtime API, user level (read-only) */

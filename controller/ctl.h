@@ -1,7 +1,8 @@
 /* The controller's shared state: its configuration, and what the reconcile step keeps between
  * steps (struct ctl). Each job of the event loop (common/loop.h) keeps its own state in its
  * own module and registers itself: the step (ctl_step.c), the agent responder (ctl_agent.c),
- * the Redis watch (ctl_watch.c), the certificate watch (ctl_cert.c). The status file
+ * the Redis watch (ctl_watch.c), the certificate watch (ctl_cert.c), the limits' refusal counts
+ * (ctl_refused.c). The status file
  * (ctl_status.c) and the servers file (ctl_servers_file.c) are written by the step.
  * docs/architecture.md has the map. */
 #ifndef MCS_CTL_H
@@ -97,7 +98,6 @@ struct ctl {
 	long hap_pid;
 	char (*prev_rejects)[80];       /* members refused in the previous step */
 	size_t n_prev_rejects;
-	long long refused_rate, refused_concurrency; /* HAProxy's mcs_refused counts, -1 unknown */
 	time_t last_sync;
 	uint64_t live_hash;       /* of the live set the last quiet step saw */
 	uint64_t last_full_ms;    /* when HAProxy's servers were last read */
@@ -156,7 +156,7 @@ void ctl_servers_file_touch(const struct ctl *ctl);
 /* Forgets what the file holds, so the next update writes it (a new HAProxy worker). */
 void ctl_servers_file_forget(struct ctl *ctl);
 
-/* ---- ctl_agent.c, ctl_watch.c, ctl_cert.c: the jobs between steps ---- */
+/* ---- ctl_agent.c, ctl_watch.c, ctl_cert.c, ctl_refused.c: the jobs between steps ---- */
 
 struct ctl_agent;
 struct ctl_watch;
@@ -194,5 +194,14 @@ void ctl_sentinel_free(struct ctl_sentinel *s);
  * cannot be watched. Free with ctl_cert_free (NULL: no-op). */
 struct ctl_cert *ctl_cert_new(struct ctl *ctl) __attribute__((warn_unused_result));
 void ctl_cert_free(struct ctl_cert *c);
+
+struct ctl_refused;
+
+/* Starts the refusals job: every MCS_POLL_MS while the step reaches HAProxy, reads the table
+ * mcs_refused into ctl->file's refused_rate_total and refused_concurrency_total (-1 until read,
+ * and when HAProxy does not answer), which controller.json carries to the bridge. Returns NULL
+ * when out of memory. Free with ctl_refused_free (NULL: no-op). */
+struct ctl_refused *ctl_refused_new(struct ctl *ctl) __attribute__((warn_unused_result));
+void ctl_refused_free(struct ctl_refused *r);
 
 #endif

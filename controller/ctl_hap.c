@@ -7,7 +7,9 @@
 
 #include "agent.h"
 #include "hap_conn.h"
-#include "hap_stat.h"
+#include "hap_csv.h"
+#include "hap_servers.h"
+#include "hap_sess.h"
 
 /* Sends one formatted command; a reply of HAProxy's is freed here. */
 static int ctl_hap_send(struct hap_conn *c, const char *cmd, char *err, size_t errlen)
@@ -16,24 +18,6 @@ static int ctl_hap_send(struct hap_conn *c, const char *cmd, char *err, size_t e
 	int rc = hap_conn_cmd(c, cmd, &reply);
 	if (rc == -1)
 		snprintf(err, errlen, "%s", hap_conn_errstr(c));
-	free(reply);
-	return rc;
-}
-
-int ctl_hap_read_info(struct hap_conn *c, struct ctl_hap_info *info, char *err, size_t errlen)
-{
-	char *reply = NULL;
-	if (hap_conn_cmd(c, "show info", &reply) == -1) {
-		snprintf(err, errlen, "%s", hap_conn_errstr(c));
-		free(reply);
-		return -1;
-	}
-	struct hap_info hi;
-	int rc = hap_info_parse(reply, &hi, err, errlen);
-	if (rc == 0) {
-		info->pid = hi.pid;
-		info->stopping = hi.stopping;
-	}
 	free(reply);
 	return rc;
 }

@@ -9,16 +9,6 @@
 
 struct hap_conn;
 
-/* What `show info` says of the worker answering the socket. */
-struct ctl_hap_info {
-	long pid;
-	int stopping; /* 1: an old worker after a reload; reconnect to reach the new one */
-};
-
-/* Reads Pid and Stopping. Returns 0, or -1 with the reason in err. */
-int ctl_hap_read_info(struct hap_conn *c, struct ctl_hap_info *info, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
-
 /* Reads the backend's servers (show servers state) into *out (malloc'd, caller frees),
  * sorted by name, with scur -1. Returns 0, or -1 with the reason in err. */
 int ctl_hap_read_servers(struct hap_conn *c, const char *backend, struct rec_server **out, size_t *n, char *err,

@@ -10,7 +10,7 @@
 #include "member.h"
 
 struct ctl_node {
-	char name[64];
+	char name[MCS_SERVER_NAME_MAX];
 	uint64_t first_seen_ms;
 	struct agent_override override;
 };

@@ -36,10 +36,6 @@ static void ctl_status_values(const struct ctl *ctl, struct ctl_file *f)
 	f->removal_held = ctl->seen.removal_held;
 	f->agent = ctl->opts.agent != NULL;
 	f->notifications = ctl->notifications;
-	/* Known only once HAProxy answered: absent rather than a made-up value. */
-	int refused_known = ctl->refused_rate >= 0 && ctl->refused_concurrency >= 0;
-	f->refused_rate_total = refused_known ? ctl->refused_rate : -1;
-	f->refused_concurrency_total = refused_known ? ctl->refused_concurrency : -1;
 }
 
 void ctl_status_write(const struct ctl *ctl)

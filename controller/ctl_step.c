@@ -8,7 +8,7 @@
 #include "ctl.h"
 #include "hap_cmd.h"
 #include "hap_conn.h"
-#include "hap_stat.h"
+#include "hap_worker.h"
 #include "log.h"
 #include "loop.h"
 #include "mono.h"
@@ -108,15 +108,9 @@ static int ctl_poll_redis(struct ctl *ctl)
 /* Makes sure the socket talks to the current worker; a reload leaves us on the old one. */
 static int ctl_check_worker(struct ctl *ctl, char *err, size_t errlen)
 {
-	struct ctl_hap_info info;
-	if (ctl_hap_read_info(ctl->hap, &info, err, errlen) == -1)
+	struct hap_info info;
+	if (hap_worker_info(ctl->hap, &info, err, errlen) == -1)
 		return -1;
-	if (info.stopping) {
-		log_info("haproxy: worker %ld is stopping after a reload; reconnecting to the new one", info.pid);
-		hap_conn_close(ctl->hap);
-		if (ctl_hap_read_info(ctl->hap, &info, err, errlen) == -1)
-			return -1;
-	}
 	if (ctl->hap_pid != 0 && info.pid != ctl->hap_pid) {
 		log_info("haproxy: worker changed (pid %ld -> %ld), restoring every live node", ctl->hap_pid, info.pid);
 		/* Whatever the new worker started from, write the servers file afresh. */
@@ -299,21 +293,6 @@ done:
 }
 
 
-/* The per-address limits' refusals by reason (table mcs_refused, admin level only): copied
- * into controller.json for the bridge, which reads nothing but the user-level socket. */
-static void ctl_read_refused(struct ctl *ctl)
-{
-	char *reply = NULL;
-	unsigned long long v;
-	ctl->refused_rate = ctl->refused_concurrency = -1;
-	if (hap_conn_cmd(ctl->hap, "show table " MCS_REFUSED_TABLE, &reply) == 0) {
-		/* No entry yet means nothing refused yet. */
-		ctl->refused_rate = hap_table_get_gpc0(reply, "1", &v) == 0 ? (long long)v : 0;
-		ctl->refused_concurrency = hap_table_get_gpc0(reply, "2", &v) == 0 ? (long long)v : 0;
-	}
-	free(reply);
-}
-
 int ctl_step(struct ctl *ctl)
 {
 	char err[256];
@@ -330,7 +309,6 @@ int ctl_step(struct ctl *ctl)
 	ctl_track_error(ctl->hap_error, sizeof(ctl->hap_error), "haproxy", NULL);
 	/* The file's age tells haproxy.sh whether a cold start may trust it (30 s). */
 	ctl_servers_file_touch(ctl);
-	ctl_read_refused(ctl);
 	ctl->count.synced++;
 	ctl->last_sync = time(NULL);
 	return 0;

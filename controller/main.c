@@ -20,6 +20,7 @@ struct ctl_jobs {
 	struct ctl_agent *agent; /* NULL with MCS_AGENT=off */
 	struct ctl_watch *watch; /* NULL with MCS_REDIS_NOTIFY=off */
 	struct ctl_cert *cert;   /* NULL with MCS_CERT_RELOAD=off */
+	struct ctl_refused *refused;
 	struct ctl_sentinel *sentinel; /* NULL without MCS_REDIS_SENTINELS */
 };
 
@@ -68,7 +69,7 @@ static int ctl_init(struct ctl *ctl)
 /* Registers the jobs; the step first, so it runs before the others at the first turn. */
 static int ctl_jobs_start(struct ctl *ctl, struct ctl_jobs *jobs)
 {
-	if ((jobs->stepper = ctl_stepper_new(ctl)) == NULL) {
+	if ((jobs->stepper = ctl_stepper_new(ctl)) == NULL || (jobs->refused = ctl_refused_new(ctl)) == NULL) {
 		log_err("out of memory at start-up");
 		return -1;
 	}
@@ -92,6 +93,7 @@ static void ctl_jobs_stop(struct ctl_jobs *jobs)
 	ctl_cert_free(jobs->cert);
 	ctl_watch_free(jobs->watch);
 	ctl_agent_free(jobs->agent);
+	ctl_refused_free(jobs->refused);
 	ctl_stepper_free(jobs->stepper);
 }
 
@@ -123,7 +125,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	struct ctl ctl = {.refused_rate = -1, .refused_concurrency = -1};
+	struct ctl ctl = {0};
 	struct ctl_jobs jobs = {0};
 	int status = 1;
 	if (ctl_init(&ctl) == 0 && ctl_jobs_start(&ctl, &jobs) == 0) {

@@ -6,11 +6,14 @@
 #include <netinet/in.h>
 #include <stddef.h>
 
+#include "names.h"
+
 /* Longest valid member: "[" + 45-char IPv6 text + "]:" + 5-digit port. */
 #define MEMBER_MAX_LEN 53
+_Static_assert(MEMBER_MAX_LEN < MCS_SERVER_NAME_MAX, "a member's server name must fit MCS_SERVER_NAME_MAX");
 
 struct node_addr {
-	char name[64];                   /* server name: "1.2.3.4:80" or "2001:db8::1:80" */
+	char name[MCS_SERVER_NAME_MAX];  /* server name: "1.2.3.4:80" or "2001:db8::1:80" */
 	char addr[INET6_ADDRSTRLEN];     /* canonical address text, no brackets */
 	unsigned port;                   /* 1..65535 */
 	int family;                      /* AF_INET or AF_INET6 */

@@ -6,15 +6,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hap_stat.h"
+#include "hap_servers.h"
 #include "member.h"
+#include "names.h"
 
 struct rec_server {
-	char name[128];         /* server name: the node's "ip:port" */
+	char name[MCS_SERVER_NAME_MAX]; /* server name: the node's "ip:port" */
 	char addr[64];          /* srv_addr ("" when HAProxy has none) */
 	unsigned port;          /* srv_port */
 	unsigned id;            /* HAProxy's server id */
-	unsigned admin_state;   /* srv_admin_state: HAP_ADMF_* bits (hap_stat.h) */
+	unsigned admin_state;   /* srv_admin_state: HAP_ADMF_* bits (hap_servers.h) */
 	unsigned check_state;   /* srv_check_state: HAP_CHK_ST_* bits */
 	unsigned agent_state;   /* srv_agent_state: HAP_CHK_ST_* bits */
 	unsigned agent_port;    /* srv_agent_port */
@@ -26,7 +27,7 @@ struct rec_server {
 
 /* A server on its way out, and who put it there. */
 struct rec_leaving {
-	char name[128];
+	char name[MCS_SERVER_NAME_MAX];
 	uint64_t since_ms; /* when the drain started (or was first seen) */
 	int ours;          /* 1: the controller drained it; 0: found drained or in maintenance */
 };
@@ -52,7 +53,7 @@ enum rec_kind {
 
 struct rec_action {
 	enum rec_kind kind;
-	char name[128];
+	char name[MCS_SERVER_NAME_MAX];
 	const struct node_addr *node; /* REC_ADD only: points into the desired array */
 	unsigned id;                  /* REC_ADD only: a free server id */
 	int agent_on;                 /* REC_ADD only: start the agent (and the warm-up weight) */

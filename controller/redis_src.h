@@ -75,7 +75,7 @@ long long redis_src_next_expiry_ms(const struct redis_src *s);
 /* An operator's or node's override of the agent's answer, from the hash `<key>` (field: the
  * member, value: "drain", "maint" or "NN%"). */
 struct node_override {
-	char name[64];  /* canonical server name of the member */
+	char name[MCS_SERVER_NAME_MAX]; /* canonical server name of the member */
 	char value[8];  /* the value as read: validated by the caller (agent_override_parse) */
 };
 

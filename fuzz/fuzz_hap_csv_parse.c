@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hap_stat.h"
+#include "hap_csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

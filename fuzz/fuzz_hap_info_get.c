@@ -1,12 +1,14 @@
 /* libFuzzer target: hap_info_get (`show info` replies): the keys the daemons read, and a key
- * taken from the input's first line, with a roomy and a tight output buffer; hap_info_parse
- * and hap_table_use_parse (`show table`) over the same text. */
+ * taken from the input's first line, with a roomy and a tight output buffer; hap_info_parse,
+ * hap_table_use_parse (`show table`) and hap_bwlim_parse (`show mcs bwlim`) over the same text. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hap_stat.h"
+#include "hap_bwlim.h"
+#include "hap_info.h"
+#include "hap_table.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,6 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (hap_info_parse(text, &info, err, sizeof(err)) == 0 && (info.pid < 0 || strlen(info.version) >= sizeof(info.version)))
 		__builtin_trap();
 	if (hap_table_use_parse(text, "mcs_tls", &use, err, sizeof(err)) == -1 && use.found)
+		__builtin_trap();
+	struct hap_bwlim bw;
+	if (hap_bwlim_parse(text, &bw, err, sizeof(err)) == -1 && (bw.found || bw.throttled))
 		__builtin_trap();
 	char *nl = strchr(text, '\n');
 	if (nl != NULL) {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "hap_cmd.h"
-#include "hap_stat.h"
+#include "hap_sess.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

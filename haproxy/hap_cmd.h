@@ -5,7 +5,10 @@
 
 #include <stddef.h>
 
+#include "names.h"
+
 #define HAP_NAME_MAX 100 /* longest backend or server name accepted */
+_Static_assert(HAP_NAME_MAX < MCS_SERVER_NAME_MAX, "a name the commands take must fit MCS_SERVER_NAME_MAX");
 
 /* Returns 1 if s is 1..HAP_NAME_MAX bytes of [A-Za-z0-9._:-] not starting with '-'
  * (so "10.0.0.5:7000" and "2001:db8::1:7000" are valid server names), else 0. */

@@ -89,7 +89,7 @@ static void br_render_nodes(const struct bridge_snapshot *s, struct expo_buf *b)
 		expo_write_family(b, fam->name, fam->type, fam->help);
 		for (size_t i = 0; i < s->n_nodes; i++)
 			if (!s->nodes[i].skip)
-				br_write_value(b, fam->name, "backend", s->nodes[i].backend, fam->get(&s->nodes[i]));
+				br_write_value(b, fam->name, "backend", s->nodes[i].label, fam->get(&s->nodes[i]));
 	}
 }
 

@@ -12,20 +12,22 @@
 
 #include "bridge_cert.h"
 #include "bridge_ctl.h"
-#include "bridge_mono.h"
+#include "bridge_counters.h"
 #include "bridge_render.h"
 #include "bridge_stats.h"
 #include "expo.h"
+#include "hap_bwlim.h"
 #include "hap_cmd.h"
 #include "hap_conn.h"
-#include "hap_stat.h"
+#include "hap_servers.h"
+#include "hap_worker.h"
 #include "log.h"
 #include "mono.h"
 
 struct bridge_scrape {
 	pthread_mutex_t lock;
 	struct hap_conn *hap;
-	struct bridge_mono *mono_fe, *mono_be;
+	struct bridge_counters *counters_fe, *counters_be;
 	char *ctl_path, *frontend, *backend;
 	char *cert_path;            /* the served certificate, NULL: no expiry series */
 	char *version, *openssl_version;
@@ -45,8 +47,8 @@ struct bridge_scrape *bridge_scrape_new(const struct bridge_scrape_opts *o)
 		return NULL;
 	pthread_mutex_init(&s->lock, NULL);
 	s->hap = hap_conn_new(o->stats_socket, (int)o->timeout_ms);
-	s->mono_fe = bridge_mono_new(4);
-	s->mono_be = bridge_mono_new(4);
+	s->counters_fe = bridge_counters_new(4);
+	s->counters_be = bridge_counters_new(4);
 	s->ctl_path = strdup(o->controller_json);
 	s->frontend = strdup(o->frontend);
 	s->backend = strdup(o->backend);
@@ -55,9 +57,9 @@ struct bridge_scrape *bridge_scrape_new(const struct bridge_scrape_opts *o)
 	s->openssl_version = strdup(o->openssl_version);
 	s->stale_s = o->stale_s;
 	s->forget_s = o->forget_s;
-	if (s->hap == NULL || s->mono_fe == NULL || s->mono_be == NULL || s->ctl_path == NULL || s->frontend == NULL ||
-	    s->backend == NULL || (o->cert_file != NULL && s->cert_path == NULL) || s->version == NULL ||
-	    s->openssl_version == NULL) {
+	if (s->hap == NULL || s->counters_fe == NULL || s->counters_be == NULL || s->ctl_path == NULL ||
+	    s->frontend == NULL || s->backend == NULL || (o->cert_file != NULL && s->cert_path == NULL) ||
+	    s->version == NULL || s->openssl_version == NULL) {
 		bridge_scrape_free(s);
 		return NULL;
 	}
@@ -69,8 +71,8 @@ void bridge_scrape_free(struct bridge_scrape *s)
 	if (s == NULL)
 		return;
 	hap_conn_free(s->hap);
-	bridge_mono_free(s->mono_fe);
-	bridge_mono_free(s->mono_be);
+	bridge_counters_free(s->counters_fe);
+	bridge_counters_free(s->counters_be);
 	free(s->ctl_path);
 	free(s->frontend);
 	free(s->backend);
@@ -81,11 +83,17 @@ void bridge_scrape_free(struct bridge_scrape *s)
 	free(s);
 }
 
+/* The last command's failure as "<class>: <hap_conn's message>" into err. */
+static void scrape_conn_error(struct bridge_scrape *s, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s", hap_err_name(hap_conn_err(s->hap)), hap_conn_errstr(s->hap));
+}
+
 /* Runs cmd; *reply malloc'd (caller frees). hap_conn reconnects a connection HAProxy closed
  * while idle; one closed while the command was on its way (`stats timeout`, a restart) fails
  * with EOF or IO: these commands only read, so they are sent once more on a new connection.
  * Returns 0, or -1 with the reason in err. */
-static int bs_cmd(struct bridge_scrape *s, const char *cmd, char **reply, char *err, size_t errlen)
+static int scrape_cmd(struct bridge_scrape *s, const char *cmd, char **reply, char *err, size_t errlen)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		*reply = NULL;
@@ -94,7 +102,7 @@ static int bs_cmd(struct bridge_scrape *s, const char *cmd, char **reply, char *
 		free(*reply);
 		*reply = NULL;
 		enum hap_err e = hap_conn_err(s->hap);
-		snprintf(err, errlen, "%s: %s", hap_err_name(e), hap_conn_errstr(s->hap));
+		scrape_conn_error(s, err, errlen);
 		if (e != HAP_ERR_EOF && e != HAP_ERR_IO)
 			break;
 		log_debug("haproxy: %s; reconnecting once", err);
@@ -102,28 +110,24 @@ static int bs_cmd(struct bridge_scrape *s, const char *cmd, char **reply, char *
 	return -1;
 }
 
-/* show info; after a reload the connection still reaches the old worker: reconnect once. */
-static int bs_read_info(struct bridge_scrape *s, struct bridge_snapshot *snap, char *err, size_t errlen)
+/* show info of the current worker: after a reload the connection still reaches the old one
+ * (hap_worker_info reconnects). */
+static int scrape_read_info(struct bridge_scrape *s, struct bridge_snapshot *snap, char *err, size_t errlen)
 {
-	for (int attempt = 0; attempt < 2; attempt++) {
-		char *reply;
-		if (bs_cmd(s, "show info", &reply, err, errlen) == -1)
-			return -1;
-		int rc = bridge_stats_parse_info(reply, snap, err, errlen);
-		free(reply);
-		if (rc == -1 || !snap->stopping)
-			return rc;
-		log_info("haproxy: worker %ld is stopping after a reload; reconnecting to the new one", snap->pid);
-		hap_conn_close(s->hap);
+	struct hap_info info;
+	if (hap_worker_info(s->hap, &info, err, errlen) == -1) {
+		if (hap_conn_err(s->hap) != HAP_OK)
+			scrape_conn_error(s, err, errlen);
+		return -1;
 	}
-	snprintf(err, errlen, "show info: only a stopping worker answers");
-	return -1;
+	bridge_stats_set_info(snap, &info);
+	return 0;
 }
 
 /* Server addresses from `show servers state`: the stats socket (level user) leaves the addr
  * column of `show stat` empty. A reply that does not parse costs labels, not the scrape. */
-static int bs_read_states(struct bridge_scrape *s, struct hap_server_state **states, size_t *n, char *err,
-			  size_t errlen)
+static int scrape_read_states(struct bridge_scrape *s, struct hap_server_state **states, size_t *n, char *err,
+			      size_t errlen)
 {
 	char cmd[256], *reply, why[192];
 	*states = NULL;
@@ -132,7 +136,7 @@ static int bs_read_states(struct bridge_scrape *s, struct hap_server_state **sta
 		snprintf(err, errlen, "show servers state: backend name \"%.64s\" not valid", s->backend);
 		return -1;
 	}
-	if (bs_cmd(s, cmd, &reply, err, errlen) == -1)
+	if (scrape_cmd(s, cmd, &reply, err, errlen) == -1)
 		return -1;
 	if (hap_servers_state_parse(reply, states, n, why, sizeof(why)) == -1)
 		log_debug("haproxy: %s: %s (labels from show stat only)", cmd, why);
@@ -144,10 +148,10 @@ static int bs_read_states(struct bridge_scrape *s, struct hap_server_state **sta
  * HAProxy lists each table's size and use and never its entries, so this stays cheap however
  * many addresses are tracked. A reply that does not parse costs the table series, not the
  * scrape. */
-static int bs_read_table(struct bridge_scrape *s, struct bridge_snapshot *snap, char *err, size_t errlen)
+static int scrape_read_table(struct bridge_scrape *s, struct bridge_snapshot *snap, char *err, size_t errlen)
 {
 	char *reply, why[192];
-	if (bs_cmd(s, "show table", &reply, err, errlen) == -1)
+	if (scrape_cmd(s, "show table", &reply, err, errlen) == -1)
 		return -1;
 	if (bridge_stats_parse_table(reply, s->frontend, snap, why, sizeof(why)) == -1)
 		log_debug("haproxy: %s (no stick-table series)", why);
@@ -158,34 +162,38 @@ static int bs_read_table(struct bridge_scrape *s, struct bridge_snapshot *snap, 
 /* Bytes held back by the Lua bandwidth limit (haproxy/bwlim.lua's `show mcs bwlim`, allowed at
  * level user). HAProxy refuses the command when the limit is off: no series then. A reply that
  * does not parse costs that series, not the scrape. */
-static int bs_read_bwlim(struct bridge_scrape *s, struct bridge_snapshot *snap, char *err, size_t errlen)
+static int scrape_read_bwlim(struct bridge_scrape *s, struct bridge_snapshot *snap, char *err, size_t errlen)
 {
 	char *reply, why[192];
+	struct hap_bwlim bw;
 	snap->bw_found = 0;
-	if (bs_cmd(s, "show mcs bwlim", &reply, err, errlen) == -1)
+	if (scrape_cmd(s, "show mcs bwlim", &reply, err, errlen) == -1)
 		return hap_conn_err(s->hap) == HAP_ERR_REJECTED ? 0 : -1;
-	if (bridge_stats_parse_bwlim(reply, snap, why, sizeof(why)) == -1)
+	if (hap_bwlim_parse(reply, &bw, why, sizeof(why)) == -1)
 		log_debug("haproxy: %s (no bandwidth-limit series)", why);
 	free(reply);
+	snap->bw_found = bw.found;
+	snap->bw_throttled = bw.throttled;
 	return 0;
 }
 
 /* Reads HAProxy into snap. Returns 0, or -1 with the reason in err. States are read before
  * the stats, so a server added in between is skipped this time rather than mislabelled. */
-static int bs_read_haproxy(struct bridge_scrape *s, struct bridge_snapshot *snap, char *err, size_t errlen)
+static int scrape_read_haproxy(struct bridge_scrape *s, struct bridge_snapshot *snap, char *err, size_t errlen)
 {
 	struct hap_server_state *states = NULL;
 	size_t n_states = 0;
 	char *csv = NULL;
 	int rc = -1;
-	if (bs_read_info(s, snap, err, errlen) == -1 || bs_read_states(s, &states, &n_states, err, errlen) == -1 ||
-	    bs_cmd(s, "show stat -1 7 -1", &csv, err, errlen) == -1)
+	if (scrape_read_info(s, snap, err, errlen) == -1 ||
+	    scrape_read_states(s, &states, &n_states, err, errlen) == -1 ||
+	    scrape_cmd(s, "show stat -1 7 -1", &csv, err, errlen) == -1)
 		goto done;
 	rc = bridge_stats_parse_stat(csv, s->frontend, s->backend, states, n_states, snap, err, errlen);
 	if (rc == 0)
-		rc = bs_read_table(s, snap, err, errlen);
+		rc = scrape_read_table(s, snap, err, errlen);
 	if (rc == 0)
-		rc = bs_read_bwlim(s, snap, err, errlen);
+		rc = scrape_read_bwlim(s, snap, err, errlen);
 done:
 	free(states);
 	free(csv);
@@ -194,7 +202,7 @@ done:
 
 /* Logs a problem when it starts or changes, and the recovery once. Numbers do not count as a
  * change ("stale: written 31 s ago", then 32 s). */
-static void bs_track(char *slot, size_t len, const char *what, const char *error)
+static void scrape_track(char *slot, size_t len, const char *what, const char *error)
 {
 	if (error == NULL) {
 		if (slot[0] != '\0')
@@ -209,29 +217,29 @@ static void bs_track(char *slot, size_t len, const char *what, const char *error
 }
 
 /* Reads HAProxy and applies the counter offsets. Returns snap, or NULL when unreadable. */
-static struct bridge_snapshot *bs_snapshot(struct bridge_scrape *s, struct bridge_snapshot *snap)
+static struct bridge_snapshot *scrape_snapshot(struct bridge_scrape *s, struct bridge_snapshot *snap)
 {
 	char err[256];
-	if (bs_read_haproxy(s, snap, err, sizeof(err)) == -1) {
-		bs_track(s->hap_error, sizeof(s->hap_error), "haproxy", err);
+	if (scrape_read_haproxy(s, snap, err, sizeof(err)) == -1) {
+		scrape_track(s->hap_error, sizeof(s->hap_error), "haproxy", err);
 		hap_conn_close(s->hap);
 		return NULL;
 	}
-	bs_track(s->hap_error, sizeof(s->hap_error), "haproxy", NULL);
+	scrape_track(s->hap_error, sizeof(s->hap_error), "haproxy", NULL);
 	if (snap->n_unlabelled != s->n_unlabelled && snap->n_unlabelled > 0)
 		log_warn("haproxy: %zu server(s) of %s without a known address, not exported", snap->n_unlabelled, s->backend);
 	s->n_unlabelled = snap->n_unlabelled;
 	/* Monotonic clock: a wall-clock step must not look like a new worker. */
 	long long mono = (long long)(mono_now_ms() / 1000u);
-	s->worker = bridge_mono_worker_id(snap->pid, mono - (long long)snap->uptime_s, s->worker);
-	if (bridge_mono_apply(s->mono_fe, s->mono_be, snap, s->worker, (time_t)mono, s->forget_s) == -1)
+	s->worker = bridge_counters_worker_id(snap->pid, mono - (long long)snap->uptime_s, s->worker);
+	if (bridge_counters_apply(s->counters_fe, s->counters_be, snap, s->worker, (time_t)mono, s->forget_s) == -1)
 		log_warn("out of memory: some counters exported raw this time");
 	return snap;
 }
 
 /* notAfter of the certificate file at path into *out. The file is outside input: at most
  * BRIDGE_CERT_MAX_BYTES are read. Returns 0, or -1 with the reason in err. */
-static int bs_read_cert(const char *path, long long *out, char *err, size_t errlen)
+static int scrape_read_cert(const char *path, long long *out, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
@@ -252,7 +260,7 @@ static int bs_read_cert(const char *path, long long *out, char *err, size_t errl
 }
 
 /* The bridge's own series: versions, and the certificate's expiry when it can be read. */
-static void bs_info(struct bridge_scrape *s, const struct bridge_snapshot *got, struct bridge_info *info)
+static void scrape_info(struct bridge_scrape *s, const struct bridge_snapshot *got, struct bridge_info *info)
 {
 	char err[160];
 	if (got != NULL && got->version[0] != '\0')
@@ -260,11 +268,11 @@ static void bs_info(struct bridge_scrape *s, const struct bridge_snapshot *got, 
 	*info = (struct bridge_info){s->version, s->hap_version, s->openssl_version, 0, 0};
 	if (s->cert_path == NULL)
 		return;
-	if (bs_read_cert(s->cert_path, &info->cert_not_after, err, sizeof(err)) == 0) {
+	if (scrape_read_cert(s->cert_path, &info->cert_not_after, err, sizeof(err)) == 0) {
 		info->has_cert = 1;
-		bs_track(s->cert_error, sizeof(s->cert_error), s->cert_path, NULL);
+		scrape_track(s->cert_error, sizeof(s->cert_error), s->cert_path, NULL);
 	} else {
-		bs_track(s->cert_error, sizeof(s->cert_error), s->cert_path, err);
+		scrape_track(s->cert_error, sizeof(s->cert_error), s->cert_path, err);
 	}
 }
 
@@ -276,12 +284,12 @@ int bridge_scrape_page(void *ctx, char **body, size_t *len)
 	struct bridge_info info;
 	struct expo_buf b = EXPO_BUF_INIT;
 	pthread_mutex_lock(&s->lock);
-	const struct bridge_snapshot *got = bs_snapshot(s, &snap);
+	const struct bridge_snapshot *got = scrape_snapshot(s, &snap);
 	if (bridge_ctl_read(s->ctl_path, (long long)time(NULL), s->stale_s, &ctl) == -1)
-		bs_track(s->ctl_error, sizeof(s->ctl_error), s->ctl_path, ctl.why);
+		scrape_track(s->ctl_error, sizeof(s->ctl_error), s->ctl_path, ctl.why);
 	else
-		bs_track(s->ctl_error, sizeof(s->ctl_error), s->ctl_path, NULL);
-	bs_info(s, got, &info);
+		scrape_track(s->ctl_error, sizeof(s->ctl_error), s->ctl_path, NULL);
+	scrape_info(s, got, &info);
 	bridge_render(got, &ctl, &info, &b);
 	pthread_mutex_unlock(&s->lock);
 	bridge_snapshot_clear(&snap);

@@ -6,14 +6,15 @@
 
 #include <stddef.h>
 
+struct hap_info;
 struct hap_server_state;
 
 /* One chat node (a server of the backend). */
 struct bridge_node {
-	char *backend;                 /* label: "ip:port" or "[ipv6]:port", malloc'd, owned by the snapshot */
+	char *label;                   /* "ip:port" or "[ipv6]:port" (the series' backend label), malloc'd, owned by the snapshot */
 	unsigned sid;                  /* HAProxy's server id; a change means a new server */
 	unsigned long long scur;       /* current sessions */
-	unsigned long long chkfail;    /* failed checks (raw, then monotonic after bridge_mono_apply) */
+	unsigned long long chkfail;    /* failed checks (raw, then monotonic after bridge_counters_apply) */
 	unsigned long long stot;       /* cumulative sessions (raw, then monotonic) */
 	unsigned long long econ;       /* connection errors to the node (raw, then monotonic) */
 	unsigned long long chkdown;    /* UP to DOWN transitions (raw, then monotonic) */
@@ -31,7 +32,6 @@ struct bridge_node {
 struct bridge_snapshot {
 	long pid;                           /* worker pid (show info Pid) */
 	unsigned long long uptime_s;        /* show info Uptime_sec */
-	int stopping;                       /* 1: the worker answering is an old one after a reload */
 	char version[64];                   /* show info Version, "" when absent */
 	int fe_found;                       /* 1: the frontend row was present */
 	unsigned long long fe_scur;         /* frontend current sessions */
@@ -53,10 +53,8 @@ struct bridge_snapshot {
 	size_t n_unlabelled;                /* servers skipped: no address known for them */
 };
 
-/* Reads Pid, Uptime_sec, Stopping and Version of a `show info` reply into s (hap_info_parse).
- * Returns 0, or -1 with a one-line reason in err when Pid or Uptime_sec is missing or not a number. */
-int bridge_stats_parse_info(const char *text, struct bridge_snapshot *s, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+/* Copies the worker's pid, uptime and version, as `show info` gave them (hap_worker_info), into s. */
+void bridge_stats_set_info(struct bridge_snapshot *s, const struct hap_info *info);
 
 /* Reads the frontend row of `frontend` and the backend and server rows of `backend` from a
  * `show stat` reply (any other proxy is ignored). Each server's label comes from the `addr`
@@ -76,14 +74,6 @@ int bridge_stats_parse_stat(const char *csv, const char *frontend, const char *b
  * the table's line is malformed or the reply is cut short (table_found is then 0). */
 int bridge_stats_parse_table(const char *text, const char *table, struct bridge_snapshot *s, char *err,
 			     size_t errlen) __attribute__((warn_unused_result));
-
-/* Reads "throttled_bytes: <n>" from the reply to `show mcs bwlim` (haproxy/bwlim.lua's command,
- * known only while the Lua bandwidth limit is loaded). Sets s->bw_found (0 when HAProxy does not
- * know the command: the limit is off or HAProxy's own bwlim filter applies it) and bw_throttled;
- * leaves the rest of s alone. Returns 0, or -1 with a one-line reason in err when the command is
- * known but its reply is malformed or cut short (bw_found is then 0). */
-int bridge_stats_parse_bwlim(const char *text, struct bridge_snapshot *s, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
 
 /* Formats the label of an address and port: "1.2.3.4:80", "[::1]:80". Returns 0, or -1 when
  * addr is empty or the result does not fit in outlen. */

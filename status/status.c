@@ -16,7 +16,9 @@
 #include "mono.h"
 
 #include "hap_conn.h"
-#include "hap_stat.h"
+#include "hap_csv.h"
+#include "hap_info.h"
+#include "hap_servers.h"
 #include "names.h"
 
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "ctl_file.h"
+#include "names.h"
 
 #define ST_MAX_NODES 20000     /* MCS_MAX_NODES: the most nodes a gateway serves */
 #define ST_CTL_STALE_S 60      /* controller.json's last sync older than this: not syncing */
@@ -16,7 +17,7 @@
 enum st_node_state { ST_UP, ST_WARMING, ST_DRAINING, ST_MAINT, ST_DOWN };
 
 struct st_node {
-	char name[128];          /* ip:port */
+	char name[MCS_SERVER_NAME_MAX]; /* ip:port */
 	enum st_node_state state;
 	unsigned long long sessions; /* scur */
 	unsigned weight;         /* effective weight now */

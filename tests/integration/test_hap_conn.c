@@ -1,12 +1,15 @@
 /* The runtime-API client (haproxy/hap_conn.h) against a real haproxy: one persistent prompt-mode
  * connection, refusals as -1 with HAProxy's text, commands carrying `;` or a newline refused
- * before sending, a reply far beyond one buffer read whole, and a reconnect after a restart. */
+ * before sending, a reply far beyond one buffer read whole, the new worker reached after a
+ * reload (hap_worker.h), and a reconnect after a restart. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
 #include "hap_conn.h"
+#include "hap_worker.h"
 
 #define N_MANY 1000
 
@@ -109,6 +112,25 @@ START_TEST(test_long_reply)
 }
 END_TEST
 
+/* kill -USR2 on the master: the connection still reaches the old worker, which answers
+ * "Stopping: 1" (or closes); hap_worker_info goes on to the new one. */
+START_TEST(test_worker_after_reload)
+{
+	struct hap_conn *c = hap_conn_new(H.admin_sock, 3000);
+	struct hap_info before, after = {0};
+	char err[256] = "";
+	ck_assert(c != NULL);
+	ck_assert_msg(hap_worker_info(c, &before, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(kill(H.haproxy->pid, SIGUSR2) == 0, "kill -USR2 %d", (int)H.haproxy->pid);
+	/* The old worker answers until the new one has started. */
+	ck_assert_msg(H_WAIT(10000, hap_worker_info(c, &after, err, sizeof(err)) == 0 && after.pid != before.pid),
+		      "still worker %ld after the reload (%s)", before.pid, err);
+	ck_assert_int_eq(after.stopping, 0);
+	printf("haproxy reloaded: worker %ld -> %ld\n", before.pid, after.pid);
+	hap_conn_free(c);
+}
+END_TEST
+
 START_TEST(test_reconnect_after_restart)
 {
 	struct hap_conn *c = hap_conn_new(H.admin_sock, 3000);
@@ -148,6 +170,7 @@ int main(void)
 	tcase_add_test(tc, test_prompt_mode_persistent);
 	tcase_add_test(tc, test_errors_and_refusals);
 	tcase_add_test(tc, test_long_reply);
+	tcase_add_test(tc, test_worker_after_reload);
 	tcase_add_test(tc, test_reconnect_after_restart); /* last: it replaces the suite's haproxy */
 	suite_add_tcase(s, tc);
 	return h_main(s);

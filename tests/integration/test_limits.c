@@ -435,6 +435,17 @@ static int metrics_match(int port, long want_refused_min, double *refused, doubl
 	return ok;
 }
 
+/* The sample of lb_limit_refused_by_reason_total for reason, -1 when absent. */
+static double reason_count(int port, const char *reason)
+{
+	char series[96];
+	snprintf(series, sizeof(series), "lb_limit_refused_by_reason_total{reason=\"%s\"}", reason);
+	char *page = get_metrics(port);
+	double v = page != NULL ? sample(page, series) : -1;
+	free(page);
+	return v;
+}
+
 START_TEST(test_refused_count_in_metrics)
 {
 	const char *e = "127.0.0.6";
@@ -449,6 +460,12 @@ START_TEST(test_refused_count_in_metrics)
 	       refused, fe_stat("dcon"), entries, size);
 	ck_assert_msg(ok, "/metrics does not match HAProxy's counters");
 	ck_assert_double_ge(entries, 1);
+	/* By reason: the table mcs_refused, which only the admin socket shows, read by the
+	 * controller's refusals job and carried to the bridge in controller.json. */
+	double by_rate = -1;
+	ok = H_WAIT(10000, (by_rate = reason_count(port, "rate")) >= 2);
+	printf("/metrics: lb_limit_refused_by_reason_total{reason=\"rate\"} %g\n", by_rate);
+	ck_assert_msg(ok, "the refusals by reason did not reach /metrics");
 }
 END_TEST
 

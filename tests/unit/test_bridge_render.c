@@ -7,28 +7,31 @@
 #include <string.h>
 
 #include "bridge_ctl.h"
-#include "bridge_mono.h"
+#include "bridge_counters.h"
 #include "bridge_render.h"
 #include "bridge_stats.h"
 #include "expo.h"
-#include "hap_stat.h"
+#include "hap_info.h"
+#include "hap_servers.h"
 #include "unit.h"
 
 static char err[256];
 
-/* The captured gateway (see test_bridge_stats.c), counters through bridge_mono. */
+/* The captured gateway (see test_bridge_stats.c), counters through bridge_counters. */
 static void captured_snapshot(struct bridge_snapshot *s)
 {
 	char *info = fixture("bridge_info.txt"), *state = fixture("bridge_state.txt"), *csv = fixture("bridge_stat_user.csv");
 	struct hap_server_state *states = NULL;
 	size_t n = 0;
 	ck_assert_int_eq(hap_servers_state_parse(state, &states, &n, err, sizeof(err)), 0);
-	ck_assert_int_eq(bridge_stats_parse_info(info, s, err, sizeof(err)), 0);
+	struct hap_info hi;
+	ck_assert_int_eq(hap_info_parse(info, &hi, err, sizeof(err)), 0);
+	bridge_stats_set_info(s, &hi);
 	ck_assert_msg(bridge_stats_parse_stat(csv, "mcs_tls", "mcs", states, n, s, err, sizeof(err)) == 0, "%s", err);
-	struct bridge_mono *fe = bridge_mono_new(3), *be = bridge_mono_new(4);
-	ck_assert_int_eq(bridge_mono_apply(fe, be, s, 1, 0, 60), 0);
-	bridge_mono_free(fe);
-	bridge_mono_free(be);
+	struct bridge_counters *fe = bridge_counters_new(3), *be = bridge_counters_new(4);
+	ck_assert_int_eq(bridge_counters_apply(fe, be, s, 1, 0, 60), 0);
+	bridge_counters_free(fe);
+	bridge_counters_free(be);
 	free(states);
 	free(info);
 	free(state);
@@ -233,8 +236,8 @@ END_TEST
 START_TEST(test_label_escaped_and_duplicate_skipped)
 {
 	struct bridge_node nodes[2] = {
-		{.backend = "a\"b\\c\nd", .scur = 4, .up = 1},
-		{.backend = "dup", .scur = 9, .skip = 1},
+		{.label = "a\"b\\c\nd", .scur = 4, .up = 1},
+		{.label = "dup", .scur = 9, .skip = 1},
 	};
 	struct bridge_snapshot s = {.be_found = 1, .nodes = nodes, .n_nodes = 2};
 	struct bridge_ctl_status c = {0};
@@ -255,7 +258,7 @@ START_TEST(test_ten_thousand_nodes)
 	for (size_t i = 0; i < s.n_nodes; i++) {
 		char label[32];
 		snprintf(label, sizeof(label), "10.%zu.%zu.1:7000", i / 250, i % 250);
-		s.nodes[i].backend = strdup(label);
+		s.nodes[i].label = strdup(label);
 		s.nodes[i].scur = i;
 		s.nodes[i].up = 1;
 		s.nodes[i].check_ok = 1;

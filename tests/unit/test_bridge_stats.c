@@ -8,7 +8,8 @@
 #include <string.h>
 
 #include "bridge_stats.h"
-#include "hap_stat.h"
+#include "hap_info.h"
+#include "hap_servers.h"
 #include "unit.h"
 
 static char err[256];
@@ -38,7 +39,7 @@ static void parse_fixture(const char *csv, const char *state, struct bridge_snap
 static const struct bridge_node *node_of(const struct bridge_snapshot *s, const char *label)
 {
 	for (size_t i = 0; i < s->n_nodes; i++)
-		if (strcmp(s->nodes[i].backend, label) == 0 && !s->nodes[i].skip)
+		if (strcmp(s->nodes[i].label, label) == 0 && !s->nodes[i].skip)
 			return &s->nodes[i];
 	ck_abort_msg("no node %s", label);
 	return NULL;
@@ -64,7 +65,7 @@ static void assert_captured(const struct bridge_snapshot *s)
 	ck_assert_uint_eq(s->n_unlabelled, 0);
 	for (size_t i = 0; i < N_ELEMS(captured); i++) {
 		const struct bridge_node *n = &s->nodes[i];
-		ck_assert_str_eq(n->backend, captured[i].label);
+		ck_assert_str_eq(n->label, captured[i].label);
 		ck_assert_uint_eq(n->sid, captured[i].sid);
 		ck_assert_uint_eq(n->scur, captured[i].scur);
 		ck_assert_uint_eq(n->stot, captured[i].stot);
@@ -188,7 +189,7 @@ START_TEST(test_duplicate_address_keeps_first)
 	ck_assert_uint_eq(s.n_unlabelled, 1); /* the long name: not an address, no state line */
 	size_t kept = 0, skipped = 0;
 	for (size_t i = 0; i < s.n_nodes; i++) {
-		if (strcmp(s.nodes[i].backend, "127.0.0.1:46593") != 0)
+		if (strcmp(s.nodes[i].label, "127.0.0.1:46593") != 0)
 			continue;
 		kept += !s.nodes[i].skip;
 		skipped += s.nodes[i].skip;
@@ -214,7 +215,7 @@ START_TEST(test_truncated_never_wrong)
 		if (bridge_stats_parse_stat(part, "mcs_tls", "mcs", NULL, 0, &s, err, sizeof(err)) == 0) {
 			ck_assert_uint_le(s.n_nodes, N_ELEMS(captured));
 			for (size_t i = 0; i < s.n_nodes; i++) {
-				ck_assert_str_eq(s.nodes[i].backend, captured[i].label);
+				ck_assert_str_eq(s.nodes[i].label, captured[i].label);
 				ck_assert_uint_eq(s.nodes[i].scur, captured[i].scur);
 			}
 		} else {
@@ -323,7 +324,7 @@ START_TEST(test_status_table)
 	struct bridge_snapshot s = {0};
 	ck_assert_msg(bridge_stats_parse_stat(csv, "mcs_tls", "mcs", NULL, 0, &s, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_uint_eq(s.n_nodes, 1);
-	ck_assert_str_eq(s.nodes[0].backend, "10.0.0.1:7000");
+	ck_assert_str_eq(s.nodes[0].label, "10.0.0.1:7000");
 	ck_assert_int_eq(s.nodes[0].up, statuses[_i].up);
 	ck_assert_int_eq(s.nodes[0].maint, statuses[_i].maint);
 	ck_assert_int_eq(s.nodes[0].drain, statuses[_i].drain);
@@ -364,7 +365,7 @@ START_TEST(test_label_from_name_table)
 		ck_assert_uint_eq(s.n_unlabelled, 1);
 	} else {
 		ck_assert_uint_eq(s.n_nodes, 1);
-		ck_assert_str_eq(s.nodes[0].backend, names[_i].label);
+		ck_assert_str_eq(s.nodes[0].label, names[_i].label);
 	}
 	bridge_snapshot_clear(&s);
 }
@@ -380,23 +381,23 @@ START_TEST(test_state_must_match_name_and_id)
 	struct bridge_snapshot s = {0};
 	ck_assert_int_eq(bridge_stats_parse_stat(csv, "mcs_tls", "mcs", &st, 1, &s, err, sizeof(err)), 0);
 	ck_assert_uint_eq(s.n_nodes, 1);
-	ck_assert_str_eq(s.nodes[0].backend, "10.0.0.1:7000");
+	ck_assert_str_eq(s.nodes[0].label, "10.0.0.1:7000");
 	ck_assert_uint_eq(s.n_unlabelled, 1);
 	bridge_snapshot_clear(&s);
 }
 END_TEST
 
-/* `show info` (parsed by hap_info_parse, see test_hap_stat.c) into the snapshot. */
+/* `show info` (parsed by hap_info_parse, see test_hap_info.c) into the snapshot. */
 START_TEST(test_info)
 {
 	char *text = fixture("bridge_info.txt");
 	struct bridge_snapshot s = {0};
-	ck_assert_msg(bridge_stats_parse_info(text, &s, err, sizeof(err)) == 0, "%s", err);
+	struct hap_info info;
+	ck_assert_msg(hap_info_parse(text, &info, err, sizeof(err)) == 0, "%s", err);
+	bridge_stats_set_info(&s, &info);
 	ck_assert_int_eq(s.pid, 12984);
 	ck_assert_uint_eq(s.uptime_s, 2);
-	ck_assert_int_eq(s.stopping, 0);
 	ck_assert_str_eq(s.version, "2.6.12-1+deb12u4");
-	ck_assert_int_eq(bridge_stats_parse_info("", &s, err, sizeof(err)), -1);
 	free(text);
 }
 END_TEST
@@ -446,7 +447,7 @@ START_TEST(test_dcon_column)
 }
 END_TEST
 
-/* `show table` (parsed by hap_table_use_parse, see test_hap_stat.c) sets the table's three
+/* `show table` (parsed by hap_table_use_parse, see test_hap_table.c) sets the table's three
  * fields and leaves the rest of the snapshot alone, on success and failure alike. */
 START_TEST(test_table_into_snapshot)
 {
@@ -462,40 +463,6 @@ START_TEST(test_table_into_snapshot)
 	ck_assert_uint_eq(s.table_size, 0);
 	ck_assert_int_eq(s.pid, 9);
 	ck_assert_int_eq(s.fe_found, 1);
-}
-END_TEST
-
-/* Replies to `show mcs bwlim` (haproxy/bwlim.lua) and HAProxy 2.6.12's answer when the Lua limit
- * is not loaded. */
-static const struct {
-	const char *reply;
-	int rc, found;
-	unsigned long long throttled;
-} bwlims[] = {
-	{"throttled_bytes: 1011000\naddresses: 2\nsize: 100000\n\n", 0, 1, 1011000},
-	{"throttled_bytes: 0\naddresses: 0\nsize: 100000\n\n", 0, 1, 0},
-	{"addresses: 2\nthrottled_bytes: 18446744073709551615\n\n", 0, 1, 18446744073709551615ull},
-	{"Unknown command, but maybe one of the following ones is a better match:\n"
-	 "  help [<command>]                        : list matching or all commands\n\n", 0, 0, 0},
-	{"throttled_bytes: 10110", -1, 0, 0}, /* cut short */
-	{"throttled_bytes: -1\n\n", -1, 0, 0},
-	{"throttled_bytes: 12 bytes\n\n", -1, 0, 0},
-	{"throttled_bytes: 184467440737095516150\n\n", -1, 0, 0},
-	{"addresses: 2\n\n", -1, 0, 0},
-	{"", -1, 0, 0},
-};
-
-START_TEST(test_bwlim_table)
-{
-	struct bridge_snapshot s = {.pid = 9, .table_found = 1, .bw_found = 1, .bw_throttled = 77};
-	err[0] = '\0';
-	ck_assert_int_eq(bridge_stats_parse_bwlim(bwlims[_i].reply, &s, err, sizeof(err)), bwlims[_i].rc);
-	ck_assert_int_eq(s.bw_found, bwlims[_i].found);
-	ck_assert_uint_eq(s.bw_throttled, bwlims[_i].throttled);
-	ck_assert_int_eq(s.pid, 9); /* the rest of the snapshot is left alone */
-	ck_assert_int_eq(s.table_found, 1);
-	if (bwlims[_i].rc == -1)
-		ck_assert_msg(err[0] != '\0' && strchr(err, '\n') == NULL, "err \"%s\"", err);
 }
 END_TEST
 
@@ -525,7 +492,6 @@ static Suite *bridge_stats_suite(void)
 	tcase_add_test(tt, test_state_must_match_name_and_id);
 	tcase_add_loop_test(tt, test_label_table, 0, N_ELEMS(labels));
 	tcase_add_test(tt, test_table_into_snapshot);
-	tcase_add_loop_test(tt, test_bwlim_table, 0, N_ELEMS(bwlims));
 	suite_add_tcase(s, tt);
 	return s;
 }

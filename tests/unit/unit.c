@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 char *fixture(const char *name)
 {
@@ -20,6 +21,12 @@ char *fixture(const char *name)
 	text[len] = '\0';
 	fclose(f);
 	return text;
+}
+
+void unit_assert_err_has(const char *err, const char *want)
+{
+	ck_assert_msg(strstr(err, want) != NULL, "error \"%s\" lacks \"%s\"", err, want);
+	ck_assert_ptr_null(strchr(err, '\n'));
 }
 
 int unit_run(Suite *s)

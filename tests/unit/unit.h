@@ -12,6 +12,10 @@
  * the running test when the file cannot be read. */
 char *fixture(const char *name);
 
+/* Fails the running test unless err contains want and is one line, as every parser's message
+ * must be. */
+void unit_assert_err_has(const char *err, const char *want);
+
 /* Runs every test of s in check's forking mode and frees it. Returns main's exit status:
  * 0 when every test passed, 1 otherwise. */
 int unit_run(Suite *s);

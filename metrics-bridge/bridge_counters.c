@@ -1,6 +1,6 @@
 /* Bridge-side offsets that keep exported counters monotonic: a chained hash table from series
  * key (the node's label) to its last raw values and offsets. */
-#include "bridge_mono.h"
+#include "bridge_counters.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,28 +8,28 @@
 
 #include "bridge_stats.h"
 
-struct bm_entry {
-	struct bm_entry *next;
+struct ctr_entry {
+	struct ctr_entry *next;
 	char *key;                                /* malloc'd */
 	unsigned long long instance;              /* e.g. server id at the last update */
-	unsigned long long last[BRIDGE_MONO_MAX]; /* raw values at the last update */
-	unsigned long long base[BRIDGE_MONO_MAX]; /* added to raw values on export */
+	unsigned long long last[BRIDGE_COUNTERS_MAX]; /* raw values at the last update */
+	unsigned long long base[BRIDGE_COUNTERS_MAX]; /* added to raw values on export */
 	unsigned long long round;                 /* round of the last update */
 	unsigned long long worker;                /* worker of the last update */
 	time_t seen;                              /* clock at the end of the last round it was updated */
 };
 
-struct bridge_mono {
+struct bridge_counters {
 	size_t n;                 /* counters per series */
-	struct bm_entry **slots;  /* cap chains */
+	struct ctr_entry **slots;  /* cap chains */
 	size_t cap, size;
 	unsigned long long round; /* current round, from 1 */
 	unsigned long long worker;
 };
 
-#define BM_MIN_CAP 64u
+#define CTR_MIN_CAP 64u
 
-static size_t bm_hash(const char *key)
+static size_t ctr_hash(const char *key)
 {
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
 	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
@@ -37,26 +37,26 @@ static size_t bm_hash(const char *key)
 	return (size_t)h;
 }
 
-struct bridge_mono *bridge_mono_new(size_t n)
+struct bridge_counters *bridge_counters_new(size_t n)
 {
-	if (n == 0 || n > BRIDGE_MONO_MAX)
+	if (n == 0 || n > BRIDGE_COUNTERS_MAX)
 		return NULL;
-	struct bridge_mono *m = calloc(1, sizeof(*m));
-	if (m == NULL || (m->slots = calloc(BM_MIN_CAP, sizeof(*m->slots))) == NULL) {
+	struct bridge_counters *m = calloc(1, sizeof(*m));
+	if (m == NULL || (m->slots = calloc(CTR_MIN_CAP, sizeof(*m->slots))) == NULL) {
 		free(m);
 		return NULL;
 	}
 	m->n = n;
-	m->cap = BM_MIN_CAP;
+	m->cap = CTR_MIN_CAP;
 	return m;
 }
 
-void bridge_mono_free(struct bridge_mono *m)
+void bridge_counters_free(struct bridge_counters *m)
 {
 	if (m == NULL)
 		return;
 	for (size_t i = 0; i < m->cap; i++) {
-		for (struct bm_entry *e = m->slots[i], *next; e != NULL; e = next) {
+		for (struct ctr_entry *e = m->slots[i], *next; e != NULL; e = next) {
 			next = e->next;
 			free(e->key);
 			free(e);
@@ -66,26 +66,26 @@ void bridge_mono_free(struct bridge_mono *m)
 	free(m);
 }
 
-size_t bridge_mono_size(const struct bridge_mono *m) { return m->size; }
+size_t bridge_counters_size(const struct bridge_counters *m) { return m->size; }
 
-void bridge_mono_begin(struct bridge_mono *m, unsigned long long worker)
+void bridge_counters_begin(struct bridge_counters *m, unsigned long long worker)
 {
 	m->round++;
 	m->worker = worker;
 }
 
 /* Doubles the table when it is fuller than 1 entry per slot; a failure only costs speed. */
-static void bm_grow(struct bridge_mono *m)
+static void ctr_grow(struct bridge_counters *m)
 {
 	if (m->size < m->cap)
 		return;
-	struct bm_entry **slots = calloc(m->cap * 2, sizeof(*slots));
+	struct ctr_entry **slots = calloc(m->cap * 2, sizeof(*slots));
 	if (slots == NULL)
 		return;
 	for (size_t i = 0; i < m->cap; i++) {
-		for (struct bm_entry *e = m->slots[i], *next; e != NULL; e = next) {
+		for (struct ctr_entry *e = m->slots[i], *next; e != NULL; e = next) {
 			next = e->next;
-			size_t j = bm_hash(e->key) & (m->cap * 2 - 1);
+			size_t j = ctr_hash(e->key) & (m->cap * 2 - 1);
 			e->next = slots[j];
 			slots[j] = e;
 		}
@@ -95,11 +95,11 @@ static void bm_grow(struct bridge_mono *m)
 	m->cap *= 2;
 }
 
-static struct bm_entry *bm_insert(struct bridge_mono *m, const char *key, unsigned long long instance,
+static struct ctr_entry *ctr_insert(struct bridge_counters *m, const char *key, unsigned long long instance,
 				  const unsigned long long *raw)
 {
-	bm_grow(m);
-	struct bm_entry *e = calloc(1, sizeof(*e));
+	ctr_grow(m);
+	struct ctr_entry *e = calloc(1, sizeof(*e));
 	if (e == NULL || (e->key = strdup(key)) == NULL) {
 		free(e);
 		return NULL;
@@ -107,17 +107,17 @@ static struct bm_entry *bm_insert(struct bridge_mono *m, const char *key, unsign
 	e->instance = instance;
 	e->worker = m->worker;
 	memcpy(e->last, raw, m->n * sizeof(*raw));
-	size_t i = bm_hash(key) & (m->cap - 1);
+	size_t i = ctr_hash(key) & (m->cap - 1);
 	e->next = m->slots[i];
 	m->slots[i] = e;
 	m->size++;
 	return e;
 }
 
-int bridge_mono_update(struct bridge_mono *m, const char *key, unsigned long long instance,
-		       const unsigned long long *raw, unsigned long long *out)
+int bridge_counters_update(struct bridge_counters *m, const char *key, unsigned long long instance,
+			   const unsigned long long *raw, unsigned long long *out)
 {
-	struct bm_entry *e = m->slots[bm_hash(key) & (m->cap - 1)];
+	struct ctr_entry *e = m->slots[ctr_hash(key) & (m->cap - 1)];
 	while (e != NULL && strcmp(e->key, key) != 0)
 		e = e->next;
 	if (e != NULL && e->round == m->round) {
@@ -126,7 +126,7 @@ int bridge_mono_update(struct bridge_mono *m, const char *key, unsigned long lon
 		return 1;
 	}
 	if (e == NULL) {
-		if ((e = bm_insert(m, key, instance, raw)) == NULL) {
+		if ((e = ctr_insert(m, key, instance, raw)) == NULL) {
 			memcpy(out, raw, m->n * sizeof(*raw));
 			return -1;
 		}
@@ -145,12 +145,12 @@ int bridge_mono_update(struct bridge_mono *m, const char *key, unsigned long lon
 	return 0;
 }
 
-void bridge_mono_end(struct bridge_mono *m, time_t now, unsigned long forget_s)
+void bridge_counters_end(struct bridge_counters *m, time_t now, unsigned long forget_s)
 {
 	for (size_t i = 0; i < m->cap; i++) {
-		struct bm_entry **link = &m->slots[i];
+		struct ctr_entry **link = &m->slots[i];
 		while (*link != NULL) {
-			struct bm_entry *e = *link;
+			struct ctr_entry *e = *link;
 			if (e->round == m->round)
 				e->seen = now;
 			if (e->round == m->round || now - e->seen <= (time_t)forget_s) {
@@ -165,7 +165,7 @@ void bridge_mono_end(struct bridge_mono *m, time_t now, unsigned long forget_s)
 	}
 }
 
-unsigned long long bridge_mono_worker_id(long pid, long long start_s, unsigned long long previous)
+unsigned long long bridge_counters_worker_id(long pid, long long start_s, unsigned long long previous)
 {
 	const unsigned long long mask = (1ull << 40) - 1;
 	unsigned long long id = ((unsigned long long)pid << 40) | ((unsigned long long)start_s & mask);
@@ -176,18 +176,18 @@ unsigned long long bridge_mono_worker_id(long pid, long long start_s, unsigned l
 	return id;
 }
 
-int bridge_mono_apply(struct bridge_mono *fe, struct bridge_mono *be, struct bridge_snapshot *s,
-		      unsigned long long worker, time_t now, unsigned long forget_s)
+int bridge_counters_apply(struct bridge_counters *fe, struct bridge_counters *be, struct bridge_snapshot *s,
+			  unsigned long long worker, time_t now, unsigned long forget_s)
 {
 	int rc = 0;
-	unsigned long long raw[BRIDGE_MONO_MAX], out[BRIDGE_MONO_MAX];
-	bridge_mono_begin(fe, worker);
-	bridge_mono_begin(be, worker);
+	unsigned long long raw[BRIDGE_COUNTERS_MAX], out[BRIDGE_COUNTERS_MAX];
+	bridge_counters_begin(fe, worker);
+	bridge_counters_begin(be, worker);
 	if (s->fe_found) {
 		/* A table of fewer counters leaves the later ones raw. */
 		raw[0] = s->fe_stot, raw[1] = s->fe_ssl_fail, raw[2] = s->fe_dcon, raw[3] = s->bw_throttled;
 		memcpy(out, raw, 4 * sizeof(*raw));
-		rc |= bridge_mono_update(fe, "FRONTEND", 0, raw, out) == -1;
+		rc |= bridge_counters_update(fe, "FRONTEND", 0, raw, out) == -1;
 		s->fe_stot = out[0], s->fe_ssl_fail = out[1], s->fe_dcon = out[2], s->bw_throttled = out[3];
 	}
 	for (size_t i = 0; i < s->n_nodes; i++) {
@@ -195,10 +195,10 @@ int bridge_mono_apply(struct bridge_mono *fe, struct bridge_mono *be, struct bri
 		if (n->skip)
 			continue;
 		raw[0] = n->chkfail, raw[1] = n->stot, raw[2] = n->econ, raw[3] = n->chkdown;
-		rc |= bridge_mono_update(be, n->backend, n->sid, raw, out) == -1;
+		rc |= bridge_counters_update(be, n->label, n->sid, raw, out) == -1;
 		n->chkfail = out[0], n->stot = out[1], n->econ = out[2], n->chkdown = out[3];
 	}
-	bridge_mono_end(fe, now, forget_s);
-	bridge_mono_end(be, now, forget_s);
+	bridge_counters_end(fe, now, forget_s);
+	bridge_counters_end(be, now, forget_s);
 	return rc ? -1 : 0;
 }
