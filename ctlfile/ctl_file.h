@@ -1,5 +1,5 @@
 /* controller.json, the controller's status file: one table of its keys, shared by the writer
- * (the controller), the reader (the metrics bridge) and the bridge's page. Adding a key is one
+ * (the controller), the readers (the metrics bridge, mcs-lb-status) and the bridge's page. Adding a key is one
  * row of CTL_FILE_FIELDS (and the code that sets its value). */
 #ifndef MCS_CTL_FILE_H
 #define MCS_CTL_FILE_H
