@@ -9,20 +9,14 @@
 #   dist_install.sh BUILD_DIR GEN_DEV_CERT
 # No systemd-analyze (apt-get install systemd): skipped, loudly (77; in CI a failure).
 set -euo pipefail
+# shellcheck source=tests/lib.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 build=$1 gen_cert=$2
-dir=$(mktemp -d)
-trap 'rm -rf -- "$dir"' EXIT
-fail=0
-check() { # check WHAT CONDITION...
-	local what=$1
-	shift
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; fail=1; fi
-}
 
 prefix=$(meson introspect "$build" --buildoptions | python3 -c \
 	'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"))')
-meson install -C "$build" --no-rebuild --quiet --destdir "$dir/dest" >/dev/null
-root=$dir/dest$prefix
+meson install -C "$build" --no-rebuild --quiet --destdir "$scratch/dest" >/dev/null
+root=$scratch/dest$prefix
 share=$root/share/mcs-lb
 units=$root/lib/systemd/system
 
@@ -45,7 +39,7 @@ check "lib/sysusers.d/mcs-lb.conf installed" test -s "$root/lib/sysusers.d/mcs-l
 exec_ok() {
 	local cmd
 	while read -r cmd; do
-		[ -x "$dir/dest$cmd" ] || { echo "  $1 runs $cmd: not in the install"; return 1; }
+		[ -x "$scratch/dest$cmd" ] || { echo "  $1 runs $cmd: not in the install"; return 1; }
 	done < <(sed -n 's/^Exec[A-Za-z]*=\([^ ]*\).*/\1/p' "$units/$1")
 }
 for u in mcs-lb-haproxy.service mcs-lb-controller.service mcs-lb-metrics.service; do
@@ -53,10 +47,10 @@ for u in mcs-lb-haproxy.service mcs-lb-controller.service mcs-lb-metrics.service
 done
 
 # The installed haproxy.sh finds the installed haproxy.cfg (../../haproxy) and HAProxy accepts it.
-mkdir -p "$dir/tls" "$dir/run"
-"$gen_cert" "$dir/tls" >/dev/null 2>&1
+mkdir -p "$scratch/tls" "$scratch/run"
+"$gen_cert" "$scratch/tls" >/dev/null 2>&1
 installed_check() {
-	PATH="$root/bin:$PATH" MCS_RUN_DIR="$dir/run" MCS_TLS_DIR="$dir/tls" MCS_BIND_ADDR=127.0.0.1 \
+	PATH="$root/bin:$PATH" MCS_RUN_DIR="$scratch/run" MCS_TLS_DIR="$scratch/tls" MCS_BIND_ADDR=127.0.0.1 \
 		MCS_MAXCONN=1000 MCS_FRONTEND_MAXCONN=900 "$share/docker/entry/haproxy.sh" check
 }
 check "the installed haproxy.sh checks the installed haproxy.cfg" installed_check
@@ -69,18 +63,17 @@ if ! command -v systemd-analyze >/dev/null; then
 	[ "$fail" -eq 0 ] && exit 77
 	exit 1
 fi
-mkdir -p "$dir/units"
+mkdir -p "$scratch/units"
 for u in "$units"/*; do
-	sed "s#$prefix/#$root/#g" "$u" >"$dir/units/$(basename "$u")"
+	sed "s#$prefix/#$root/#g" "$u" >"$scratch/units/$(basename "$u")"
 done
-out=$(systemd-analyze verify --man=no "$dir"/units/* 2>&1) && rc=0 || rc=$?
+out=$(systemd-analyze verify --man=no "$scratch"/units/* 2>&1) && rc=0 || rc=$?
 [ -z "$out" ] || printf '%s\n' "$out"
 check "systemd-analyze verify: no complaint" test "$rc" -eq 0 -a -z "$out"
 for u in mcs-lb-haproxy mcs-lb-controller mcs-lb-metrics; do
-	score=$(systemd-analyze security --offline=true --man=no "$dir/units/$u.service" 2>&1 |
+	score=$(systemd-analyze security --offline=true --man=no "$scratch/units/$u.service" 2>&1 |
 		sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\) .*/\1/p')
 	echo "$u.service: exposure $score (systemd-analyze security; 0 best, 10 worst)"
 	check "$u.service: exposure below 2.0" awk -v s="${score:-99}" 'BEGIN { exit !(s < 2.0) }'
 done
-[ "$fail" -eq 0 ] && echo "bare-metal install: all checks passed"
-exit "$fail"
+checks_done "bare-metal install"

@@ -7,15 +7,10 @@
 # what is missing, `version` prints four lines, every program answers --version alike.
 #   mcs_lb_cli.sh ROOT BUILD_DIR
 set -euo pipefail
+# shellcheck source=tests/lib.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 root=$1 build=$2
-stubs=$(mktemp -d)
-trap 'rm -rf -- "$stubs"' EXIT
-fail=0
-check() { # check WHAT CONDITION...
-	local what=$1
-	shift
-	if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; fail=1; fi
-}
+stubs=$scratch # apt-get and dpkg-query stand-ins, first in PATH
 
 # Every package missing; apt-get leaves a mark if anything calls it.
 printf '#!/bin/sh\nexit 1\n' >"$stubs/dpkg-query"
@@ -64,5 +59,4 @@ out=$(PATH="$stubs:$PATH" MCS_SEND_PROXY=on REDIS_URL=redis://127.0.0.1:1 MCS_NO
 	"$root/docker/entry/demo-node.sh" 2>&1 && echo "exit 0" || echo "exit $?")
 check "demo-node.sh refuses MCS_SEND_PROXY=on" grep -q 'MCS_SEND_PROXY: "on" is not one of: off v2' <<<"$out"
 check "demo-node.sh refuses MCS_SEND_PROXY=on: exit 1" grep -qx "exit 1" <<<"$out"
-[ "$fail" -eq 0 ] && echo "mcs-lb command line: all checks passed"
-exit "$fail"
+checks_done "mcs-lb command line"

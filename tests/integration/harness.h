@@ -1,7 +1,8 @@
 /* Integration-test harness: real redis-server, haproxy (the project's haproxy.cfg) and
  * mcs-lb-controller in a fresh temp dir, demo chat nodes, heartbeats and TLS clients, all on
  * 127.0.0.1 with ports from port 0. Servers live in check's unchecked fixtures (the suite
- * process); anything a test itself starts is stopped when that test's process exits. */
+ * process); anything a test itself starts is stopped when that test's process exits. Heartbeats
+ * are a thread, and a thread is a test's: they start in a test or a checked fixture. */
 #ifndef MCS_TEST_HARNESS_H
 #define MCS_TEST_HARNESS_H
 
@@ -142,7 +143,9 @@ int h_zadd(const char *member, size_t len, long long score);
 /* ---- heartbeats (a background thread of the calling test process) ---- */
 
 /* ZADDs member now (Redis TIME), then every period_ms until removed, for at most 120 s.
- * Returns 0, or -1 when the first ZADD failed (the member stays in the set regardless). */
+ * Returns 0, or -1 when the first ZADD failed (the member stays in the set regardless).
+ * Called in the suite's own process (an unchecked fixture) it adds nothing and returns -1:
+ * check forks each test from there, and the copies would hold a thread that does not run. */
 int h_hb_add(const char *member);
 
 /* Stops heartbeating member; returns h_now_ms() of its last successful ZADD (0: none). After

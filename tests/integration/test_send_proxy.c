@@ -20,14 +20,22 @@
 
 static struct h_node nodes[N_NODES];
 
+/* The gateway and the nodes serve the whole suite: processes outlive check's fork of each test. */
 static void setup(void)
 {
 	static const char *const env[] = {"MCS_SEND_PROXY=v2", "MCS_WARMUP_S=2", NULL};
 	h_gateway_start(&(struct h_opts){.bind_addr = "", .check_inter_ms = CHECK_INTER_MS, .controller_env = env});
-	for (int i = 0; i < N_NODES; i++) {
+	for (int i = 0; i < N_NODES; i++)
 		ck_assert_msg(h_node_start_with(&nodes[i], "--proxy-v2") == 0, "%s", h_error());
+}
+
+/* Each test heartbeats the nodes from its own process (a heartbeat thread is a test's, not the
+ * suite's: see h_hb_add) and starts once both are UP; one test's beats follow the last one's
+ * well within the TTL, so the nodes stay in service from test to test. */
+static void beat(void)
+{
+	for (int i = 0; i < N_NODES; i++)
 		ck_assert_msg(h_hb_add(nodes[i].name) == 0, "%s", h_error());
-	}
 	for (int i = 0; i < N_NODES; i++)
 		ck_assert_msg(H_WAIT(10000, h_srv_ready(nodes[i].name)), "%s is not UP with PROXY v2 checks",
 			      nodes[i].name);
@@ -225,6 +233,7 @@ int main(void)
 	Suite *s = suite_create("send_proxy");
 	TCase *tc = tcase_create("send_proxy");
 	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, beat, NULL);
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_client_addresses);
 	tcase_add_test(tc, test_checks_and_agent);

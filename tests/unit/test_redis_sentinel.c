@@ -1,10 +1,10 @@
 /* MCS_REDIS_SENTINELS parsing: the lists an operator writes, and what is refused. */
 #include <check.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "redis_sentinel.h"
+#include "unit.h"
 
 START_TEST(test_parse_valid)
 {
@@ -101,16 +101,12 @@ int main(void)
 	Suite *s = suite_create("redis_sentinel");
 	TCase *tc = tcase_create("parse");
 	tcase_add_test(tc, test_parse_valid);
-	tcase_add_loop_test(tc, test_parse_invalid, 0, sizeof(invalid) / sizeof(invalid[0]));
+	tcase_add_loop_test(tc, test_parse_invalid, 0, N_ELEMS(invalid));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("switch");
 	tcase_add_test(tc, test_switch_valid);
-	tcase_add_loop_test(tc, test_switch_invalid, 0, sizeof(bad_switch) / sizeof(bad_switch[0]));
+	tcase_add_loop_test(tc, test_switch_invalid, 0, N_ELEMS(bad_switch));
 	tcase_add_test(tc, test_switch_limits);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(s);
 }

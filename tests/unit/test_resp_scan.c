@@ -2,10 +2,10 @@
  * the limits is refused with a line naming it, whichever way reads split the stream. */
 #include <check.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "resp_scan.h"
+#include "unit.h"
 
 static const struct resp_limits lim = {.max_elements = 8, .max_bulk = 16, .max_bytes = 160, .max_depth = 3};
 
@@ -130,14 +130,10 @@ int main(void)
 {
 	Suite *s = suite_create("resp_scan");
 	TCase *tc = tcase_create("core");
-	tcase_add_loop_test(tc, test_good, 0, sizeof(good) / sizeof(good[0]));
-	tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
+	tcase_add_loop_test(tc, test_good, 0, N_ELEMS(good));
+	tcase_add_loop_test(tc, test_bad, 0, N_ELEMS(bad));
 	tcase_add_test(tc, test_budget_streams);
 	tcase_add_test(tc, test_limits_fit_max_nodes);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(s);
 }
