@@ -111,16 +111,12 @@ static void ctl_free(struct ctl *ctl)
 
 int main(int argc, char **argv)
 {
-	log_set_program("mcs-lb-controller");
-	int rc = cfg_main(argc, argv,
-			  "Keeps HAProxy's backend `" MCS_BACKEND "` equal to the live chat nodes of a Redis sorted set.",
-			  ctl_vars, ctl_nvars);
-	if (rc != 0) {
-		cfg_free(ctl_vars, ctl_nvars);
-		return rc == 1 ? 0 : 2;
-	}
-	log_set_level((enum log_level)conf.log_level);
-	log_set_format((enum log_format)conf.log_format);
+	int rc = cfg_daemon_start(argc, argv, "mcs-lb-controller",
+				  "Keeps HAProxy's backend `" MCS_BACKEND
+				  "` equal to the live chat nodes of a Redis sorted set.",
+				  ctl_vars, ctl_nvars, &conf.log_level, &conf.log_format);
+	if (rc != CFG_RUN)
+		return rc;
 	struct sigaction sa = {.sa_handler = ctl_on_signal};
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
