@@ -40,17 +40,9 @@ static int ctl_init(struct ctl *ctl)
 		return -1;
 	}
 	struct redis_conn_opts opts;
-	ctl_redis_opts(&opts);
-	redis_url_to_opts(&url, &opts);
-	ctl->redis = redis_src_new(&opts, conf.node_key);
-	struct redis_sentinel *sentinel = NULL;
-	if (ctl->redis != NULL && ctl_redis_sentinel(&url, &sentinel) == -1) {
-		log_err("out of memory at start-up");
-		redis_url_clear(&url);
-		return -1;
-	}
-	if (sentinel != NULL)
-		redis_src_set_sentinel(ctl->redis, sentinel);
+	struct redis_sentinel *sentinel;
+	if (ctl_redis_data(&url, &opts, &sentinel) == 0)
+		ctl->redis = redis_src_new(&opts, conf.node_key, sentinel); /* NULL: refused below */
 	redis_url_clear(&url);
 	snprintf(sock, sizeof(sock), "%s/" MCS_ADMIN_SOCK, conf.run_dir);
 	ctl->hap = hap_conn_new(sock, (int)conf.io_timeout_ms);

@@ -37,11 +37,14 @@ __attribute__((format(printf, 3, 4))) static void redis_src_fail(struct redis_sr
 		redis_conn_close(s->conn);
 }
 
-struct redis_src *redis_src_new(const struct redis_conn_opts *opts, const char *key)
+struct redis_src *redis_src_new(const struct redis_conn_opts *opts, const char *key, struct redis_sentinel *sentinel)
 {
 	struct redis_src *s = calloc(1, sizeof(*s));
-	if (s == NULL)
+	if (s == NULL) {
+		redis_sentinel_free(sentinel);
 		return NULL;
+	}
+	s->sentinel = sentinel;
 	s->key = strdup(key);
 	s->next_expiry_ms = -1;
 	s->conn = redis_conn_new(opts);
@@ -87,13 +90,6 @@ static redisReply *redis_src_call(struct redis_src *s, int want_type, const char
 		return NULL;
 	}
 	return r;
-}
-
-void redis_src_set_sentinel(struct redis_src *s, struct redis_sentinel *sentinel)
-{
-	redis_sentinel_free(s->sentinel);
-	s->sentinel = sentinel;
-	redis_conn_close(s->conn);
 }
 
 /* Sentinel mode: the server must still be the master (a demoted one keeps serving reads). */

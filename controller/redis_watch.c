@@ -71,11 +71,15 @@ int redis_watch_parse(const struct redisReply *r, const char *channel, size_t ch
 	return 0;
 }
 
-struct redis_watch *redis_watch_new(const struct redis_conn_opts *opts, const char *key)
+struct redis_watch *redis_watch_new(const struct redis_conn_opts *opts, const char *key,
+				    struct redis_sentinel *sentinel)
 {
 	struct redis_watch *w = calloc(1, sizeof(*w));
-	if (w == NULL)
+	if (w == NULL) {
+		redis_sentinel_free(sentinel);
 		return NULL;
+	}
+	w->sentinel = sentinel;
 	w->conn = redis_conn_new(opts);
 	size_t len = strlen(key) + 32;
 	w->channel = malloc(len);
@@ -119,13 +123,6 @@ __attribute__((format(printf, 2, 3))) static int redis_watch_fail(struct redis_w
 	va_end(ap);
 	redis_watch_close(w);
 	return -1;
-}
-
-void redis_watch_set_sentinel(struct redis_watch *w, struct redis_sentinel *sentinel)
-{
-	redis_sentinel_free(w->sentinel);
-	w->sentinel = sentinel;
-	redis_watch_close(w);
 }
 
 /* Sentinel mode: subscribing on a replica that was the master would miss the new master's events. */
