@@ -2,9 +2,11 @@
 #include "addr.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 int addr_is_literal(const char *text)
 {
@@ -34,6 +36,24 @@ int addr_parse(const char *literal, unsigned port, struct sockaddr_storage *out,
 	}
 	*out = ss;
 	return 0;
+}
+
+int addr_listen(struct sockaddr_storage *ss, socklen_t len, int backlog)
+{
+	int one = 1;
+	socklen_t bound_len = sizeof(*ss);
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)ss, len) == -1 || listen(fd, backlog) == -1 ||
+	    getsockname(fd, (struct sockaddr *)ss, &bound_len) == -1) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
 }
 
 unsigned addr_port(const struct sockaddr_storage *ss)

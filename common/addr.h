@@ -1,5 +1,6 @@
 /* Numeric IP addresses given as text (a bind address, a listen address): the one test of
- * "is this an address" and the one way from text and port to a struct sockaddr. */
+ * "is this an address", the one way from text and port to a struct sockaddr, and the one way
+ * to a listening socket on it. */
 #ifndef MCS_ADDR_H
 #define MCS_ADDR_H
 
@@ -16,6 +17,12 @@ int addr_is_literal(const char *text);
  * when literal is not an address or port is above 65535 (then *out and *len are unchanged). */
 int addr_parse(const char *literal, unsigned port, struct sockaddr_storage *out, socklen_t *len)
 	__attribute__((warn_unused_result));
+
+/* Opens a TCP socket listening on *ss (len bytes, as addr_parse filled them): non-blocking,
+ * close-on-exec, SO_REUSEADDR, backlog as listen(2) takes it. Returns the socket (the caller
+ * closes it) with *ss now the address bound (the port chosen when it was 0), or -1 with errno
+ * set and nothing left open. */
+int addr_listen(struct sockaddr_storage *ss, socklen_t len, int backlog) __attribute__((warn_unused_result));
 
 /* The port of an IPv4 or IPv6 address in host order (as getsockname filled it), 0 for any
  * other family. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "text.h"
 
 #define CFG_SHOWN 64 /* bytes of a bad value quoted in its message */
@@ -203,4 +204,18 @@ int cfg_main(int argc, char **argv, const char *summary, const struct cfg_var *v
 		return 1;
 	}
 	return 0;
+}
+
+int cfg_daemon_start(int argc, char **argv, const char *program, const char *summary, const struct cfg_var *vars,
+		     size_t n, const int *log_level, const int *log_format)
+{
+	log_set_program(program);
+	int rc = cfg_main(argc, argv, summary, vars, n);
+	if (rc != 0) {
+		cfg_free(vars, n);
+		return rc == 1 ? 0 : 2;
+	}
+	log_set_level((enum log_level)*log_level);
+	log_set_format((enum log_format)*log_format);
+	return CFG_RUN;
 }

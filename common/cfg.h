@@ -64,4 +64,14 @@ const char *cfg_program_name(const char *argv0);
  * 2 on a bad value or argument (message printed). */
 int cfg_main(int argc, char **argv, const char *summary, const struct cfg_var *vars, size_t n);
 
+#define CFG_RUN (-1) /* cfg_daemon_start: the daemon runs on */
+
+/* A daemon's start-up: names it in the log (log_set_program, program kept), runs cfg_main on
+ * vars, then sets the log level and format from *log_level and *log_format, the destinations
+ * of its MCS_LOG_LEVEL and MCS_LOG_FORMAT rows, as loaded. Returns CFG_RUN, or the exit status
+ * for main to return at once (0 after --help, --print-config or --version, 2 on a bad value
+ * or argument), vars' strings then freed. */
+int cfg_daemon_start(int argc, char **argv, const char *program, const char *summary, const struct cfg_var *vars,
+		     size_t n, const int *log_level, const int *log_format);
+
 #endif

@@ -98,18 +98,14 @@ struct agent_srv *agent_srv_new(const char *bind_addr, unsigned port, agent_answ
 	}
 	a->fn = fn;
 	a->ctx = ctx;
-	a->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1;
-	if (a->fd == -1 || setsockopt(a->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
-	    bind(a->fd, (struct sockaddr *)&ss, sslen) == -1 || listen(a->fd, SOMAXCONN) == -1 ||
-	    getsockname(a->fd, (struct sockaddr *)&ss, &sslen) == -1)
-		goto fail;
+	a->fd = addr_listen(&ss, sslen, SOMAXCONN);
+	if (a->fd == -1) {
+		snprintf(err, errlen, "agent: listen on %.64s port %u: %s", addr, port, strerror(errno));
+		agent_srv_free(a);
+		return NULL;
+	}
 	a->port = addr_port(&ss);
 	return a;
-fail:
-	snprintf(err, errlen, "agent: listen on %.64s port %u: %s", addr, port, strerror(errno));
-	agent_srv_free(a);
-	return NULL;
 }
 
 unsigned agent_srv_port(const struct agent_srv *a) { return a->port; }

@@ -48,9 +48,12 @@ void ctl_redis_opts(struct redis_conn_opts *o);
 struct redis_sentinel;
 struct redis_url;
 
-/* A Sentinel resolver from MCS_REDIS_SENTINELS* (the sentinels over TLS when url is rediss://)
- * into *out, NULL when none is configured. 0, or -1 when out of memory. */
-int ctl_redis_sentinel(const struct redis_url *url, struct redis_sentinel **out);
+/* The data connection as REDIS_URL and MCS_REDIS_* configure it: in *opts ctl_redis_opts with
+ * url's address, credentials, db and TLS (a view into conf and url), in *sentinel the resolver
+ * of MCS_REDIS_SENTINELS* (the sentinels over TLS when url is rediss://), NULL when none is
+ * configured; the caller hands it on or frees it. 0, or -1 when out of memory (*sentinel NULL). */
+int ctl_redis_data(const struct redis_url *url, struct redis_conn_opts *opts, struct redis_sentinel **sentinel)
+	__attribute__((warn_unused_result));
 
 struct loop;
 

@@ -61,7 +61,9 @@ static int ctl_check_sentinels(const char *value, char *err, size_t errlen)
 	return value[0] == '\0' ? 0 : redis_sentinel_parse(value, v, REDIS_SENTINEL_MAX, &n, err, errlen);
 }
 
-int ctl_redis_sentinel(const struct redis_url *url, struct redis_sentinel **out)
+/* A Sentinel resolver from MCS_REDIS_SENTINELS* into *out, NULL when none is configured. 0, or
+ * -1 when out of memory. */
+static int ctl_redis_sentinel(const struct redis_url *url, struct redis_sentinel **out)
 {
 	*out = NULL;
 	if (conf.redis_sentinels[0] == '\0')
@@ -77,6 +79,13 @@ int ctl_redis_sentinel(const struct redis_url *url, struct redis_sentinel **out)
 	*out = redis_sentinel_new(v, n, conf.redis_sentinel_master,
 				  conf.redis_sentinel_password[0] ? conf.redis_sentinel_password : NULL, &opts);
 	return *out != NULL ? 0 : -1;
+}
+
+int ctl_redis_data(const struct redis_url *url, struct redis_conn_opts *opts, struct redis_sentinel **sentinel)
+{
+	ctl_redis_opts(opts);
+	redis_url_to_opts(url, opts);
+	return ctl_redis_sentinel(url, sentinel);
 }
 
 static void ctl_redact_secret(const char *value, char *out, size_t outlen)

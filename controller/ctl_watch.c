@@ -129,16 +129,9 @@ struct ctl_watch *ctl_watch_new(struct ctl *ctl, struct ctl_stepper *stepper)
 	if (cw != NULL) {
 		*cw = (struct ctl_watch){.ctl = ctl, .stepper = stepper, .state = -1, .fd = -1};
 		struct redis_conn_opts opts;
-		ctl_redis_opts(&opts);
-		redis_url_to_opts(&url, &opts);
-		cw->w = redis_watch_new(&opts, conf.node_key);
-		struct redis_sentinel *sentinel = NULL;
-		if (cw->w != NULL && ctl_redis_sentinel(&url, &sentinel) == -1) {
-			redis_watch_free(cw->w);
-			cw->w = NULL; /* out of memory: refused below */
-		} else if (sentinel != NULL) {
-			redis_watch_set_sentinel(cw->w, sentinel);
-		}
+		struct redis_sentinel *sentinel;
+		if (ctl_redis_data(&url, &opts, &sentinel) == 0)
+			cw->w = redis_watch_new(&opts, conf.node_key, sentinel); /* NULL: refused below */
 		/* Subscribed at the first turn of the loop, after the first step. */
 		cw->retry_timer = loop_timer_add(ctl->loop, 0, ctl_watch_on_retry, cw);
 		cw->check_timer = loop_timer_new(ctl->loop, ctl_watch_on_check, cw);

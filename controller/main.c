@@ -40,17 +40,9 @@ static int ctl_init(struct ctl *ctl)
 		return -1;
 	}
 	struct redis_conn_opts opts;
-	ctl_redis_opts(&opts);
-	redis_url_to_opts(&url, &opts);
-	ctl->redis = redis_src_new(&opts, conf.node_key);
-	struct redis_sentinel *sentinel = NULL;
-	if (ctl->redis != NULL && ctl_redis_sentinel(&url, &sentinel) == -1) {
-		log_err("out of memory at start-up");
-		redis_url_clear(&url);
-		return -1;
-	}
-	if (sentinel != NULL)
-		redis_src_set_sentinel(ctl->redis, sentinel);
+	struct redis_sentinel *sentinel;
+	if (ctl_redis_data(&url, &opts, &sentinel) == 0)
+		ctl->redis = redis_src_new(&opts, conf.node_key, sentinel); /* NULL: refused below */
 	redis_url_clear(&url);
 	snprintf(sock, sizeof(sock), "%s/" MCS_ADMIN_SOCK, conf.run_dir);
 	ctl->hap = hap_conn_new(sock, (int)conf.io_timeout_ms);
@@ -111,16 +103,12 @@ static void ctl_free(struct ctl *ctl)
 
 int main(int argc, char **argv)
 {
-	log_set_program("mcs-lb-controller");
-	int rc = cfg_main(argc, argv,
-			  "Keeps HAProxy's backend `" MCS_BACKEND "` equal to the live chat nodes of a Redis sorted set.",
-			  ctl_vars, ctl_nvars);
-	if (rc != 0) {
-		cfg_free(ctl_vars, ctl_nvars);
-		return rc == 1 ? 0 : 2;
-	}
-	log_set_level((enum log_level)conf.log_level);
-	log_set_format((enum log_format)conf.log_format);
+	int rc = cfg_daemon_start(argc, argv, "mcs-lb-controller",
+				  "Keeps HAProxy's backend `" MCS_BACKEND
+				  "` equal to the live chat nodes of a Redis sorted set.",
+				  ctl_vars, ctl_nvars, &conf.log_level, &conf.log_format);
+	if (rc != CFG_RUN)
+		return rc;
 	struct sigaction sa = {.sa_handler = ctl_on_signal};
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

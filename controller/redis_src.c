@@ -19,7 +19,6 @@ struct redis_src {
 	char *key;
 	struct redis_conn *conn;         /* holds the settings: AUTH and SELECT read them there */
 	struct redis_sentinel *sentinel; /* NULL: the settings' host is the server */
-	int told;             /* the next connect goes to the address of redis_src_follow, not asked */
 	long long last_count; /* members the last poll read */
 	long long next_expiry_ms; /* see redis_src_next_expiry_ms */
 	enum redis_src_err err;
@@ -38,11 +37,14 @@ __attribute__((format(printf, 3, 4))) static void redis_src_fail(struct redis_sr
 		redis_conn_close(s->conn);
 }
 
-struct redis_src *redis_src_new(const struct redis_conn_opts *opts, const char *key)
+struct redis_src *redis_src_new(const struct redis_conn_opts *opts, const char *key, struct redis_sentinel *sentinel)
 {
 	struct redis_src *s = calloc(1, sizeof(*s));
-	if (s == NULL)
+	if (s == NULL) {
+		redis_sentinel_free(sentinel);
 		return NULL;
+	}
+	s->sentinel = sentinel;
 	s->key = strdup(key);
 	s->next_expiry_ms = -1;
 	s->conn = redis_conn_new(opts);
@@ -90,13 +92,6 @@ static redisReply *redis_src_call(struct redis_src *s, int want_type, const char
 	return r;
 }
 
-void redis_src_set_sentinel(struct redis_src *s, struct redis_sentinel *sentinel)
-{
-	redis_sentinel_free(s->sentinel);
-	s->sentinel = sentinel;
-	redis_conn_close(s->conn);
-}
-
 /* Sentinel mode: the server must still be the master (a demoted one keeps serving reads). */
 static int redis_src_check_role(struct redis_src *s)
 {
@@ -117,35 +112,21 @@ static int redis_src_check_role(struct redis_src *s)
 	return master ? 0 : -1;
 }
 
-/* Sentinel mode: points the connection at the master the sentinels name. */
-static int redis_src_find_master(struct redis_src *s)
-{
-	char host[256];
-	unsigned port;
-	if (redis_sentinel_master(s->sentinel, host, sizeof(host), &port) == -1) {
-		redis_src_fail(s, REDIS_SRC_IO, "sentinels: %s", redis_sentinel_errstr(s->sentinel));
-		return -1;
-	}
-	if (redis_conn_set_addr(s->conn, host, port) == -1) {
-		redis_src_fail(s, REDIS_SRC_OOM, "out of memory");
-		return -1;
-	}
-	return 0;
-}
-
 int redis_src_follow(struct redis_src *s, const char *host, unsigned port)
 {
-	s->told = redis_conn_set_addr(s->conn, host, port) == 0;
-	return s->told ? 0 : -1;
+	return redis_sentinel_follow(s->sentinel, s->conn, host, port);
 }
 
 static int redis_src_connect(struct redis_src *s)
 {
-	/* Told by a sentinel's announcement: other sentinels may not know the new master yet. */
-	int told = s->told;
-	s->told = 0;
-	if (s->sentinel != NULL && !told && redis_src_find_master(s) == -1)
+	int aimed = redis_sentinel_aim(s->sentinel, s->conn);
+	if (aimed != 0) {
+		if (aimed == -1)
+			redis_src_fail(s, REDIS_SRC_IO, "sentinels: %s", redis_sentinel_errstr(s->sentinel));
+		else
+			redis_src_fail(s, REDIS_SRC_OOM, "out of memory");
 		return -1;
+	}
 	if (redis_conn_connect(s->conn) == -1) {
 		redis_src_fail(s, REDIS_SRC_IO, "%s", redis_conn_errstr(s->conn));
 		return -1;

@@ -31,20 +31,18 @@ struct node_list {
 struct redis_src;
 struct redis_conn_opts;
 
+struct redis_sentinel;
+
 /* Creates a source for key (copied) on the Redis server of opts (copied: address, AUTH user and
- * password, db, TLS, timeout, reply limits). Does not connect yet. Returns NULL when out of
- * memory. */
-struct redis_src *redis_src_new(const struct redis_conn_opts *opts, const char *key);
+ * password, db, TLS, timeout, reply limits). Does not connect yet. With a sentinel (s takes it
+ * and frees it, on failure too; NULL: the server of opts), s finds its server through Sentinel:
+ * every connect asks the sentinels for the master, and ROLE must say master at connect and at
+ * every poll, or the connection is dropped (REDIS_SRC_IO) and the next poll asks again.
+ * Returns NULL when out of memory. */
+struct redis_src *redis_src_new(const struct redis_conn_opts *opts, const char *key, struct redis_sentinel *sentinel);
 
 /* Closes the connection and frees s; NULL is a no-op. */
 void redis_src_free(struct redis_src *s);
-
-struct redis_sentinel;
-
-/* Makes s find its server through Sentinel (s takes sentinel and frees it): every connect asks
- * the sentinels for the master, and ROLE must say master at connect and at every poll, or the
- * connection is dropped (REDIS_SRC_IO) and the next poll asks again. */
-void redis_src_set_sentinel(struct redis_src *s, struct redis_sentinel *sentinel);
 
 /* A sentinel announced a new master: closes the connection, and the next connect goes to
  * host:port without asking (ROLE still checked; a later one asks again). 0, or -1 when out of

@@ -21,7 +21,6 @@ struct redis_watch {
 	size_t chan_len;
 	struct redis_conn *conn;         /* holds the settings: AUTH reads them there */
 	struct redis_sentinel *sentinel; /* NULL: the settings' host is the server */
-	int told;             /* the next connect goes to the address of redis_watch_follow, not asked */
 	int verified;         /* CONFIG GET showed K and z/A */
 	char errstr[256];
 };
@@ -72,11 +71,15 @@ int redis_watch_parse(const struct redisReply *r, const char *channel, size_t ch
 	return 0;
 }
 
-struct redis_watch *redis_watch_new(const struct redis_conn_opts *opts, const char *key)
+struct redis_watch *redis_watch_new(const struct redis_conn_opts *opts, const char *key,
+				    struct redis_sentinel *sentinel)
 {
 	struct redis_watch *w = calloc(1, sizeof(*w));
-	if (w == NULL)
+	if (w == NULL) {
+		redis_sentinel_free(sentinel);
 		return NULL;
+	}
+	w->sentinel = sentinel;
 	w->conn = redis_conn_new(opts);
 	size_t len = strlen(key) + 32;
 	w->channel = malloc(len);
@@ -122,25 +125,6 @@ __attribute__((format(printf, 2, 3))) static int redis_watch_fail(struct redis_w
 	return -1;
 }
 
-void redis_watch_set_sentinel(struct redis_watch *w, struct redis_sentinel *sentinel)
-{
-	redis_sentinel_free(w->sentinel);
-	w->sentinel = sentinel;
-	redis_watch_close(w);
-}
-
-/* Sentinel mode: points the connection at the master the sentinels name. */
-static int redis_watch_find_master(struct redis_watch *w)
-{
-	char host[256];
-	unsigned port;
-	if (redis_sentinel_master(w->sentinel, host, sizeof(host), &port) == -1)
-		return redis_watch_fail(w, "watch: sentinels: %s", redis_sentinel_errstr(w->sentinel));
-	if (redis_conn_set_addr(w->conn, host, port) == -1)
-		return redis_watch_fail(w, "watch: out of memory");
-	return 0;
-}
-
 /* Sentinel mode: subscribing on a replica that was the master would miss the new master's events. */
 static int redis_watch_check_role(struct redis_watch *w)
 {
@@ -160,17 +144,15 @@ static int redis_watch_check_role(struct redis_watch *w)
 
 int redis_watch_follow(struct redis_watch *w, const char *host, unsigned port)
 {
-	w->told = redis_conn_set_addr(w->conn, host, port) == 0;
-	return w->told ? 0 : -1;
+	return redis_sentinel_follow(w->sentinel, w->conn, host, port);
 }
 
 static int redis_watch_connect(struct redis_watch *w)
 {
-	/* Told by a sentinel's announcement: other sentinels may not know the new master yet. */
-	int told = w->told;
-	w->told = 0;
-	if (w->sentinel != NULL && !told && redis_watch_find_master(w) == -1)
-		return -1;
+	int aimed = redis_sentinel_aim(w->sentinel, w->conn);
+	if (aimed != 0)
+		return aimed == -1 ? redis_watch_fail(w, "watch: sentinels: %s", redis_sentinel_errstr(w->sentinel))
+				   : redis_watch_fail(w, "watch: out of memory");
 	/* Keepalive: a silent subscriber would never notice a vanished server otherwise. */
 	if (redis_conn_connect(w->conn) == -1 || redis_conn_keepalive(w->conn) == -1)
 		return redis_watch_fail(w, "watch: %s", redis_conn_errstr(w->conn));

@@ -18,19 +18,18 @@ struct redisReply;
 struct redis_watch;
 struct redis_conn_opts;
 
+struct redis_sentinel;
+
 /* Creates a watcher of key (copied) on the Redis server of opts (copied: address, AUTH user
  * and password, db, TLS, limits). Does not connect yet. opts->timeout_ms bounds each step of
- * redis_watch_start. Returns NULL when out of memory. Free with redis_watch_free. */
-struct redis_watch *redis_watch_new(const struct redis_conn_opts *opts, const char *key);
+ * redis_watch_start. With a sentinel (w takes it and frees it, on failure too; NULL: the server
+ * of opts), every start asks the sentinels for the master and checks ROLE before subscribing.
+ * Returns NULL when out of memory. Free with redis_watch_free. */
+struct redis_watch *redis_watch_new(const struct redis_conn_opts *opts, const char *key,
+				    struct redis_sentinel *sentinel);
 
 /* Closes the connection and frees w. NULL is a no-op. */
 void redis_watch_free(struct redis_watch *w);
-
-struct redis_sentinel;
-
-/* Makes w find its server through Sentinel (w takes sentinel and frees it): every start asks the
- * sentinels for the master and checks ROLE before subscribing. */
-void redis_watch_set_sentinel(struct redis_watch *w, struct redis_sentinel *sentinel);
 
 /* A sentinel announced a new master: closes the connection, and the next start goes to
  * host:port without asking (ROLE still checked). 0, or -1 when out of memory (closed). */

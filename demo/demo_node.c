@@ -345,13 +345,9 @@ static int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err
 
 static int demo_listen(struct demo *d, char *err, size_t errlen)
 {
-	struct sockaddr_storage bound;
-	socklen_t blen = sizeof(bound);
-	int one = 1;
-	d->lfd = socket(d->o.listen.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (d->lfd == -1 || setsockopt(d->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
-	    bind(d->lfd, (struct sockaddr *)&d->o.listen, d->o.listen_len) == -1 || listen(d->lfd, SOMAXCONN) == -1 ||
-	    getsockname(d->lfd, (struct sockaddr *)&bound, &blen) == -1) {
+	struct sockaddr_storage bound = d->o.listen;
+	d->lfd = addr_listen(&bound, d->o.listen_len, SOMAXCONN);
+	if (d->lfd == -1) {
 		char shown[DEMO_NAME_MAX];
 		demo_format_addr(&d->o.listen, shown, sizeof(shown));
 		snprintf(err, errlen, "cannot listen on %s: %s", shown, strerror(errno));

@@ -94,16 +94,12 @@ static int bridge_run(const sigset_t *stop_signals)
 
 int main(int argc, char **argv)
 {
-	log_set_program("mcs-lb-metrics");
-	int rc = cfg_main(argc, argv,
-			  "Serves the gateway's lb_* Prometheus metrics (GET /metrics) from HAProxy's read-only stats socket.",
-			  bridge_vars, BRIDGE_NVARS);
-	if (rc != 0) {
-		cfg_free(bridge_vars, BRIDGE_NVARS);
-		return rc == 1 ? 0 : 2;
-	}
-	log_set_level((enum log_level)conf.log_level);
-	log_set_format((enum log_format)conf.log_format);
+	int rc = cfg_daemon_start(
+		argc, argv, "mcs-lb-metrics",
+		"Serves the gateway's lb_* Prometheus metrics (GET /metrics) from HAProxy's read-only stats socket.",
+		bridge_vars, BRIDGE_NVARS, &conf.log_level, &conf.log_format);
+	if (rc != CFG_RUN)
+		return rc;
 	/* Blocked before any thread starts, so only sigwait sees them. */
 	sigset_t stop_signals;
 	sigemptyset(&stop_signals);

@@ -11,6 +11,7 @@ struct redis_sentinel {
 	struct redis_sentinel_addr addr[REDIS_SENTINEL_MAX];
 	size_t n;
 	size_t first;            /* the sentinel that answered last */
+	int told;                /* the next redis_sentinel_aim keeps the address redis_sentinel_follow set */
 	char *master;            /* own copy */
 	struct redis_conn_opts opts; /* own copy; password: the sentinels' (NULL: none), no user, no db */
 	char errstr[512];
@@ -238,4 +239,27 @@ int redis_sentinel_master(struct redis_sentinel *s, char *host, size_t hostlen, 
 			used += (size_t)w;
 	}
 	return -1;
+}
+
+int redis_sentinel_aim(struct redis_sentinel *s, struct redis_conn *conn)
+{
+	if (s == NULL)
+		return 0;
+	int told = s->told;
+	s->told = 0;
+	if (told)
+		return 0;
+	char host[256];
+	unsigned port;
+	if (redis_sentinel_master(s, host, sizeof(host), &port) == -1)
+		return -1;
+	return redis_conn_set_addr(conn, host, port) == 0 ? 0 : -2;
+}
+
+int redis_sentinel_follow(struct redis_sentinel *s, struct redis_conn *conn, const char *host, unsigned port)
+{
+	int rc = redis_conn_set_addr(conn, host, port);
+	if (s != NULL)
+		s->told = rc == 0;
+	return rc;
 }

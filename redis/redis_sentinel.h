@@ -42,6 +42,19 @@ const char *redis_sentinel_errstr(const struct redis_sentinel *s);
 /* The name of the master asked for. */
 const char *redis_sentinel_name(const struct redis_sentinel *s);
 
+/* Before a connect: points conn at the master the sentinels name now, unless
+ * redis_sentinel_follow pointed it since the last call (that address is kept once). s NULL: a
+ * no-op. Returns 0; -1 when no sentinel named the master (the reasons in
+ * redis_sentinel_errstr); -2 when out of memory (conn closed). */
+int redis_sentinel_aim(struct redis_sentinel *s, struct redis_conn *conn) __attribute__((warn_unused_result));
+
+/* A sentinel announced a new master (+switch-master): conn is pointed at host:port and the next
+ * redis_sentinel_aim keeps that address, as the other sentinels may not know the new master
+ * yet. s NULL: conn is pointed only. 0, or -1 when out of memory (conn closed, the next aim
+ * asks the sentinels). */
+int redis_sentinel_follow(struct redis_sentinel *s, struct redis_conn *conn, const char *host, unsigned port)
+	__attribute__((warn_unused_result));
+
 /* A failover as a sentinel announces it on its `+switch-master` channel. */
 struct redis_sentinel_switch {
 	char name[128];                      /* the master's name in the sentinels' configuration */

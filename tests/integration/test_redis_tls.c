@@ -329,7 +329,7 @@ static int src_poll(int port, const char *ca, const char *cert, const char *serv
 				       .key_file = cert ? path_client_key : NULL, .server_name = server_name,
 				       .timeout_ms = 2000};
 	resp_limits_for_pairs(&opts.limits, 100);
-	struct redis_src *src = redis_src_new(&opts, "mcs:node");
+	struct redis_src *src = redis_src_new(&opts, "mcs:node", NULL);
 	ck_assert(src != NULL);
 	struct node_list l = {0};
 	int rc = redis_src_poll(src, 5000, 30000, 100, &l);

@@ -35,7 +35,7 @@ static struct redis_watch *watcher(const char *user, const char *password)
 	struct redis_conn_opts opts = {.host = "127.0.0.1", .port = (unsigned)H.redis_port, .user = user,
 				       .password = password, .timeout_ms = 2000};
 	resp_limits_for_pairs(&opts.limits, 1000);
-	struct redis_watch *w = redis_watch_new(&opts, "mcs:node");
+	struct redis_watch *w = redis_watch_new(&opts, "mcs:node", NULL);
 	ck_assert(w != NULL);
 	return w;
 }
@@ -172,7 +172,7 @@ START_TEST(test_connection_lost)
 	/* Nobody listening: -1. */
 	struct redis_conn_opts opts = {.host = "127.0.0.1", .port = (unsigned)h_free_port(), .timeout_ms = 500};
 	resp_limits_for_pairs(&opts.limits, 1000);
-	w = redis_watch_new(&opts, "mcs:node");
+	w = redis_watch_new(&opts, "mcs:node", NULL);
 	ck_assert_int_eq(redis_watch_start(w), -1);
 	ck_assert_int_eq(redis_watch_fd(w), -1);
 	printf("unreachable: %s\n", redis_watch_errstr(w));

@@ -2,8 +2,11 @@
  * no brackets, names, zone ids or blanks) and the socket address each makes with a port. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "unit.h"
@@ -93,6 +96,43 @@ START_TEST(test_port_other_family)
 }
 END_TEST
 
+/* addr_listen binds on this host only: loopback, or an address it does not have (refused
+ * before any packet). */
+static const struct {
+	const char *literal;
+	int taken;      /* 1: the port of a socket already listening there */
+	int want_errno; /* 0: a listening socket */
+} listens[] = {
+	{"127.0.0.1", 0, 0},
+	{"127.0.0.1", 1, EADDRINUSE},
+	{"192.0.2.1", 0, EADDRNOTAVAIL}, /* TEST-NET-1: no host has it */
+};
+
+START_TEST(test_listen)
+{
+	struct sockaddr_storage ss, first;
+	socklen_t len;
+	ck_assert_int_eq(addr_parse("127.0.0.1", 0, &first, &len), 0);
+	int busy = addr_listen(&first, len, 1);
+	ck_assert_int_ge(busy, 0);
+	ck_assert_int_eq(addr_parse(listens[_i].literal, listens[_i].taken ? addr_port(&first) : 0, &ss, &len), 0);
+	errno = 0;
+	int fd = addr_listen(&ss, len, 8);
+	if (listens[_i].want_errno != 0) {
+		ck_assert_int_eq(fd, -1);
+		ck_assert_int_eq(errno, listens[_i].want_errno);
+	} else {
+		ck_assert_int_ge(fd, 0);
+		ck_assert_uint_ne(addr_port(&ss), 0);
+		int flags = fcntl(fd, F_GETFL);
+		ck_assert(flags != -1 && (flags & O_NONBLOCK));
+		ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+		close(fd);
+	}
+	close(busy);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("addr");
@@ -100,6 +140,9 @@ int main(void)
 	tcase_add_loop_test(tc, test_parse, 0, N_ELEMS(cases));
 	tcase_add_loop_test(tc, test_is_literal, 0, N_ELEMS(cases));
 	tcase_add_test(tc, test_port_other_family);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("listen");
+	tcase_add_loop_test(tc, test_listen, 0, N_ELEMS(listens));
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "log.h"
 #include "unit.h"
 
 #define SENTINEL 4242ul
@@ -477,6 +478,55 @@ START_TEST(test_main)
 }
 END_TEST
 
+static int d_level, d_format;
+static const struct cfg_var daemon_table[] = {
+	{"MCS_UT_LOG_LEVEL", CFG_ENUM, "info", 0, 0, NULL, "level", &d_level, NULL, NULL, log_level_words},
+	{"MCS_UT_LOG_FORMAT", CFG_ENUM, "text", 0, 0, NULL, "format", &d_format, NULL, NULL, log_format_words},
+};
+
+static const struct {
+	const char *argv[3];
+	const char *level; /* MCS_UT_LOG_LEVEL */
+	int rc;
+	int debug_shown; /* CFG_RUN: 1 when a log_debug line reaches stderr afterwards */
+} daemons[] = {
+	{{"prog"}, "debug", CFG_RUN, 1},
+	{{"prog"}, "info", CFG_RUN, 0},
+	{{"prog", "--version"}, "debug", 0, 0},
+	{{"prog", "--print-config"}, "debug", 0, 0},
+	{{"prog", "--bogus"}, "debug", 2, 0},
+	{{"prog"}, "loud", 2, 0},
+};
+
+/* cfg_daemon_start: the exit status main returns, and the log level it sets when it runs on. */
+START_TEST(test_daemon_start)
+{
+	char *out_text = NULL, *err_text = NULL;
+	size_t out_size = 0, err_size = 0;
+	ck_assert_int_eq(setenv("MCS_UT_LOG_LEVEL", daemons[_i].level, 1), 0);
+	int argc = 0;
+	while (daemons[_i].argv[argc] != NULL)
+		argc++;
+	FILE *saved_out = stdout, *saved_err = stderr;
+	stdout = open_memstream(&out_text, &out_size);
+	stderr = open_memstream(&err_text, &err_size);
+	ck_assert(stdout != NULL && stderr != NULL);
+	int rc = cfg_daemon_start(argc, (char **)daemons[_i].argv, "ut-daemon", "summary line", daemon_table,
+				  N_ELEMS(daemon_table), &d_level, &d_format);
+	if (rc == CFG_RUN)
+		log_debug("debug line");
+	fclose(stdout);
+	fclose(stderr);
+	stdout = saved_out;
+	stderr = saved_err;
+	ck_assert_msg(rc == daemons[_i].rc, "rc %d; stderr:\n%s", rc, err_text);
+	ck_assert_int_eq(strstr(err_text, "ut-daemon debug: debug line") != NULL, daemons[_i].debug_shown);
+	cfg_free(daemon_table, N_ELEMS(daemon_table));
+	free(out_text);
+	free(err_text);
+}
+END_TEST
+
 static Suite *cfg_suite(void)
 {
 	Suite *s = suite_create("cfg");
@@ -497,6 +547,7 @@ static Suite *cfg_suite(void)
 	tcase_add_test(tc, test_print_help);
 	tcase_add_test(tc, test_free);
 	tcase_add_loop_test(tc, test_main, 0, N_ELEMS(mains));
+	tcase_add_loop_test(tc, test_daemon_start, 0, N_ELEMS(daemons));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -96,6 +96,32 @@ START_TEST(test_switch_limits)
 }
 END_TEST
 
+/* An announced master is kept for one connect, then the sentinels are asked again (none here,
+ * so asking fails without I/O); without a sentinel the address is only pointed. */
+START_TEST(test_follow_then_aim)
+{
+	struct redis_conn_opts o = {.host = "10.0.0.1", .port = 6379, .timeout_ms = 100};
+	struct redis_conn *c = redis_conn_new(&o);
+	struct redis_sentinel *s = redis_sentinel_new(NULL, 0, "mymaster", NULL, &o);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_nonnull(s);
+	char addr[64];
+	struct {
+		struct redis_sentinel *s;
+		int aims[2]; /* what two redis_sentinel_aim return after a follow */
+	} cases[] = {{s, {0, -1}}, {NULL, {0, 0}}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_int_eq(redis_sentinel_follow(cases[i].s, c, "10.0.0.9", 6380 + (unsigned)i), 0);
+		for (int k = 0; k < 2; k++)
+			ck_assert_int_eq(redis_sentinel_aim(cases[i].s, c), cases[i].aims[k]);
+		redis_conn_addr(c, addr, sizeof(addr));
+		ck_assert_str_eq(addr, i == 0 ? "10.0.0.9:6380" : "10.0.0.9:6381");
+	}
+	redis_sentinel_free(s);
+	redis_conn_free(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("redis_sentinel");
@@ -107,6 +133,9 @@ int main(void)
 	tcase_add_test(tc, test_switch_valid);
 	tcase_add_loop_test(tc, test_switch_invalid, 0, N_ELEMS(bad_switch));
 	tcase_add_test(tc, test_switch_limits);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("follow");
+	tcase_add_test(tc, test_follow_then_aim);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
