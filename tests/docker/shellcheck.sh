@@ -9,7 +9,7 @@ if ! command -v shellcheck >/dev/null 2>&1; then
 	exit 77
 fi
 cd "$root"
-set -- docker/entry/*.sh docker/base.sh mcs-lb tests/docker/*.sh tests/lib.sh tests/mcs_lb_cli.sh tests/dist_install.sh
+set -- docker/entry/*.sh docker/base.sh mcs-lb tests/docker/*.sh tests/lib.sh tests/mcs_lb_cli.sh tests/dist_install.sh tests/format.sh
 shellcheck --version | sed -n 2p
 shellcheck --external-sources "$@"
 echo "shellcheck: $# scripts clean: $*"
