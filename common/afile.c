@@ -42,8 +42,7 @@ static int afile_open(const char *tmp, unsigned mode, unsigned flags)
 	return fd;
 }
 
-int afile_write(const char *path, const void *data, size_t len, unsigned mode, unsigned flags, char *err,
-		size_t errlen)
+int afile_write(const char *path, const void *data, size_t len, unsigned mode, unsigned flags, char *err, size_t errlen)
 {
 	char tmp[4096];
 	int n = flags & AFILE_PRIVATE ? snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid())

@@ -120,12 +120,13 @@ int cfg_load(const struct cfg_var *vars, size_t n, char *err, size_t errlen)
 	return 0;
 }
 
-void cfg_print_help(FILE *out, const char *program, const char *summary, const struct cfg_var *vars,
-		    size_t n)
+void cfg_print_help(FILE *out, const char *program, const char *summary, const struct cfg_var *vars, size_t n)
 {
-	fprintf(out, "Usage: %s [--help | --print-config | --version]\n%s\n\nEnvironment variables:\n", program, summary);
+	fprintf(out, "Usage: %s [--help | --print-config | --version]\n%s\n\nEnvironment variables:\n", program,
+		summary);
 	for (size_t i = 0; i < n; i++) {
-		fprintf(out, "  %-26s %s (default: %s", vars[i].name, vars[i].help, vars[i].def[0] ? vars[i].def : "empty");
+		fprintf(out, "  %-26s %s (default: %s", vars[i].name, vars[i].help,
+			vars[i].def[0] ? vars[i].def : "empty");
 		if (vars[i].type == CFG_UINT)
 			fprintf(out, "; %lu to %lu %s", vars[i].min, vars[i].max, vars[i].unit);
 		if (vars[i].type == CFG_ENUM) {
@@ -215,7 +216,7 @@ int cfg_daemon_start(int argc, char **argv, const char *program, const char *sum
 		cfg_free(vars, n);
 		return rc == 1 ? 0 : 2;
 	}
-	log_set_level((enum log_level)*log_level);
-	log_set_format((enum log_format)*log_format);
+	log_set_level((enum log_level) * log_level);
+	log_set_format((enum log_format) * log_format);
 	return CFG_RUN;
 }

@@ -15,11 +15,11 @@ enum cfg_type {
 struct cfg_var {
 	const char *name; /* environment variable */
 	enum cfg_type type;
-	const char *def;  /* default, parsed by the same code as user input */
+	const char *def;        /* default, parsed by the same code as user input */
 	unsigned long min, max; /* CFG_UINT bounds, inclusive */
-	const char *unit; /* CFG_UINT: "milliseconds", "seconds", ... for messages */
+	const char *unit;       /* CFG_UINT: "milliseconds", "seconds", ... for messages */
 	const char *help;
-	void *dest;       /* unsigned long *, char ** or int * */
+	void *dest; /* unsigned long *, char ** or int * */
 	/* CFG_STR: returns 0, or -1 with a reason ("is not a redis:// URL") in err. */
 	int (*check)(const char *value, char *err, size_t errlen);
 	/* CFG_STR: writes a printable form hiding secrets (NULL: print as is). */
@@ -38,17 +38,14 @@ int cfg_check_nonempty(const char *value, char *err, size_t errlen);
 
 /* Parses text as the value of v and stores it. Returns 0, or -1 with a one-line message
  * naming the variable and the problem in err. */
-int cfg_set(const struct cfg_var *v, const char *text, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+int cfg_set(const struct cfg_var *v, const char *text, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Sets every variable from the environment, or from its default when unset.
  * Returns 0, or -1 at the first bad value with its message in err. */
-int cfg_load(const struct cfg_var *vars, size_t n, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+int cfg_load(const struct cfg_var *vars, size_t n, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Prints the usage text: every variable with its default and help. */
-void cfg_print_help(FILE *out, const char *program, const char *summary, const struct cfg_var *vars,
-		    size_t n);
+void cfg_print_help(FILE *out, const char *program, const char *summary, const struct cfg_var *vars, size_t n);
 
 /* Prints NAME=value for every variable as loaded, secrets redacted. */
 void cfg_print_effective(FILE *out, const struct cfg_var *vars, size_t n);

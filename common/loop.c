@@ -18,8 +18,8 @@
 #define LOOP_RETRY_MS 100
 
 struct loop_fd {
-	int fd;           /* -1: free slot */
-	unsigned gen;     /* bumped at each add, so a dispatch skips a slot re-used meanwhile */
+	int fd;       /* -1: free slot */
+	unsigned gen; /* bumped at each add, so a dispatch skips a slot re-used meanwhile */
 	loop_fd_fn fn;
 	void *ctx;
 };

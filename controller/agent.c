@@ -20,9 +20,9 @@
 
 struct agent_client {
 	int fd;
-	uint64_t deadline_ms;          /* closed unanswered after this */
-	size_t len;                    /* bytes in buf */
-	char buf[AGENT_REQ_MAX + 1];   /* one byte more than a request, to see an oversized one */
+	uint64_t deadline_ms;        /* closed unanswered after this */
+	size_t len;                  /* bytes in buf */
+	char buf[AGENT_REQ_MAX + 1]; /* one byte more than a request, to see an oversized one */
 };
 
 struct agent_srv {

@@ -14,10 +14,10 @@
  * and a configuration file unchanged (verified on 2.6.12 with `add server ... agent-send n/`).
  * The responder answers as soon as it has seen the '/', without waiting for more. */
 #define AGENT_REQ_END '/'
-#define AGENT_REQ_MAX (HAP_NAME_MAX + 1)  /* longest request: a name and its '/' */
-#define AGENT_ANSWER_MAX 64               /* longest reply line, '\n' included */
-#define AGENT_READ_TIMEOUT_MS 2000        /* a connection without a whole request by then is closed */
-#define AGENT_MAX_CLIENTS 256             /* connections waiting for their request; the oldest goes first */
+#define AGENT_REQ_MAX (HAP_NAME_MAX + 1) /* longest request: a name and its '/' */
+#define AGENT_ANSWER_MAX 64              /* longest reply line, '\n' included */
+#define AGENT_READ_TIMEOUT_MS 2000       /* a connection without a whole request by then is closed */
+#define AGENT_MAX_CLIENTS 256            /* connections waiting for their request; the oldest goes first */
 
 enum agent_req {
 	AGENT_REQ_MORE, /* no '/' yet and still room: wait for more bytes */
@@ -47,11 +47,11 @@ typedef void (*agent_answer_fn)(void *ctx, const char *server_name, char *out, s
 
 /* What the responder did since agent_srv_new, for metrics and log lines. */
 struct agent_stats {
-	unsigned long long answered;   /* a reply was sent */
-	unsigned long long unanswered; /* valid request, but the callback left "" or an invalid reply */
-	unsigned long long bad;        /* malformed or oversized request, or closed before it was whole */
-	unsigned long long timeouts;   /* no whole request within AGENT_READ_TIMEOUT_MS */
-	unsigned long long evicted;    /* closed to make room: AGENT_MAX_CLIENTS were waiting */
+	unsigned long long answered;      /* a reply was sent */
+	unsigned long long unanswered;    /* valid request, but the callback left "" or an invalid reply */
+	unsigned long long bad;           /* malformed or oversized request, or closed before it was whole */
+	unsigned long long timeouts;      /* no whole request within AGENT_READ_TIMEOUT_MS */
+	unsigned long long evicted;       /* closed to make room: AGENT_MAX_CLIENTS were waiting */
 	unsigned long long accept_errors; /* accept() failed (e.g. EMFILE); retried at the next call */
 };
 

@@ -26,8 +26,8 @@ int agent_override_parse(const char *text, size_t len, struct agent_override *ou
 	return 0;
 }
 
-void agent_policy_answer(const struct agent_view *v, uint64_t now_ms, uint64_t warmup_ms, unsigned start_pct,
-			 char *out, size_t outlen)
+void agent_policy_answer(const struct agent_view *v, uint64_t now_ms, uint64_t warmup_ms, unsigned start_pct, char *out,
+			 size_t outlen)
 {
 	if (v->leaving) {
 		snprintf(out, outlen, "drain\n");

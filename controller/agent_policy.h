@@ -8,9 +8,9 @@
 
 enum agent_override_kind {
 	AGENT_OVERRIDE_NONE,
-	AGENT_OVERRIDE_DRAIN,   /* "drain": no new clients (weight 0), sessions go on */
-	AGENT_OVERRIDE_MAINT,   /* "maint": the same as drain here, see the README */
-	AGENT_OVERRIDE_WEIGHT,  /* "NN%": a share of the node's weight, 0 to 100 */
+	AGENT_OVERRIDE_DRAIN,  /* "drain": no new clients (weight 0), sessions go on */
+	AGENT_OVERRIDE_MAINT,  /* "maint": the same as drain here, see the README */
+	AGENT_OVERRIDE_WEIGHT, /* "NN%": a share of the node's weight, 0 to 100 */
 };
 
 struct agent_override {
@@ -24,15 +24,15 @@ int agent_override_parse(const char *text, size_t len, struct agent_override *ou
 	__attribute__((warn_unused_result));
 
 struct agent_view {
-	int leaving;                   /* the controller is draining it: its node left mcs:node */
-	uint64_t first_seen_ms;        /* when the node joined (warm-up starts here) */
+	int leaving;            /* the controller is draining it: its node left mcs:node */
+	uint64_t first_seen_ms; /* when the node joined (warm-up starts here) */
 	struct agent_override override;
 };
 
 /* Writes the agent reply line (with "\n") for a node at now_ms: "drain" while leaving, the
  * override when there is one, else "up NN%" ramping from start_pct to 100% over warmup_ms. */
-void agent_policy_answer(const struct agent_view *v, uint64_t now_ms, uint64_t warmup_ms, unsigned start_pct,
-			 char *out, size_t outlen);
+void agent_policy_answer(const struct agent_view *v, uint64_t now_ms, uint64_t warmup_ms, unsigned start_pct, char *out,
+			 size_t outlen);
 
 /* 1 while the answer for v at now_ms is something else than "up 100%" (leaving, an override,
  * warming up): the agent check has something to say. Else 0. Pure. */

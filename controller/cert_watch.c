@@ -41,10 +41,11 @@ static int cert_sig_eq(const struct cert_pair_sig *a, const struct cert_pair_sig
 	return 1;
 }
 
-enum cert_watch_next cert_watch_decide(struct cert_watch_state *st, const struct cert_pair_sig *now,
-				       uint64_t now_ms, uint64_t settle_ms)
+enum cert_watch_next cert_watch_decide(struct cert_watch_state *st, const struct cert_pair_sig *now, uint64_t now_ms,
+				       uint64_t settle_ms)
 {
-	if ((st->has_applied && cert_sig_eq(now, &st->applied)) || (st->has_refused && cert_sig_eq(now, &st->refused))) {
+	if ((st->has_applied && cert_sig_eq(now, &st->applied)) ||
+	    (st->has_refused && cert_sig_eq(now, &st->refused))) {
 		st->has_pending = 0;
 		return CERT_WATCH_IDLE;
 	}
@@ -192,7 +193,8 @@ static enum cert_swap cert_hap_failed(struct hap_conn *c, char *msg, size_t msgl
 {
 	enum hap_err e = hap_conn_err(c);
 	snprintf(msg, msglen, "certificate not swapped: %s (%s)%s", hap_conn_errstr(c), hap_err_name(e),
-		 e == HAP_ERR_INVALID ? "; HAProxy loads the new pair at its next restart" : "; the old certificate stays");
+		 e == HAP_ERR_INVALID ? "; HAProxy loads the new pair at its next restart"
+				      : "; the old certificate stays");
 	return e == HAP_ERR_IO || e == HAP_ERR_EOF || e == HAP_ERR_TIMEOUT ? CERT_SWAP_RETRY : CERT_SWAP_REFUSED;
 }
 
@@ -230,8 +232,10 @@ static enum cert_swap cert_hap_swap(struct cert_watch *w, struct hap_conn *c, co
 	if (rc == -1)
 		r = cert_hap_failed(c, msg, msglen);
 	else
-		snprintf(msg, msglen, "certificate not swapped: commit ssl cert %s: no \"Success!\" in \"%.80s\"; the old "
-			 "certificate stays", w->crt_name, reply);
+		snprintf(msg, msglen,
+			 "certificate not swapped: commit ssl cert %s: no \"Success!\" in \"%.80s\"; the old "
+			 "certificate stays",
+			 w->crt_name, reply);
 	free(reply);
 	cert_hap_abort(w, c);
 	return r;

@@ -63,7 +63,7 @@ enum cert_watch_next {
 };
 
 /* Compares the pair's signature now (at now_ms) with st and updates st->pending. */
-enum cert_watch_next cert_watch_decide(struct cert_watch_state *st, const struct cert_pair_sig *now,
-				       uint64_t now_ms, uint64_t settle_ms);
+enum cert_watch_next cert_watch_decide(struct cert_watch_state *st, const struct cert_pair_sig *now, uint64_t now_ms,
+				       uint64_t settle_ms);
 
 #endif

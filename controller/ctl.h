@@ -84,22 +84,22 @@ struct ctl {
 	struct loop *loop; /* where the jobs register */
 	struct redis_src *redis;
 	struct hap_conn *hap;
-	struct ctl_hap_opts opts;       /* how servers are added; opts.agent set while the agent runs */
+	struct ctl_hap_opts opts; /* how servers are added; opts.agent set while the agent runs */
 	struct rec_memory leaving;
 	struct node_list live;
-	struct ctl_nodes nodes;         /* first seen and override of each live node */
-	int nodes_seeded;               /* nodes seen once: later ones are newcomers (warm-up) */
+	struct ctl_nodes nodes; /* first seen and override of each live node */
+	int nodes_seeded;       /* nodes seen once: later ones are newcomers (warm-up) */
 	struct ctl_seen seen;
 	struct ctl_servers_file servers_file;
 	struct ctl_counters count;
-	struct ctl_file file;           /* controller.json's totals, counted by the jobs (the *_total
-					 * keys); ctl_status_write fills in the rest when it writes */
-	int notifications;              /* the Redis watch is subscribed (set by ctl_watch.c) */
-	char redis_error[192];          /* last Redis error, "" while healthy */
-	char hap_error[192];            /* last HAProxy error, "" while healthy */
-	char override_error[192];       /* last error reading the agent overrides */
+	struct ctl_file file;     /* controller.json's totals, counted by the jobs (the *_total
+				   * keys); ctl_status_write fills in the rest when it writes */
+	int notifications;        /* the Redis watch is subscribed (set by ctl_watch.c) */
+	char redis_error[192];    /* last Redis error, "" while healthy */
+	char hap_error[192];      /* last HAProxy error, "" while healthy */
+	char override_error[192]; /* last error reading the agent overrides */
 	long hap_pid;
-	char (*prev_rejects)[80];       /* members refused in the previous step */
+	char (*prev_rejects)[80]; /* members refused in the previous step */
 	size_t n_prev_rejects;
 	time_t last_sync;
 	uint64_t live_hash;       /* of the live set the last quiet step saw */
@@ -150,8 +150,7 @@ void ctl_status_restore_drains(struct ctl *ctl);
 /* Rewrites the servers file when what HAProxy should hold changed: servers (sorted by name)
  * less those leaving or removed by plan, plus those plan adds. A failure is logged once and
  * retried at the next change. */
-void ctl_servers_file_update(struct ctl *ctl, const struct rec_server *servers, size_t n,
-			     const struct rec_plan *plan);
+void ctl_servers_file_update(struct ctl *ctl, const struct rec_server *servers, size_t n, const struct rec_plan *plan);
 
 /* Renews the file's time after a good step: haproxy.sh trusts a young file at a cold start. */
 void ctl_servers_file_touch(const struct ctl *ctl);

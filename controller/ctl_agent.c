@@ -13,9 +13,9 @@
 struct ctl_agent {
 	struct ctl *ctl;
 	struct agent_srv *srv;
-	struct hap_agent_opts opts;      /* what new servers' agent checks use (ctl->opts.agent) */
-	int timer;                       /* the earliest waiting connection's deadline */
-	int fds[AGENT_MAX_CLIENTS + 1];  /* the descriptors the loop watches: listener first */
+	struct hap_agent_opts opts;     /* what new servers' agent checks use (ctl->opts.agent) */
+	int timer;                      /* the earliest waiting connection's deadline */
+	int fds[AGENT_MAX_CLIENTS + 1]; /* the descriptors the loop watches: listener first */
 	size_t n_fds;
 };
 

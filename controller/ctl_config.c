@@ -1,8 +1,8 @@
 /* The controller's configuration table: every environment variable it reads, with its
  * default, bounds and help (the same table feeds --help and --print-config). */
 #include <stdio.h>
-#include <unistd.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "ctl.h"
@@ -139,4 +139,3 @@ const struct cfg_var ctl_vars[] = {
 /* clang-format on */
 #undef MS
 const size_t ctl_nvars = sizeof(ctl_vars) / sizeof(ctl_vars[0]);
-

@@ -94,7 +94,8 @@ int ctl_hap_read_scur(struct hap_conn *c, const char *backend, struct rec_server
 		unsigned long long scur;
 		if (strcmp(hap_csv_get(t, row, col_px), backend) != 0)
 			continue;
-		struct rec_server *s = bsearch(hap_csv_get(t, row, col_sv), servers, n, sizeof(*s), rec_server_name_cmp);
+		struct rec_server *s =
+			bsearch(hap_csv_get(t, row, col_sv), servers, n, sizeof(*s), rec_server_name_cmp);
 		if (s != NULL && hap_csv_get_u64(t, row, col_scur, &scur) == 0)
 			s->scur = (long long)scur;
 	}
@@ -131,10 +132,11 @@ static int ctl_hap_apply_add(struct hap_conn *c, const char *backend, const stru
 		agent.send = send;
 		rc = agent_request_format(send, sizeof(send), node->name) == -1
 			     ? -1
-			     : hap_cmd_add_server_agent(cmd, sizeof(cmd), backend, node->name, node->addr, node->port, a->id,
-							&opts->check, &agent);
+			     : hap_cmd_add_server_agent(cmd, sizeof(cmd), backend, node->name, node->addr, node->port,
+							a->id, &opts->check, &agent);
 	} else {
-		rc = hap_cmd_add_server(cmd, sizeof(cmd), backend, node->name, node->addr, node->port, a->id, &opts->check);
+		rc = hap_cmd_add_server(cmd, sizeof(cmd), backend, node->name, node->addr, node->port, a->id,
+					&opts->check);
 	}
 	if (rc == -1) {
 		snprintf(err, errlen, "add server %s: cannot format the command", node->name);
@@ -151,8 +153,9 @@ static int ctl_hap_apply_add(struct hap_conn *c, const char *backend, const stru
 	if (hap_cmd_set_state(cmd, sizeof(cmd), backend, node->name, "ready") == -1 ||
 	    ctl_hap_send(c, cmd, err, errlen) == -1)
 		return -1;
-	if (opts->agent != NULL && a->agent_on && (hap_cmd_enable_agent(cmd, sizeof(cmd), backend, node->name) == -1 ||
-				    ctl_hap_send(c, cmd, err, errlen) == -1))
+	if (opts->agent != NULL && a->agent_on &&
+	    (hap_cmd_enable_agent(cmd, sizeof(cmd), backend, node->name) == -1 ||
+	     ctl_hap_send(c, cmd, err, errlen) == -1))
 		return -1;
 	return ctl_hap_start_checks(c, backend, node->name, err, errlen);
 }
@@ -169,16 +172,15 @@ static int ctl_hap_stop_agent(struct hap_conn *c, const char *backend, const cha
 	return 0;
 }
 
-static int ctl_hap_apply_remove(struct hap_conn *c, const char *backend, const char *name, char *err,
-				size_t errlen)
+static int ctl_hap_apply_remove(struct hap_conn *c, const char *backend, const char *name, char *err, size_t errlen)
 {
 	char cmd[512];
 	if (ctl_hap_stop_agent(c, backend, name, err, errlen) == -1)
 		return -1;
-	if (hap_cmd_set_state(cmd, sizeof(cmd), backend, name, "maint") == -1 || ctl_hap_send(c, cmd, err, errlen) == -1)
-		return -1;
-	if (hap_cmd_shutdown_sessions(cmd, sizeof(cmd), backend, name) == -1 ||
+	if (hap_cmd_set_state(cmd, sizeof(cmd), backend, name, "maint") == -1 ||
 	    ctl_hap_send(c, cmd, err, errlen) == -1)
+		return -1;
+	if (hap_cmd_shutdown_sessions(cmd, sizeof(cmd), backend, name) == -1 || ctl_hap_send(c, cmd, err, errlen) == -1)
 		return -1;
 	if (hap_cmd_del_server(cmd, sizeof(cmd), backend, name) == -1)
 		return -1;
@@ -192,7 +194,8 @@ static int ctl_hap_apply_shed(struct hap_conn *c, const char *backend, const str
 	char cmd[512], *reply = NULL;
 	if (ctl_hap_stop_agent(c, backend, a->name, err, errlen) == -1)
 		return -1;
-	if (hap_cmd_set_state(cmd, sizeof(cmd), backend, a->name, "maint") == -1 || ctl_hap_send(c, cmd, err, errlen) == -1)
+	if (hap_cmd_set_state(cmd, sizeof(cmd), backend, a->name, "maint") == -1 ||
+	    ctl_hap_send(c, cmd, err, errlen) == -1)
 		return -1;
 	if (hap_conn_cmd(c, "show sess", &reply) == -1) {
 		snprintf(err, errlen, "%s", hap_conn_errstr(c));
@@ -200,22 +203,22 @@ static int ctl_hap_apply_shed(struct hap_conn *c, const char *backend, const str
 		return -1;
 	}
 	size_t max = a->shed < 4096 ? (size_t)a->shed : 4096;
-	char (*ids)[HAP_SESS_ID_SIZE] = calloc(max ? max : 1, sizeof(*ids));
+	char(*ids)[HAP_SESS_ID_SIZE] = calloc(max ? max : 1, sizeof(*ids));
 	size_t n = ids ? hap_sess_ids(reply, backend, a->name, ids, max) : 0;
 	free(reply);
 	int rc = ids ? 0 : -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		/* A session that ended meanwhile is refused: not an error worth stopping for. */
-		if (hap_cmd_shutdown_session(cmd, sizeof(cmd), ids[i]) == 0 && ctl_hap_send(c, cmd, err, errlen) == -1 &&
-		    hap_conn_err(c) != HAP_ERR_REJECTED)
+		if (hap_cmd_shutdown_session(cmd, sizeof(cmd), ids[i]) == 0 &&
+		    ctl_hap_send(c, cmd, err, errlen) == -1 && hap_conn_err(c) != HAP_ERR_REJECTED)
 			rc = -1;
 	}
 	free(ids);
 	return rc;
 }
 
-int ctl_hap_apply(struct hap_conn *c, const char *backend, const struct rec_action *a,
-		  const struct ctl_hap_opts *opts, char *err, size_t errlen)
+int ctl_hap_apply(struct hap_conn *c, const char *backend, const struct rec_action *a, const struct ctl_hap_opts *opts,
+		  char *err, size_t errlen)
 {
 	char cmd[512];
 	int rc = -1;

@@ -29,7 +29,7 @@ struct ctl_hap_opts {
 
 /* Runs the runtime commands of one action. Returns 0, or -1 with the failing command and
  * HAProxy's answer in err; hap_conn_err() tells whether the connection itself failed. */
-int ctl_hap_apply(struct hap_conn *c, const char *backend, const struct rec_action *a,
-		  const struct ctl_hap_opts *opts, char *err, size_t errlen) __attribute__((warn_unused_result));
+int ctl_hap_apply(struct hap_conn *c, const char *backend, const struct rec_action *a, const struct ctl_hap_opts *opts,
+		  char *err, size_t errlen) __attribute__((warn_unused_result));
 
 #endif

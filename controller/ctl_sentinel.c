@@ -30,11 +30,11 @@ struct ctl_sentinel {
 	struct redis_conn *conn; /* pointed at each sentinel in turn */
 	int fd;                  /* the subscribed socket the loop watches, -1 none */
 	int retry_timer;
-	int ping_timer;          /* armed while subscribed */
-	int ping_due;            /* a PING sent and nothing read since */
-	unsigned backoff_ms;     /* the wait before the next subscription */
-	uint64_t since_ms;       /* when the current subscription was made */
-	char error[256];         /* the last failure logged, "" none */
+	int ping_timer;      /* armed while subscribed */
+	int ping_due;        /* a PING sent and nothing read since */
+	unsigned backoff_ms; /* the wait before the next subscription */
+	uint64_t since_ms;   /* when the current subscription was made */
+	char error[256];     /* the last failure logged, "" none */
 };
 
 static void ctl_sentinel_on_read(struct loop *l, int fd, void *ctx);
@@ -90,7 +90,9 @@ static int ctl_sentinel_subscribe(struct ctl_sentinel *s, char *why, size_t whyl
 		const char *auth[] = {"AUTH", conf.redis_sentinel_password};
 		if ((r = redis_conn_command(s->conn, 2, auth, NULL)) == NULL || r->type != REDIS_REPLY_STATUS) {
 			snprintf(why, whylen, "%s:%u: AUTH: %.100s", a->host, a->port,
-				 r == NULL ? redis_conn_errstr(s->conn) : r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+				 r == NULL                      ? redis_conn_errstr(s->conn)
+				 : r->type == REDIS_REPLY_ERROR ? r->str
+								: "unexpected reply");
 			freeReplyObject(r);
 			return -1;
 		}
@@ -127,8 +129,8 @@ static void ctl_sentinel_start(struct ctl_sentinel *s)
 	s->error[0] = '\0';
 	char addr[300];
 	redis_conn_addr(s->conn, addr, sizeof(addr));
-	log_info("sentinel: subscribed to %s on %s: a failover of \"%s\" is followed at once", CTL_SENTINEL_CHANNEL, addr,
-		 conf.redis_sentinel_master);
+	log_info("sentinel: subscribed to %s on %s: a failover of \"%s\" is followed at once", CTL_SENTINEL_CHANNEL,
+		 addr, conf.redis_sentinel_master);
 }
 
 static void ctl_sentinel_on_retry(struct loop *l, int timer, void *ctx) { ctl_sentinel_start(ctx); }

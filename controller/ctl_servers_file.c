@@ -32,14 +32,16 @@ static char *ctl_servers_file_render(const struct ctl *ctl, const struct rec_ser
 	for (size_t i = 0; i < plan->n; i++) {
 		struct rec_server key;
 		snprintf(key.name, sizeof(key.name), "%s", plan->v[i].name);
-		const struct rec_server *s = plan->v[i].kind == REC_REMOVE ? bsearch(&key, servers, n, sizeof(*servers),
-											 rec_server_cmp) : NULL;
+		const struct rec_server *s = plan->v[i].kind == REC_REMOVE
+						     ? bsearch(&key, servers, n, sizeof(*servers), rec_server_cmp)
+						     : NULL;
 		if (s != NULL)
 			deleted[s - servers] = 1;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!deleted[i] && !rec_memory_has(&ctl->leaving, servers[i].name))
-			v[k++] = (struct servers_file_entry){servers[i].name, servers[i].addr, servers[i].port, servers[i].id};
+			v[k++] = (struct servers_file_entry){servers[i].name, servers[i].addr, servers[i].port,
+							     servers[i].id};
 	for (size_t i = 0; i < plan->n; i++)
 		if (plan->v[i].kind == REC_ADD)
 			v[k++] = (struct servers_file_entry){plan->v[i].node->name, plan->v[i].node->addr,
@@ -70,8 +72,9 @@ void ctl_servers_file_update(struct ctl *ctl, const struct rec_server *servers, 
 	}
 	ctl_track_error(ctl->servers_file.error, sizeof(ctl->servers_file.error), "servers file", NULL);
 	if (skipped > 0)
-		log_warn("servers file: %zu server(s) with a name or address HAProxy's configuration cannot hold left out",
-			 skipped);
+		log_warn(
+			"servers file: %zu server(s) with a name or address HAProxy's configuration cannot hold left out",
+			skipped);
 	free(ctl->servers_file.text);
 	ctl->servers_file.text = text;
 }

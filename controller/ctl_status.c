@@ -104,7 +104,8 @@ void ctl_status_restore_drains(struct ctl *ctl)
 		const char *name;
 		uint64_t for_ms;
 		if (ctl_drain_entry(item, &name, &for_ms) == -1) {
-			log_warn("%s: draining entry %zu is not {\"server\": <server name>, \"for_ms\": <ms>}: skipped", path, i);
+			log_warn("%s: draining entry %zu is not {\"server\": <server name>, \"for_ms\": <ms>}: skipped",
+				 path, i);
 			continue;
 		}
 		if (rec_memory_restore(&ctl->leaving, name, for_ms < now ? now - for_ms : 0) == -1)

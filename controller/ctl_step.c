@@ -37,7 +37,8 @@ static void ctl_log_rejects(struct ctl *ctl)
 		for (size_t j = 0; j < ctl->n_prev_rejects && !seen; j++)
 			seen = strcmp(ctl->prev_rejects[j], l->rejects[i].text) == 0;
 		if (!seen)
-			log_warn("rejected member \"%s\" of %s: %s", l->rejects[i].text, conf.node_key, l->rejects[i].why);
+			log_warn("rejected member \"%s\" of %s: %s", l->rejects[i].text, conf.node_key,
+				 l->rejects[i].why);
 	}
 	free(ctl->prev_rejects);
 	ctl->prev_rejects = NULL;
@@ -81,8 +82,8 @@ static void ctl_read_overrides(struct ctl *ctl)
 
 static int ctl_poll_redis(struct ctl *ctl)
 {
-	if (redis_src_poll(ctl->redis, (unsigned)conf.ttl_ms, (unsigned)conf.max_future_ms, conf.max_nodes, &ctl->live) ==
-	    -1) {
+	if (redis_src_poll(ctl->redis, (unsigned)conf.ttl_ms, (unsigned)conf.max_future_ms, conf.max_nodes,
+			   &ctl->live) == -1) {
 		ctl->file.redis_errors_total++;
 		ctl_track_error(ctl->redis_error, sizeof(ctl->redis_error), "redis", redis_src_errstr(ctl->redis));
 		return -1;
@@ -138,7 +139,8 @@ static void ctl_log_plan(struct ctl *ctl, const struct rec_plan *plan)
 		if (plan->removal_held > 0)
 			log_err("HOLDING the removal of %zu of %zu nodes (more than %lu%% at once): going ahead after %lu s "
 				"unless they return; touch %s/confirm-removal to go ahead now",
-				plan->removal_held, ctl->seen.servers, conf.mass_removal_pct, conf.mass_removal_hold_s, conf.run_dir);
+				plan->removal_held, ctl->seen.servers, conf.mass_removal_pct, conf.mass_removal_hold_s,
+				conf.run_dir);
 		else if (ctl->seen.removal_held > 0)
 			log_info("mass removal no longer held");
 	}
@@ -172,7 +174,6 @@ static int ctl_apply_plan(struct ctl *ctl, const struct rec_plan *plan, char *er
 	}
 	return 0;
 }
-
 
 static uint64_t ctl_hash_bytes(uint64_t h, const void *p, size_t len)
 {
@@ -210,7 +211,8 @@ static unsigned char *ctl_agent_wanted(const struct ctl *ctl, size_t *n_wanted)
 		struct agent_view view = {0, node ? node->first_seen_ms : now, {AGENT_OVERRIDE_NONE, 0}};
 		if (node != NULL)
 			view.override = node->override;
-		v[i] = (unsigned char)agent_policy_has_news(&view, now, conf.warmup_s * 1000u, (unsigned)conf.warmup_start_pct);
+		v[i] = (unsigned char)agent_policy_has_news(&view, now, conf.warmup_s * 1000u,
+							    (unsigned)conf.warmup_start_pct);
 		*n_wanted += v[i];
 	}
 	return v;
@@ -291,7 +293,6 @@ done:
 	free(servers);
 	return rc;
 }
-
 
 int ctl_step(struct ctl *ctl)
 {

@@ -38,10 +38,12 @@ static void ctl_watch_on_read(struct loop *l, int fd, void *ctx);
 static void ctl_watch_log(const struct ctl_watch *cw, int rc)
 {
 	if (rc == 1)
-		log_info("redis: keyspace notifications of %s subscribed%s%s: new nodes are added at once", conf.node_key,
-			 redis_watch_verified(cw->w) ? "" : " (", redis_watch_verified(cw->w) ? "" : redis_watch_errstr(cw->w));
+		log_info("redis: keyspace notifications of %s subscribed%s%s: new nodes are added at once",
+			 conf.node_key, redis_watch_verified(cw->w) ? "" : " (",
+			 redis_watch_verified(cw->w) ? "" : redis_watch_errstr(cw->w));
 	else if (rc == 0 && cw->state != 0)
-		log_warn("redis: %s; discovery falls back to polling every %lu ms", redis_watch_errstr(cw->w), conf.poll_ms);
+		log_warn("redis: %s; discovery falls back to polling every %lu ms", redis_watch_errstr(cw->w),
+			 conf.poll_ms);
 	else if (rc == -1 && cw->state == 1)
 		log_warn("redis: notifications lost (%s); polling meanwhile", redis_watch_errstr(cw->w));
 }

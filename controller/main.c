@@ -123,8 +123,8 @@ int main(int argc, char **argv)
 		if (conf.redis_sentinels[0] != '\0')
 			snprintf(via, sizeof(via), " (master \"%s\" of the sentinels %s)", conf.redis_sentinel_master,
 				 conf.redis_sentinels);
-		log_info("started: redis %s%s key %s ttl %lu ms poll %lu ms, haproxy %s/" MCS_ADMIN_SOCK, shown, via, conf.node_key,
-			 conf.ttl_ms, conf.poll_ms, conf.run_dir);
+		log_info("started: redis %s%s key %s ttl %lu ms poll %lu ms, haproxy %s/" MCS_ADMIN_SOCK, shown, via,
+			 conf.node_key, conf.ttl_ms, conf.poll_ms, conf.run_dir);
 		loop_run(ctl.loop, &ctl_stop);
 		log_info("stopping on signal %d; HAProxy keeps its servers", ctl_stop);
 		status = 0;

@@ -42,8 +42,7 @@ static int member_addr_is_usable(int family, const void *bin)
 	return !(IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_MULTICAST(a) || IN6_IS_ADDR_V4MAPPED(a));
 }
 
-static int member_parse_host(const char *host, size_t len, int family, struct node_addr *out, char *err,
-			     size_t errlen)
+static int member_parse_host(const char *host, size_t len, int family, struct node_addr *out, char *err, size_t errlen)
 {
 	char text[INET6_ADDRSTRLEN];
 	unsigned char bin[sizeof(struct in6_addr)];

@@ -13,10 +13,10 @@
 _Static_assert(MEMBER_MAX_LEN < MCS_SERVER_NAME_MAX, "a member's server name must fit MCS_SERVER_NAME_MAX");
 
 struct node_addr {
-	char name[MCS_SERVER_NAME_MAX];  /* server name: "1.2.3.4:80" or "2001:db8::1:80" */
-	char addr[INET6_ADDRSTRLEN];     /* canonical address text, no brackets */
-	unsigned port;                   /* 1..65535 */
-	int family;                      /* AF_INET or AF_INET6 */
+	char name[MCS_SERVER_NAME_MAX]; /* server name: "1.2.3.4:80" or "2001:db8::1:80" */
+	char addr[INET6_ADDRSTRLEN];    /* canonical address text, no brackets */
+	unsigned port;                  /* 1..65535 */
+	int family;                     /* AF_INET or AF_INET6 */
 };
 
 /* Parses len bytes of text (not NUL-terminated; may contain any byte). Returns 0 with out

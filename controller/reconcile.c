@@ -8,8 +8,8 @@
 
 #include "vec.h"
 
-static const char *const rec_kind_names[] = {"add",   "ready", "enable-health", "enable-agent", "agent-port",
-					     "disable-agent", "drain", "shed", "remove"};
+static const char *const rec_kind_names[] = {"add",           "ready", "enable-health", "enable-agent", "agent-port",
+					     "disable-agent", "drain", "shed",          "remove"};
 
 const char *rec_kind_name(enum rec_kind kind) { return rec_kind_names[kind]; }
 
@@ -133,8 +133,8 @@ static int rec_plan_live(const struct rec_input *in, const struct rec_server *s,
 
 /* After the drain timeout: shut the remaining sessions in even batches over the spread
  * window, so their clients do not all reconnect in the same instant; then remove. */
-static int rec_plan_timed_out(const struct rec_input *in, const struct rec_server *s,
-			      const struct rec_leaving *l, struct rec_plan *plan)
+static int rec_plan_timed_out(const struct rec_input *in, const struct rec_server *s, const struct rec_leaving *l,
+			      struct rec_plan *plan)
 {
 	uint64_t shed_end = l->since_ms + in->drain_timeout_ms + in->drain_spread_ms;
 	if (s->scur <= 0 || in->now_ms >= shed_end)
@@ -182,7 +182,10 @@ static int rec_plan_gone(const struct rec_input *in, const struct rec_server *s,
 	return timed_out ? rec_plan_timed_out(in, s, l, plan) : 0;
 }
 
-static int rec_is_out(const struct rec_server *s) { return (s->admin_state & (HAP_ADMF_FMAINT | HAP_ADMF_FDRAIN)) != 0; }
+static int rec_is_out(const struct rec_server *s)
+{
+	return (s->admin_state & (HAP_ADMF_FMAINT | HAP_ADMF_FDRAIN)) != 0;
+}
 
 /* Envoy's panic threshold in spirit: a step that would drain more than the set share of
  * the serving nodes is more likely a broken heartbeat path than a real exodus. Hold it

@@ -12,17 +12,17 @@
 
 struct rec_server {
 	char name[MCS_SERVER_NAME_MAX]; /* server name: the node's "ip:port" */
-	char addr[64];          /* srv_addr ("" when HAProxy has none) */
-	unsigned port;          /* srv_port */
-	unsigned id;            /* HAProxy's server id */
-	unsigned admin_state;   /* srv_admin_state: HAP_ADMF_* bits (hap_servers.h) */
-	unsigned check_state;   /* srv_check_state: HAP_CHK_ST_* bits */
-	unsigned agent_state;   /* srv_agent_state: HAP_CHK_ST_* bits */
-	unsigned agent_port;    /* srv_agent_port */
-	char agent_addr[64];    /* srv_agent_addr ("" when HAProxy shows none) */
-	unsigned uweight;       /* srv_uweight: the weight now */
-	unsigned iweight;       /* srv_iweight: the weight it was added with */
-	long long scur;         /* current sessions, -1 when not read */
+	char addr[64];                  /* srv_addr ("" when HAProxy has none) */
+	unsigned port;                  /* srv_port */
+	unsigned id;                    /* HAProxy's server id */
+	unsigned admin_state;           /* srv_admin_state: HAP_ADMF_* bits (hap_servers.h) */
+	unsigned check_state;           /* srv_check_state: HAP_CHK_ST_* bits */
+	unsigned agent_state;           /* srv_agent_state: HAP_CHK_ST_* bits */
+	unsigned agent_port;            /* srv_agent_port */
+	char agent_addr[64];            /* srv_agent_addr ("" when HAProxy shows none) */
+	unsigned uweight;               /* srv_uweight: the weight now */
+	unsigned iweight;               /* srv_iweight: the weight it was added with */
+	long long scur;                 /* current sessions, -1 when not read */
 };
 
 /* A server on its way out, and who put it there. */
@@ -63,11 +63,11 @@ struct rec_action {
 struct rec_plan {
 	struct rec_action *v;
 	size_t n, cap;
-	int kept_on_empty;   /* the live set was empty: nothing was taken out */
-	size_t held;         /* live nodes left in a drain or maintenance set by an operator */
-	size_t leaving;      /* servers draining towards removal */
-	size_t needs_scur;   /* leaving servers whose session count was not read (scur -1) */
-	size_t removal_held; /* drains held back: too large a share of the nodes at once */
+	int kept_on_empty;      /* the live set was empty: nothing was taken out */
+	size_t held;            /* live nodes left in a drain or maintenance set by an operator */
+	size_t leaving;         /* servers draining towards removal */
+	size_t needs_scur;      /* leaving servers whose session count was not read (scur -1) */
+	size_t removal_held;    /* drains held back: too large a share of the nodes at once */
 	size_t drains_deferred; /* drains not started: the live set is settling (in->settling) */
 };
 
@@ -78,17 +78,17 @@ struct rec_input {
 	size_t n_actual;
 	uint64_t now_ms;
 	uint64_t drain_timeout_ms;
-	uint64_t drain_spread_ms; /* after the timeout, sessions are shut over this long */
-	uint64_t step_ms;         /* time between two steps, to size each shed batch */
-	unsigned mass_removal_pct;  /* draining more than this share of serving nodes at once is held */
-	uint64_t mass_removal_hold_ms; /* ... until it has been seen this long */
-	int mass_removal_confirmed; /* an operator confirmed the held removal: go ahead now */
-	unsigned agent_port;        /* where the controller's agent listens (0: no agent) */
-	const char *agent_addr;     /* ... on this address (NULL: not compared); a controller that
-				     * restarts elsewhere (a container's new address) re-points them */
-	int settling;               /* the live set may be incomplete (Redis just came back, perhaps
-				     * emptied, or the set was empty): start no drain; drains under
-				     * way go on, adds happen at once */
+	uint64_t drain_spread_ms;          /* after the timeout, sessions are shut over this long */
+	uint64_t step_ms;                  /* time between two steps, to size each shed batch */
+	unsigned mass_removal_pct;         /* draining more than this share of serving nodes at once is held */
+	uint64_t mass_removal_hold_ms;     /* ... until it has been seen this long */
+	int mass_removal_confirmed;        /* an operator confirmed the held removal: go ahead now */
+	unsigned agent_port;               /* where the controller's agent listens (0: no agent) */
+	const char *agent_addr;            /* ... on this address (NULL: not compared); a controller that
+					    * restarts elsewhere (a container's new address) re-points them */
+	int settling;                      /* the live set may be incomplete (Redis just came back, perhaps
+					    * emptied, or the set was empty): start no drain; drains under
+					    * way go on, adds happen at once */
 	const unsigned char *agent_wanted; /* per desired node: 1 while its agent must answer (warm-up,
 					    * an override); NULL: always. A server below the weight it was
 					    * added with keeps its agent too, until the agent restores it. */

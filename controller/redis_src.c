@@ -19,14 +19,14 @@ struct redis_src {
 	char *key;
 	struct redis_conn *conn;         /* holds the settings: AUTH and SELECT read them there */
 	struct redis_sentinel *sentinel; /* NULL: the settings' host is the server */
-	long long last_count; /* members the last poll read */
-	long long next_expiry_ms; /* see redis_src_next_expiry_ms */
+	long long last_count;            /* members the last poll read */
+	long long next_expiry_ms;        /* see redis_src_next_expiry_ms */
 	enum redis_src_err err;
 	char errstr[192];
 };
 
 __attribute__((format(printf, 3, 4))) static void redis_src_fail(struct redis_src *s, enum redis_src_err err,
-								   const char *fmt, ...)
+								 const char *fmt, ...)
 {
 	s->err = err;
 	va_list ap;
@@ -70,8 +70,7 @@ enum redis_src_err redis_src_err(const struct redis_src *s) { return s->err; }
 const char *redis_src_errstr(const struct redis_src *s) { return s->errstr; }
 
 /* Runs a command and checks the reply kind. Returns the reply (caller frees) or NULL. */
-static redisReply *redis_src_call(struct redis_src *s, int want_type, const char *what, int argc,
-				  const char **argv)
+static redisReply *redis_src_call(struct redis_src *s, int want_type, const char *what, int argc, const char **argv)
 {
 	redisReply *r = redis_conn_command(s->conn, argc, argv, NULL);
 	if (r == NULL) {
@@ -104,8 +103,9 @@ static int redis_src_check_role(struct redis_src *s)
 	if (!master) {
 		char addr[300];
 		redis_conn_addr(s->conn, addr, sizeof(addr));
-		redis_src_fail(s, REDIS_SRC_IO, "%s is not the master of \"%.64s\" (ROLE %.16s): asking the sentinels again",
-			       addr, redis_sentinel_name(s->sentinel),
+		redis_src_fail(s, REDIS_SRC_IO,
+			       "%s is not the master of \"%.64s\" (ROLE %.16s): asking the sentinels again", addr,
+			       redis_sentinel_name(s->sentinel),
 			       role != NULL && role->type == REDIS_REPLY_STRING ? role->str : "?");
 	}
 	freeReplyObject(r);

@@ -74,7 +74,7 @@ long long redis_src_next_expiry_ms(const struct redis_src *s);
  * member, value: "drain", "maint" or "NN%"). */
 struct node_override {
 	char name[MCS_SERVER_NAME_MAX]; /* canonical server name of the member */
-	char value[8];  /* the value as read: validated by the caller (agent_override_parse) */
+	char value[8];                  /* the value as read: validated by the caller (agent_override_parse) */
 };
 
 /* Reads every field of hash key (HGETALL, at most max fields) into *out (malloc'd, caller

@@ -15,8 +15,8 @@ static int redis_url_part(CURLU *u, CURLUPart part, unsigned flags, char **out)
 	CURLUcode rc = curl_url_get(u, part, out, flags);
 	if (rc == CURLUE_OK)
 		return 0;
-	if (rc == CURLUE_NO_USER || rc == CURLUE_NO_PASSWORD || rc == CURLUE_NO_PORT ||
-	    rc == CURLUE_NO_QUERY || rc == CURLUE_NO_FRAGMENT || rc == CURLUE_NO_OPTIONS)
+	if (rc == CURLUE_NO_USER || rc == CURLUE_NO_PASSWORD || rc == CURLUE_NO_PORT || rc == CURLUE_NO_QUERY ||
+	    rc == CURLUE_NO_FRAGMENT || rc == CURLUE_NO_OPTIONS)
 		return 0;
 	return -1;
 }
@@ -58,9 +58,9 @@ static int redis_url_fill(CURLU *u, struct redis_url *out, char *err, size_t err
 {
 	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL, *fragment = NULL;
 	int rc = -1;
-	if (redis_url_part(u, CURLUPART_SCHEME, 0, &scheme) == -1 || redis_url_part(u, CURLUPART_HOST, 0, &host) == -1 ||
-	    redis_url_part(u, CURLUPART_PORT, 0, &port) == -1 || redis_url_part(u, CURLUPART_PATH, 0, &path) == -1 ||
-	    redis_url_part(u, CURLUPART_QUERY, 0, &query) == -1 ||
+	if (redis_url_part(u, CURLUPART_SCHEME, 0, &scheme) == -1 ||
+	    redis_url_part(u, CURLUPART_HOST, 0, &host) == -1 || redis_url_part(u, CURLUPART_PORT, 0, &port) == -1 ||
+	    redis_url_part(u, CURLUPART_PATH, 0, &path) == -1 || redis_url_part(u, CURLUPART_QUERY, 0, &query) == -1 ||
 	    redis_url_part(u, CURLUPART_FRAGMENT, 0, &fragment) == -1 ||
 	    redis_url_part(u, CURLUPART_USER, CURLU_URLDECODE, &out->user) == -1 ||
 	    redis_url_part(u, CURLUPART_PASSWORD, CURLU_URLDECODE, &out->password) == -1) {

@@ -5,12 +5,12 @@
 #include <stddef.h>
 
 struct redis_url {
-	char host[256];  /* hostname or IP literal, IPv6 without brackets */
-	unsigned port;   /* default 6379 */
-	char *user;      /* NULL when absent; malloc'd, freed by redis_url_clear */
-	char *password;  /* NULL when absent; malloc'd, freed by redis_url_clear */
-	unsigned db;     /* SELECT index, default 0 */
-	int tls;         /* 1 for rediss:// */
+	char host[256]; /* hostname or IP literal, IPv6 without brackets */
+	unsigned port;  /* default 6379 */
+	char *user;     /* NULL when absent; malloc'd, freed by redis_url_clear */
+	char *password; /* NULL when absent; malloc'd, freed by redis_url_clear */
+	unsigned db;    /* SELECT index, default 0 */
+	int tls;        /* 1 for rediss:// */
 };
 
 /* Parses url into out (zeroed first). Returns 0, or -1 with the reason in err; on -1 out

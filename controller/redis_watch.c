@@ -17,11 +17,11 @@
 #define REDIS_WATCH_READS_MAX 64 /* reads of up to 16 KB per redis_watch_read: bounded work per step */
 
 struct redis_watch {
-	char *channel;        /* "__keyspace@<db>__:<key>" */
+	char *channel; /* "__keyspace@<db>__:<key>" */
 	size_t chan_len;
 	struct redis_conn *conn;         /* holds the settings: AUTH reads them there */
 	struct redis_sentinel *sentinel; /* NULL: the settings' host is the server */
-	int verified;         /* CONFIG GET showed K and z/A */
+	int verified;                    /* CONFIG GET showed K and z/A */
 	char errstr[256];
 };
 
@@ -43,7 +43,8 @@ int redis_watch_channel(char *buf, size_t len, unsigned db, const char *key)
 
 int redis_watch_flags_ok(const char *flags)
 {
-	return flags != NULL && strchr(flags, 'K') != NULL && (strchr(flags, 'z') != NULL || strchr(flags, 'A') != NULL);
+	return flags != NULL && strchr(flags, 'K') != NULL &&
+	       (strchr(flags, 'z') != NULL || strchr(flags, 'A') != NULL);
 }
 
 static int redis_watch_is_str(const redisReply *r)
@@ -165,7 +166,8 @@ static int redis_watch_connect(struct redis_watch *w)
 		return redis_watch_fail(w, "watch: AUTH: %s", redis_conn_errstr(w->conn));
 	int ok = r->type == REDIS_REPLY_STATUS;
 	if (!ok)
-		redis_watch_fail(w, "watch: AUTH refused: %.120s", r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+		redis_watch_fail(w, "watch: AUTH refused: %.120s",
+				 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 	freeReplyObject(r);
 	if (ok && w->sentinel != NULL)
 		return redis_watch_check_role(w);
@@ -183,11 +185,14 @@ static int redis_watch_check_config(struct redis_watch *w)
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && redis_watch_is_str(r->element[1])) {
 		rc = redis_watch_flags_ok(r->element[1]->str);
 		if (rc == 0)
-			redis_watch_note(w, "keyspace notifications are off (notify-keyspace-events \"%.32s\"): polling only; "
-					 "the operator enables them with `CONFIG SET notify-keyspace-events Kz`",
-					 r->element[1]->str);
+			redis_watch_note(
+				w,
+				"keyspace notifications are off (notify-keyspace-events \"%.32s\"): polling only; "
+				"the operator enables them with `CONFIG SET notify-keyspace-events Kz`",
+				r->element[1]->str);
 	} else {
-		redis_watch_note(w, "CONFIG GET notify-keyspace-events refused (%.100s): subscribed, but whether "
+		redis_watch_note(w,
+				 "CONFIG GET notify-keyspace-events refused (%.100s): subscribed, but whether "
 				 "notifications are enabled is unknown; polling stays the safety net",
 				 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 	}
@@ -204,7 +209,8 @@ static int redis_watch_subscribe(struct redis_watch *w)
 		return redis_watch_fail(w, "watch: SUBSCRIBE: %s", redis_conn_errstr(w->conn));
 	unsigned none = 0;
 	int ok = r->type == REDIS_REPLY_ARRAY && r->elements == 3 && redis_watch_is_str(r->element[0]) &&
-		 redis_watch_str_eq(r->element[0], "subscribe", 9) && redis_watch_parse(r, w->channel, w->chan_len, &none) == 0;
+		 redis_watch_str_eq(r->element[0], "subscribe", 9) &&
+		 redis_watch_parse(r, w->channel, w->chan_len, &none) == 0;
 	if (!ok)
 		redis_watch_fail(w, "watch: SUBSCRIBE %.100s refused: %.100s", w->channel,
 				 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");

@@ -19,9 +19,10 @@ char *servers_file_render(const char *backend, const struct servers_file_entry *
 	*skipped = 0;
 	if (f == NULL)
 		return NULL;
-	fprintf(f, "# Written by mcs-lb-controller after every change: the chat nodes HAProxy serves,\n"
-		   "# loaded at start so a reload or restart keeps them. Do not edit: it is rewritten.\n"
-		   "backend %s\n",
+	fprintf(f,
+		"# Written by mcs-lb-controller after every change: the chat nodes HAProxy serves,\n"
+		"# loaded at start so a reload or restart keeps them. Do not edit: it is rewritten.\n"
+		"backend %s\n",
 		backend);
 	for (size_t i = 0; i < n; i++) {
 		struct hap_agent_opts a = agent != NULL ? *agent : (struct hap_agent_opts){0};

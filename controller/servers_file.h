@@ -26,6 +26,7 @@ char *servers_file_render(const char *backend, const struct servers_file_entry *
 
 /* Replaces path with text atomically (a temporary file beside it, then rename), mode 0644:
  * HAProxy may run as another user. Returns 0, or -1 with a one-line reason in err. */
-int servers_file_write(const char *path, const char *text, char *err, size_t errlen) __attribute__((warn_unused_result));
+int servers_file_write(const char *path, const char *text, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 #endif

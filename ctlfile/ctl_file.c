@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CTL_FILE_ROW(key, kind, need, metric, type, help) \
+#define CTL_FILE_ROW(key, kind, need, metric, type, help)                                                              \
 	{#key, CTL_FILE_##kind, CTL_FILE_##need, offsetof(struct ctl_file, key), metric, type, help},
 const struct ctl_file_field ctl_file_fields[] = {CTL_FILE_FIELDS(CTL_FILE_ROW)};
 #undef CTL_FILE_ROW
@@ -22,7 +22,8 @@ unsigned long long ctl_file_number(const struct ctl_file *f, const struct ctl_fi
 	case CTL_FILE_INT:
 		return (unsigned long long)CTL_FILE_GET(f, field, long long);
 	case CTL_FILE_KNOWN:
-		return CTL_FILE_GET(f, field, long long) < 0 ? 0 : (unsigned long long)CTL_FILE_GET(f, field, long long);
+		return CTL_FILE_GET(f, field, long long) < 0 ? 0
+							     : (unsigned long long)CTL_FILE_GET(f, field, long long);
 	case CTL_FILE_COUNT:
 		return CTL_FILE_GET(f, field, unsigned long long);
 	case CTL_FILE_TEXT:

@@ -30,45 +30,46 @@ enum ctl_file_need {
  *   X(key, kind, need, metric, type, help)
  * key: the JSON key and the member of struct ctl_file; metric, type, help: the bridge's
  * lb_* series of it, NULL when it has none (the page has the INT rows' series first, then the
- * BOOL rows', then the COUNT rows', each in the table's order). The bridge reads this file as an interface: add keys, never rename
- * or drop one. */
-#define CTL_FILE_FIELDS(X)                                                                                         \
-	X(pid, INT, OPT, NULL, NULL, NULL)                                                                         \
-	X(time, INT, REQ, NULL, NULL, NULL)                                                                        \
-	X(last_sync, INT, REQ, "lb_controller_last_sync_timestamp_seconds", "gauge",                               \
-	  "Unix time of the controller's last step that matched HAProxy to Redis (0: none yet).")                  \
-	X(redis_ok, BOOL, REQ, "lb_controller_redis_up", "gauge", "1 if the controller's last Redis poll succeeded.") \
-	X(redis_error, TEXT, OPT, NULL, NULL, NULL)                                                                \
-	X(haproxy_ok, BOOL, REQ, "lb_controller_haproxy_up", "gauge",                                              \
-	  "1 if the controller's last exchange with HAProxy succeeded.")                                           \
-	X(haproxy_error, TEXT, OPT, NULL, NULL, NULL)                                                              \
-	X(live_nodes, COUNT, REQ, "lb_controller_live_nodes", "gauge",                                             \
-	  "Live members of the Redis set mcs:node as the controller last read them.")                              \
-	X(servers, COUNT, REQ, NULL, NULL, NULL)                                                                   \
-	X(leaving, COUNT, REQ, "lb_controller_leaving_nodes", "gauge", "Chat nodes draining on their way out of HAProxy.") \
-	X(kept_on_empty, BOOL, REQ, "lb_controller_kept_on_empty", "gauge",                                        \
-	  "1 while mcs:node looks empty and the controller keeps every server.")                                   \
-	X(held_by_operator, COUNT, REQ, "lb_controller_held_nodes", "gauge",                                       \
-	  "Live chat nodes held in drain or maintenance by an operator.")                                          \
-	X(rejected_members_total, COUNT, REQ, "lb_controller_rejected_members_total", "counter",                   \
-	  "Members of mcs:node refused as invalid addresses (since the controller started).")                      \
-	X(redis_errors_total, COUNT, REQ, "lb_controller_redis_errors_total", "counter",                           \
-	  "Failed Redis polls (since the controller started).")                                                    \
-	X(haproxy_errors_total, COUNT, REQ, "lb_controller_haproxy_errors_total", "counter",                       \
-	  "Failed exchanges with HAProxy's admin socket (since the controller started).")                          \
-	X(actions_total, COUNT, REQ, "lb_controller_actions_total", "counter",                                     \
-	  "Runtime API changes the controller made (add, drain, remove, ...).")                                    \
-	X(action_errors_total, COUNT, REQ, "lb_controller_action_errors_total", "counter",                         \
-	  "Runtime API changes HAProxy refused or that failed.")                                                   \
-	X(removal_held, COUNT, OPT, "lb_controller_removal_held", "gauge",                                         \
-	  "Chat nodes whose removal is held: more than MCS_MASS_REMOVAL_PCT vanished at once (0: none).")          \
-	X(agent, BOOL, OPT, NULL, NULL, NULL)                                                                      \
-	X(notifications, BOOL, OPT, NULL, NULL, NULL)                                                              \
-	X(notified_steps_total, COUNT, OPT, "lb_controller_notified_steps_total", "counter",                       \
-	  "Reconcile steps started at once by a Redis keyspace notification (since the controller started).")      \
-	X(cert_swaps_total, COUNT, OPT, "lb_controller_cert_swaps_total", "counter",                               \
-	  "Certificates swapped into HAProxy at run time (since the controller started).")                         \
-	X(refused_rate_total, KNOWN, OPT, NULL, NULL, NULL)                                                        \
+ * BOOL rows', then the COUNT rows', each in the table's order). The bridge reads this file as an interface: add keys,
+ * never rename or drop one. */
+#define CTL_FILE_FIELDS(X)                                                                                             \
+	X(pid, INT, OPT, NULL, NULL, NULL)                                                                             \
+	X(time, INT, REQ, NULL, NULL, NULL)                                                                            \
+	X(last_sync, INT, REQ, "lb_controller_last_sync_timestamp_seconds", "gauge",                                   \
+	  "Unix time of the controller's last step that matched HAProxy to Redis (0: none yet).")                      \
+	X(redis_ok, BOOL, REQ, "lb_controller_redis_up", "gauge", "1 if the controller's last Redis poll succeeded.")  \
+	X(redis_error, TEXT, OPT, NULL, NULL, NULL)                                                                    \
+	X(haproxy_ok, BOOL, REQ, "lb_controller_haproxy_up", "gauge",                                                  \
+	  "1 if the controller's last exchange with HAProxy succeeded.")                                               \
+	X(haproxy_error, TEXT, OPT, NULL, NULL, NULL)                                                                  \
+	X(live_nodes, COUNT, REQ, "lb_controller_live_nodes", "gauge",                                                 \
+	  "Live members of the Redis set mcs:node as the controller last read them.")                                  \
+	X(servers, COUNT, REQ, NULL, NULL, NULL)                                                                       \
+	X(leaving, COUNT, REQ, "lb_controller_leaving_nodes", "gauge",                                                 \
+	  "Chat nodes draining on their way out of HAProxy.")                                                          \
+	X(kept_on_empty, BOOL, REQ, "lb_controller_kept_on_empty", "gauge",                                            \
+	  "1 while mcs:node looks empty and the controller keeps every server.")                                       \
+	X(held_by_operator, COUNT, REQ, "lb_controller_held_nodes", "gauge",                                           \
+	  "Live chat nodes held in drain or maintenance by an operator.")                                              \
+	X(rejected_members_total, COUNT, REQ, "lb_controller_rejected_members_total", "counter",                       \
+	  "Members of mcs:node refused as invalid addresses (since the controller started).")                          \
+	X(redis_errors_total, COUNT, REQ, "lb_controller_redis_errors_total", "counter",                               \
+	  "Failed Redis polls (since the controller started).")                                                        \
+	X(haproxy_errors_total, COUNT, REQ, "lb_controller_haproxy_errors_total", "counter",                           \
+	  "Failed exchanges with HAProxy's admin socket (since the controller started).")                              \
+	X(actions_total, COUNT, REQ, "lb_controller_actions_total", "counter",                                         \
+	  "Runtime API changes the controller made (add, drain, remove, ...).")                                        \
+	X(action_errors_total, COUNT, REQ, "lb_controller_action_errors_total", "counter",                             \
+	  "Runtime API changes HAProxy refused or that failed.")                                                       \
+	X(removal_held, COUNT, OPT, "lb_controller_removal_held", "gauge",                                             \
+	  "Chat nodes whose removal is held: more than MCS_MASS_REMOVAL_PCT vanished at once (0: none).")              \
+	X(agent, BOOL, OPT, NULL, NULL, NULL)                                                                          \
+	X(notifications, BOOL, OPT, NULL, NULL, NULL)                                                                  \
+	X(notified_steps_total, COUNT, OPT, "lb_controller_notified_steps_total", "counter",                           \
+	  "Reconcile steps started at once by a Redis keyspace notification (since the controller started).")          \
+	X(cert_swaps_total, COUNT, OPT, "lb_controller_cert_swaps_total", "counter",                                   \
+	  "Certificates swapped into HAProxy at run time (since the controller started).")                             \
+	X(refused_rate_total, KNOWN, OPT, NULL, NULL, NULL)                                                            \
 	X(refused_concurrency_total, KNOWN, OPT, NULL, NULL, NULL)
 
 #define CTL_FILE_MEMBER_BOOL(key) int key;
@@ -88,7 +89,7 @@ struct ctl_file_field {
 	const char *key;
 	enum ctl_file_kind kind;
 	enum ctl_file_need need;
-	size_t offset;                   /* of the member in struct ctl_file */
+	size_t offset;                    /* of the member in struct ctl_file */
 	const char *metric, *type, *help; /* the bridge's series; metric NULL: none */
 };
 

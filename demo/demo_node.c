@@ -26,30 +26,30 @@
 #include "redis_sentinel.h"
 
 #define PROGRAM "mcs-lb-demo-node"
-#define DEMO_CONN_BUF 4096        /* per-client echo buffer, bytes */
-#define DEMO_NAME_MAX 64          /* "[IPv6]:port" text */
+#define DEMO_CONN_BUF 4096 /* per-client echo buffer, bytes */
+#define DEMO_NAME_MAX 64   /* "[IPv6]:port" text */
 #define DEMO_HB_MIN_MS 100
 #define DEMO_HB_MAX_MS 3600000
-#define DEMO_HB_MAX_PENDING 3     /* unanswered ZADDs before the link is considered dead */
+#define DEMO_HB_MAX_PENDING 3        /* unanswered ZADDs before the link is considered dead */
 #define DEMO_SENTINEL_TIMEOUT_MS 200 /* per sentinel: the blocking question stalls the echo at most this */
-#define DEMO_ACCEPT_PAUSE_MS 100  /* after EMFILE/ENFILE: let clients leave first */
+#define DEMO_ACCEPT_PAUSE_MS 100     /* after EMFILE/ENFILE: let clients leave first */
 
 struct demo_opts {
 	struct sockaddr_storage listen; /* where to listen (port may be 0) */
 	socklen_t listen_len;
-	char advertise[DEMO_NAME_MAX];  /* "" when not given */
-	struct redis_conn_opts redis;   /* host NULL without --redis-url; a copy (redis_conn_opts_clear):
-					 * the URL's parts, TLS settings from MCS_REDIS_* in the environment */
-	const char *key;                /* sorted set, points into argv or a literal */
+	char advertise[DEMO_NAME_MAX]; /* "" when not given */
+	struct redis_conn_opts redis;  /* host NULL without --redis-url; a copy (redis_conn_opts_clear):
+					* the URL's parts, TLS settings from MCS_REDIS_* in the environment */
+	const char *key;               /* sorted set, points into argv or a literal */
 	unsigned heartbeat_ms;
-	int proxy_v2;                   /* --proxy-v2: every connection starts with a PROXY v2 header */
+	int proxy_v2; /* --proxy-v2: every connection starts with a PROXY v2 header */
 };
 
 struct demo_conn {
 	int fd;
-	int eof;              /* the client closed its side: flush, then close */
-	int proxy_wait;       /* --proxy-v2: buf holds the header so far; no greeting, no echo yet */
-	size_t len;           /* bytes waiting in buf to be echoed */
+	int eof;        /* the client closed its side: flush, then close */
+	int proxy_wait; /* --proxy-v2: buf holds the header so far; no greeting, no echo yet */
+	size_t len;     /* bytes waiting in buf to be echoed */
 	char buf[DEMO_CONN_BUF];
 };
 
@@ -68,7 +68,7 @@ struct demo_hb {
 
 struct demo {
 	struct demo_opts o;
-	char name[DEMO_NAME_MAX];   /* advertised ip:port, the greeting and the member */
+	char name[DEMO_NAME_MAX]; /* advertised ip:port, the greeting and the member */
 	int lfd;
 	uint64_t accept_paused_until;
 	struct demo_conn **conns;
@@ -121,8 +121,8 @@ static int demo_parse_uint(const char *s, unsigned long max, unsigned long *out)
 }
 
 /* Parses "a.b.c.d:port" or "[v6]:port" (numeric only). Returns 0, or -1 with the reason. */
-static int demo_parse_addr(const char *text, unsigned min_port, struct sockaddr_storage *ss, socklen_t *len,
-			   char *err, size_t errlen)
+static int demo_parse_addr(const char *text, unsigned min_port, struct sockaddr_storage *ss, socklen_t *len, char *err,
+			   size_t errlen)
 {
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *colon = strrchr(text, ':');
@@ -142,7 +142,8 @@ static int demo_parse_addr(const char *text, unsigned min_port, struct sockaddr_
 	int bracketed = host[0] == '[' && host[hl - 1] == ']';
 	if (bracketed)
 		host[hl - 1] = '\0';
-	if (addr_parse(host + bracketed, (unsigned)port, ss, len) == 0 && ss->ss_family == (bracketed ? AF_INET6 : AF_INET))
+	if (addr_parse(host + bracketed, (unsigned)port, ss, len) == 0 &&
+	    ss->ss_family == (bracketed ? AF_INET6 : AF_INET))
 		return 0;
 	snprintf(err, errlen, "\"%.64s\": the address must be numeric IPv4 or [IPv6]", text);
 	return -1;
@@ -262,10 +263,14 @@ bad:
 static int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err, size_t errlen)
 {
 	static const struct option longopts[] = {
-		{"listen", required_argument, NULL, 'l'},     {"redis-url", required_argument, NULL, 'r'},
-		{"key", required_argument, NULL, 'k'},        {"heartbeat-ms", required_argument, NULL, 'b'},
-		{"advertise", required_argument, NULL, 'a'},  {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},          {"proxy-v2", no_argument, NULL, 'p'},
+		{"listen", required_argument, NULL, 'l'},
+		{"redis-url", required_argument, NULL, 'r'},
+		{"key", required_argument, NULL, 'k'},
+		{"heartbeat-ms", required_argument, NULL, 'b'},
+		{"advertise", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{"proxy-v2", no_argument, NULL, 'p'},
 		{NULL, 0, NULL, 0},
 	};
 	int have_listen = 0, c;
@@ -299,7 +304,8 @@ static int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err
 			break;
 		case 'b':
 			if (demo_parse_uint(optarg, DEMO_HB_MAX_MS, &v) == -1 || v < DEMO_HB_MIN_MS) {
-				snprintf(err, errlen, "--heartbeat-ms: \"%.32s\" is not a number of milliseconds from %d to %d",
+				snprintf(err, errlen,
+					 "--heartbeat-ms: \"%.32s\" is not a number of milliseconds from %d to %d",
 					 optarg, DEMO_HB_MIN_MS, DEMO_HB_MAX_MS);
 				return -1;
 			}
@@ -334,10 +340,12 @@ static int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err
 		return -1;
 	}
 	const struct sockaddr_storage *l = &o->listen;
-	int wildcard = (l->ss_family == AF_INET && ((const struct sockaddr_in *)l)->sin_addr.s_addr == htonl(INADDR_ANY)) ||
-		       (l->ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)l)->sin6_addr));
+	int wildcard =
+		(l->ss_family == AF_INET && ((const struct sockaddr_in *)l)->sin_addr.s_addr == htonl(INADDR_ANY)) ||
+		(l->ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)l)->sin6_addr));
 	if (o->redis.host != NULL && o->advertise[0] == '\0' && wildcard) {
-		snprintf(err, errlen, "--advertise IP:PORT is required with --redis-url when --listen is a wildcard address");
+		snprintf(err, errlen,
+			 "--advertise IP:PORT is required with --redis-url when --listen is a wildcard address");
 		return -1;
 	}
 	return 0;
@@ -472,7 +480,8 @@ static void demo_accept(struct demo *d, uint64_t now)
 		int fd = accept4(d->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-				log_warn("accept: %s; pausing new clients for %d ms", strerror(errno), DEMO_ACCEPT_PAUSE_MS);
+				log_warn("accept: %s; pausing new clients for %d ms", strerror(errno),
+					 DEMO_ACCEPT_PAUSE_MS);
 				d->accept_paused_until = now + DEMO_ACCEPT_PAUSE_MS;
 			}
 			return; /* EAGAIN, or a client that left before we took it */
@@ -616,7 +625,8 @@ static int demo_sentinel_new(struct demo *d, char *err, size_t errlen)
 	/* The sentinels speak what the master does. */
 	struct redis_conn_opts opts = d->o.redis;
 	opts.timeout_ms = DEMO_SENTINEL_TIMEOUT_MS;
-	d->sentinel = redis_sentinel_new(v, n, master ? master : "mymaster", demo_env("MCS_REDIS_SENTINEL_PASSWORD"), &opts);
+	d->sentinel =
+		redis_sentinel_new(v, n, master ? master : "mymaster", demo_env("MCS_REDIS_SENTINEL_PASSWORD"), &opts);
 	if (d->sentinel == NULL)
 		snprintf(err, errlen, "out of memory");
 	return d->sentinel != NULL ? 0 : -1;
@@ -639,7 +649,8 @@ static void hb_connect(struct demo *d, uint64_t now)
 			return;
 		}
 		if (moved)
-			log_info("sentinels name %s:%u the master of \"%s\"", host, port, redis_sentinel_name(d->sentinel));
+			log_info("sentinels name %s:%u the master of \"%s\"", host, port,
+				 redis_sentinel_name(d->sentinel));
 	}
 	const struct redis_conn_opts *o = &d->o.redis;
 	hb->ctx = redis_conn_new(o);

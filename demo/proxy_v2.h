@@ -7,13 +7,13 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#define PP2_FIXED_LEN 16    /* signature, version/command, family, length */
-#define PP2_MAX_LEN 4096    /* longest header accepted, TLVs included */
+#define PP2_FIXED_LEN 16 /* signature, version/command, family, length */
+#define PP2_MAX_LEN 4096 /* longest header accepted, TLVs included */
 
 enum pp2_result {
-	PP2_BAD = -1,  /* not a valid header: close the connection */
-	PP2_MORE = 0,  /* valid so far: read up to hdr->len bytes in all, then parse again */
-	PP2_DONE = 1,  /* a complete header of hdr->len bytes */
+	PP2_BAD = -1, /* not a valid header: close the connection */
+	PP2_MORE = 0, /* valid so far: read up to hdr->len bytes in all, then parse again */
+	PP2_DONE = 1, /* a complete header of hdr->len bytes */
 };
 
 struct pp2_header {

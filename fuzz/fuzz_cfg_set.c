@@ -26,7 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct cfg_var vars[] = {
 		{"MCS_POLL_MS", CFG_UINT, "1000", 10, 3600000, "milliseconds", "poll", &num, NULL, NULL, NULL},
 		{"MCS_NODE_KEY", CFG_STR, "mcs:node", 0, 0, NULL, "key", &str, NULL, NULL, NULL},
-		{"REDIS_URL", CFG_STR, "redis://redis:6379", 0, 0, NULL, "url", &str, redis_url_check, redis_url_redact, NULL},
+		{"REDIS_URL", CFG_STR, "redis://redis:6379", 0, 0, NULL, "url", &str, redis_url_check, redis_url_redact,
+		 NULL},
 		{"MCS_SEND_PROXY", CFG_ENUM, "off", 0, 0, NULL, "choice", &choice, NULL, NULL, words},
 	};
 	const struct cfg_var *v = &vars[data[0] % 4];
@@ -35,8 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0 && v->type == CFG_UINT && (num < v->min || num > v->max))
 		__builtin_trap();
 	/* A choice stores the index of the very word given; a refusal is one line. */
-	if (v->type == CFG_ENUM && (rc == 0 ? choice < 0 || choice > 2 || strcmp(words[choice], text) != 0
-					    : strpbrk(err, "\r\n") != NULL))
+	if (v->type == CFG_ENUM &&
+	    (rc == 0 ? choice < 0 || choice > 2 || strcmp(words[choice], text) != 0 : strpbrk(err, "\r\n") != NULL))
 		__builtin_trap();
 	free(str);
 	free(text);

@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hap_info info;
 	struct hap_table_use use;
 	char err[128];
-	if (hap_info_parse(text, &info, err, sizeof(err)) == 0 && (info.pid < 0 || strlen(info.version) >= sizeof(info.version)))
+	if (hap_info_parse(text, &info, err, sizeof(err)) == 0 &&
+	    (info.pid < 0 || strlen(info.version) >= sizeof(info.version)))
 		__builtin_trap();
 	if (hap_table_use_parse(text, "mcs_tls", &use, err, sizeof(err)) == -1 && use.found)
 		__builtin_trap();

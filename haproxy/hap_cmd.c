@@ -116,8 +116,8 @@ static int hap_cmd_agent_opts(char *out, size_t outlen, const struct hap_agent_o
 		return -1;
 	if (a->inter_ms > 0)
 		snprintf(inter, sizeof(inter), " agent-inter %u", a->inter_ms);
-	return fmt_buf(out, outlen, " agent-check agent-addr %s agent-port %u%s agent-send %s", addr, a->port,
-			      inter, a->send);
+	return fmt_buf(out, outlen, " agent-check agent-addr %s agent-port %u%s agent-send %s", addr, a->port, inter,
+		       a->send);
 }
 
 /* Writes " <addr>:<port>[ check ...][ agent-check ...] id <id>": what follows the server name on
@@ -142,7 +142,7 @@ int hap_cmd_add_server_agent(char *buf, size_t len, const char *backend, const c
 }
 
 int hap_cmd_cfg_server(char *buf, size_t len, const char *server, const char *addr, unsigned port, unsigned id,
-			const struct hap_check_opts *o, const struct hap_agent_opts *a)
+		       const struct hap_check_opts *o, const struct hap_agent_opts *a)
 {
 	char tail[INET6_ADDRSTRLEN + HAP_AGENT_SEND_MAX + 320];
 	if (!hap_name_valid(server) || hap_cmd_server_tail(tail, sizeof(tail), addr, port, id, o, a) == -1)
@@ -150,8 +150,8 @@ int hap_cmd_cfg_server(char *buf, size_t len, const char *server, const char *ad
 	return fmt_buf(buf, len, "server %s%s", server, tail);
 }
 
-int hap_cmd_add_server(char *buf, size_t len, const char *backend, const char *server, const char *addr,
-		       unsigned port, unsigned id, const struct hap_check_opts *o)
+int hap_cmd_add_server(char *buf, size_t len, const char *backend, const char *server, const char *addr, unsigned port,
+		       unsigned id, const struct hap_check_opts *o)
 {
 	return hap_cmd_add_server_agent(buf, len, backend, server, addr, port, id, o, NULL);
 }

@@ -35,8 +35,8 @@ struct hap_check_opts {
  * "[addr]:port"; port 1..65535; id 1..2147483647 (an explicit id keeps adding fast in large
  * backends). o NULL leaves out "check ... weight <w>": no health check, weight 1.
  * HAProxy adds the server in maintenance, its checks configured but stopped. */
-int hap_cmd_add_server(char *buf, size_t len, const char *backend, const char *server, const char *addr,
-		       unsigned port, unsigned id, const struct hap_check_opts *o) __attribute__((warn_unused_result));
+int hap_cmd_add_server(char *buf, size_t len, const char *backend, const char *server, const char *addr, unsigned port,
+		       unsigned id, const struct hap_check_opts *o) __attribute__((warn_unused_result));
 
 /* Agent check settings for `add server` (the controller answers the agent). */
 struct hap_agent_opts {
@@ -67,7 +67,8 @@ int hap_cmd_add_server_agent(char *buf, size_t len, const char *backend, const c
  * to a file starts exactly as the runtime API would have added it, but out of maintenance, with
  * its checks running. Same arguments, same refusals. */
 int hap_cmd_cfg_server(char *buf, size_t len, const char *server, const char *addr, unsigned port, unsigned id,
-			const struct hap_check_opts *o, const struct hap_agent_opts *a) __attribute__((warn_unused_result));
+		       const struct hap_check_opts *o, const struct hap_agent_opts *a)
+	__attribute__((warn_unused_result));
 
 /* "enable agent <backend>/<server>" (starts the agent check; it also runs in maintenance). */
 int hap_cmd_enable_agent(char *buf, size_t len, const char *backend, const char *server)

@@ -16,8 +16,8 @@
 
 #define HAP_PROMPT "\n> "
 #define HAP_PROMPT_LEN 3
-#define HAP_CMD_SHOWN 48        /* bytes of the command quoted in errstr */
-#define HAP_READ_CHUNK 65536    /* room made before each recv */
+#define HAP_CMD_SHOWN 48     /* bytes of the command quoted in errstr */
+#define HAP_READ_CHUNK 65536 /* room made before each recv */
 
 struct hap_conn {
 	char *path;       /* owned copy of the socket path */
@@ -126,15 +126,9 @@ void hap_conn_free(struct hap_conn *c)
 	free(c);
 }
 
-enum hap_err hap_conn_err(const struct hap_conn *c)
-{
-	return c->err;
-}
+enum hap_err hap_conn_err(const struct hap_conn *c) { return c->err; }
 
-const char *hap_conn_errstr(const struct hap_conn *c)
-{
-	return c->errstr;
-}
+const char *hap_conn_errstr(const struct hap_conn *c) { return c->errstr; }
 
 /* Waits until the socket is ready for events or the deadline passes. 0, or -1 with the error set. */
 static int hap_conn_wait(struct hap_conn *c, const char *cmd, short events, long long deadline)
@@ -253,8 +247,7 @@ static int hap_conn_exchange(struct hap_conn *c, const char *cmd, const char *li
 }
 
 /* Sends a handshake line whose only correct reply is an empty one. */
-static int hap_conn_setup(struct hap_conn *c, const char *cmd, const char *line, long long deadline,
-			  struct hap_buf *b)
+static int hap_conn_setup(struct hap_conn *c, const char *cmd, const char *line, long long deadline, struct hap_buf *b)
 {
 	if (hap_conn_exchange(c, cmd, line, deadline, b) == -1)
 		return -1;
@@ -353,8 +346,9 @@ static int hap_conn_check_payload(struct hap_conn *c, const char *cmd, const cha
 {
 	size_t total = strlen(cmd) + sizeof(" <<\n") + len + 2;
 	if (payload == NULL || len == 0 || total > HAP_PAYLOAD_MAX) {
-		hap_conn_fail(c, HAP_ERR_INVALID, cmd, "refused: payload of %zu bytes (the command and payload must fit %d)",
-			      len, HAP_PAYLOAD_MAX);
+		hap_conn_fail(c, HAP_ERR_INVALID, cmd,
+			      "refused: payload of %zu bytes (the command and payload must fit %d)", len,
+			      HAP_PAYLOAD_MAX);
 		return -1;
 	}
 	for (size_t i = 0; i < len; i++) {

@@ -18,8 +18,8 @@ enum hap_err {
 	HAP_ERR_OOM,
 };
 
-#define HAP_CMD_MAX 4096                       /* longest command accepted, in bytes */
-#define HAP_REPLY_MAX (64UL * 1024 * 1024)     /* longest reply read, in bytes */
+#define HAP_CMD_MAX 4096                   /* longest command accepted, in bytes */
+#define HAP_REPLY_MAX (64UL * 1024 * 1024) /* longest reply read, in bytes */
 
 struct hap_conn;
 

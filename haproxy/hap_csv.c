@@ -136,10 +136,7 @@ void hap_csv_free(struct hap_csv *t)
 	free(t);
 }
 
-size_t hap_csv_rows(const struct hap_csv *t)
-{
-	return t->ncols == 0 ? 0 : t->nfields / t->ncols - 1;
-}
+size_t hap_csv_rows(const struct hap_csv *t) { return t->ncols == 0 ? 0 : t->nfields / t->ncols - 1; }
 
 int hap_csv_col(const struct hap_csv *t, const char *name)
 {

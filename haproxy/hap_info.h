@@ -21,6 +21,7 @@ struct hap_info {
 /* Parses a `show info` reply into *out. "Stopping" absent (older versions) reads as a live
  * worker. Returns 0, or -1 with a one-line reason in err when Pid (1..2^31-1 digits' worth)
  * or Uptime_sec is missing or not a decimal number. */
-int hap_info_parse(const char *text, struct hap_info *out, char *err, size_t errlen) __attribute__((warn_unused_result));
+int hap_info_parse(const char *text, struct hap_info *out, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -12,9 +12,9 @@
 #define HAP_SS_COLS_MAX 64 /* show servers state columns: 25 in 2.6 */
 
 enum hap_ss_kind {
-	HAP_SS_NAME, /* copied as is */
-	HAP_SS_ADDR, /* copied, "-" becomes "" */
-	HAP_SS_UINT, /* decimal within unsigned */
+	HAP_SS_NAME,     /* copied as is */
+	HAP_SS_ADDR,     /* copied, "-" becomes "" */
+	HAP_SS_UINT,     /* decimal within unsigned */
 	HAP_SS_UINT_OPT, /* the same, 0 when the header has no such column */
 	HAP_SS_ADDR_OPT, /* an address, "" when "-" or when the header has no such column */
 };
@@ -26,8 +26,10 @@ static const struct hap_ss_col {
 	size_t off;  /* in struct hap_server_state */
 	size_t size; /* of a string member */
 } hap_ss_cols[] = {
-	{"srv_name", HAP_SS_NAME, offsetof(struct hap_server_state, name), sizeof(((struct hap_server_state *)0)->name)},
-	{"srv_addr", HAP_SS_ADDR, offsetof(struct hap_server_state, addr), sizeof(((struct hap_server_state *)0)->addr)},
+	{"srv_name", HAP_SS_NAME, offsetof(struct hap_server_state, name),
+	 sizeof(((struct hap_server_state *)0)->name)},
+	{"srv_addr", HAP_SS_ADDR, offsetof(struct hap_server_state, addr),
+	 sizeof(((struct hap_server_state *)0)->addr)},
 	{"srv_port", HAP_SS_UINT, offsetof(struct hap_server_state, port), 0},
 	{"srv_id", HAP_SS_UINT, offsetof(struct hap_server_state, id), 0},
 	{"srv_op_state", HAP_SS_UINT, offsetof(struct hap_server_state, op_state), 0},
@@ -84,7 +86,8 @@ static int hap_ss_split(struct hap_ss_parser *ps, char *line, char **f)
 			return -1;
 		}
 		if (*line == ' ' || *line == '\0') {
-			snprintf(ps->err, ps->errlen, "show servers state: line %zu: field %d is empty", ps->line, n + 1);
+			snprintf(ps->err, ps->errlen, "show servers state: line %zu: field %d is empty", ps->line,
+				 n + 1);
 			return -1;
 		}
 		f[n++] = line;
@@ -123,8 +126,10 @@ static int hap_ss_header(struct hap_ss_parser *ps)
 		ps->idx[c] = -1;
 		for (int i = 0; i < nf && ps->idx[c] == -1; i++)
 			ps->idx[c] = strcmp(f[i], hap_ss_cols[c].name) == 0 ? i : -1;
-		if (ps->idx[c] == -1 && hap_ss_cols[c].kind != HAP_SS_UINT_OPT && hap_ss_cols[c].kind != HAP_SS_ADDR_OPT) {
-			snprintf(ps->err, ps->errlen, "show servers state: the header lacks column %s", hap_ss_cols[c].name);
+		if (ps->idx[c] == -1 && hap_ss_cols[c].kind != HAP_SS_UINT_OPT &&
+		    hap_ss_cols[c].kind != HAP_SS_ADDR_OPT) {
+			snprintf(ps->err, ps->errlen, "show servers state: the header lacks column %s",
+				 hap_ss_cols[c].name);
 			return -1;
 		}
 	}
@@ -144,8 +149,8 @@ static int hap_ss_store(struct hap_ss_parser *ps, const struct hap_ss_col *c, co
 	if (c->kind == HAP_SS_NAME || is_addr) {
 		size_t len = strlen(s);
 		if (len >= c->size) {
-			snprintf(ps->err, ps->errlen, "show servers state: line %zu: %s of %zu bytes exceeds %zu", ps->line,
-				 c->name, len, c->size - 1);
+			snprintf(ps->err, ps->errlen, "show servers state: line %zu: %s of %zu bytes exceeds %zu",
+				 ps->line, c->name, len, c->size - 1);
 			return -1;
 		}
 		memcpy(dst, s, len + 1);
@@ -169,8 +174,8 @@ static int hap_ss_row(struct hap_ss_parser *ps, char *line)
 	if (nf == -1)
 		return -1;
 	if ((size_t)nf != ps->ncols) {
-		snprintf(ps->err, ps->errlen, "show servers state: line %zu has %d fields, the header has %zu", ps->line,
-			 nf, ps->ncols);
+		snprintf(ps->err, ps->errlen, "show servers state: line %zu has %d fields, the header has %zu",
+			 ps->line, nf, ps->ncols);
 		return -1;
 	}
 	if (ps->n == ps->cap) {

@@ -33,17 +33,17 @@
 
 struct hap_server_state {
 	char name[MCS_SERVER_NAME_MAX]; /* srv_name */
-	char addr[64];        /* srv_addr; "" when HAProxy prints "-" (no address, e.g. an FQDN server) */
-	unsigned port;        /* srv_port */
-	unsigned id;          /* srv_id */
-	unsigned op_state;    /* srv_op_state: HAP_SRV_ST_* */
-	unsigned admin_state; /* srv_admin_state: HAP_ADMF_* bits */
-	unsigned uweight;     /* srv_uweight */
-	unsigned iweight;     /* srv_iweight: the weight it was added with; 0 without the column */
-	unsigned check_state; /* srv_check_state: HAP_CHK_ST_* bits */
-	unsigned agent_state; /* srv_agent_state: HAP_CHK_ST_* bits */
-	unsigned agent_port;  /* srv_agent_port: 0 without an agent check */
-	char agent_addr[64];  /* srv_agent_addr: "" without an agent address (or column) */
+	char addr[64];                  /* srv_addr; "" when HAProxy prints "-" (no address, e.g. an FQDN server) */
+	unsigned port;                  /* srv_port */
+	unsigned id;                    /* srv_id */
+	unsigned op_state;              /* srv_op_state: HAP_SRV_ST_* */
+	unsigned admin_state;           /* srv_admin_state: HAP_ADMF_* bits */
+	unsigned uweight;               /* srv_uweight */
+	unsigned iweight;               /* srv_iweight: the weight it was added with; 0 without the column */
+	unsigned check_state;           /* srv_check_state: HAP_CHK_ST_* bits */
+	unsigned agent_state;           /* srv_agent_state: HAP_CHK_ST_* bits */
+	unsigned agent_port;            /* srv_agent_port: 0 without an agent check */
+	char agent_addr[64];            /* srv_agent_addr: "" without an agent address (or column) */
 };
 
 /* Parses a `show servers state [<backend>]` reply: the format version "1", a "# be_id ..."
@@ -54,7 +54,7 @@ struct hap_server_state {
  * *n 0 and a one-line reason in err on: another version, missing header or column, wrong field
  * count, a number that is not decimal or exceeds unsigned, a name or address too long for its
  * field, a truncated line, OOM. */
-int hap_servers_state_parse(const char *text, struct hap_server_state **out, size_t *n, char *err,
-			    size_t errlen) __attribute__((warn_unused_result));
+int hap_servers_state_parse(const char *text, struct hap_server_state **out, size_t *n, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 #endif

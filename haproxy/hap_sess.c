@@ -17,7 +17,8 @@ size_t hap_sess_ids(const char *text, const char *backend, const char *server, c
 		const char *eol = strchr(line, '\n');
 		size_t len = eol ? (size_t)(eol - line) : strlen(line);
 		/* Checked before anything past the first two bytes is read: a short last line is safe. */
-		size_t id_len = len > 2 && line[0] == '0' && line[1] == 'x' ? strspn(line + 2, "0123456789abcdefABCDEF") : 0;
+		size_t id_len =
+			len > 2 && line[0] == '0' && line[1] == 'x' ? strspn(line + 2, "0123456789abcdefABCDEF") : 0;
 		if (id_len > 0 && id_len <= HAP_SESS_ID_SIZE - 4 && 2 + id_len < len && line[2 + id_len] == ':' &&
 		    memmem(line, len, want, strlen(want)) != NULL) {
 			memcpy(ids[n], line, 2 + id_len);

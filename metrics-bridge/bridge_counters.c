@@ -10,18 +10,18 @@
 
 struct ctr_entry {
 	struct ctr_entry *next;
-	char *key;                                /* malloc'd */
-	unsigned long long instance;              /* e.g. server id at the last update */
+	char *key;                                    /* malloc'd */
+	unsigned long long instance;                  /* e.g. server id at the last update */
 	unsigned long long last[BRIDGE_COUNTERS_MAX]; /* raw values at the last update */
 	unsigned long long base[BRIDGE_COUNTERS_MAX]; /* added to raw values on export */
-	unsigned long long round;                 /* round of the last update */
-	unsigned long long worker;                /* worker of the last update */
-	time_t seen;                              /* clock at the end of the last round it was updated */
+	unsigned long long round;                     /* round of the last update */
+	unsigned long long worker;                    /* worker of the last update */
+	time_t seen;                                  /* clock at the end of the last round it was updated */
 };
 
 struct bridge_counters {
 	size_t n;                 /* counters per series */
-	struct ctr_entry **slots;  /* cap chains */
+	struct ctr_entry **slots; /* cap chains */
 	size_t cap, size;
 	unsigned long long round; /* current round, from 1 */
 	unsigned long long worker;
@@ -96,7 +96,7 @@ static void ctr_grow(struct bridge_counters *m)
 }
 
 static struct ctr_entry *ctr_insert(struct bridge_counters *m, const char *key, unsigned long long instance,
-				  const unsigned long long *raw)
+				    const unsigned long long *raw)
 {
 	ctr_grow(m);
 	struct ctr_entry *e = calloc(1, sizeof(*e));

@@ -23,8 +23,7 @@ static int bc_fail(struct bridge_ctl_status *out, const char *fmt, ...)
 	return -1;
 }
 
-int bridge_ctl_parse(const char *text, size_t len, long long now, unsigned long stale_s,
-		     struct bridge_ctl_status *out)
+int bridge_ctl_parse(const char *text, size_t len, long long now, unsigned long stale_s, struct bridge_ctl_status *out)
 {
 	json_error_t jerr;
 	const char *bad = "";

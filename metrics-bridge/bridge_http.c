@@ -106,13 +106,11 @@ struct bridge_http *bridge_http_start(const struct bridge_http_opts *opts, bridg
 	h->ctx = ctx;
 	unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
 			 (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-	h->daemon = MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL, bh_handle, h,
-				     MHD_OPTION_EXTERNAL_LOGGER, bh_log, NULL,
-				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	h->daemon = MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL, bh_handle, h, MHD_OPTION_EXTERNAL_LOGGER,
+				     bh_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)opts->timeout_s,
-				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->request_max,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)opts->max_connections,
-				     MHD_OPTION_END);
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->request_max, MHD_OPTION_CONNECTION_LIMIT,
+				     (unsigned int)opts->max_connections, MHD_OPTION_END);
 	if (h->daemon == NULL) {
 		snprintf(err, errlen, "cannot listen on %s port %u (in use, or not an address of this host)",
 			 opts->bind_addr && opts->bind_addr[0] ? opts->bind_addr : "0.0.0.0", opts->port);

@@ -14,11 +14,11 @@ struct bridge_http;
 typedef int (*bridge_http_page_fn)(void *ctx, char **body, size_t *len);
 
 struct bridge_http_opts {
-	const char *bind_addr;      /* IPv4 or IPv6 literal; NULL or "" for every IPv4 address */
-	unsigned port;              /* 0: any free port (see bridge_http_port) */
-	unsigned timeout_s;         /* an idle or slow connection is closed after this */
-	size_t request_max;         /* bytes of request line and headers accepted per connection */
-	unsigned max_connections;   /* connections served at once; more are refused */
+	const char *bind_addr;    /* IPv4 or IPv6 literal; NULL or "" for every IPv4 address */
+	unsigned port;            /* 0: any free port (see bridge_http_port) */
+	unsigned timeout_s;       /* an idle or slow connection is closed after this */
+	size_t request_max;       /* bytes of request line and headers accepted per connection */
+	unsigned max_connections; /* connections served at once; more are refused */
 };
 
 /* Starts serving on its own thread. Returns the server (stop with bridge_http_stop), or NULL

@@ -49,25 +49,28 @@ struct br_node_family {
 };
 
 static const struct br_node_family br_node_families[] = {
-	{"lb_backend_active_connections", "gauge", "Client connections currently routed to the chat node (HAProxy scur).", br_scur},
+	{"lb_backend_active_connections", "gauge",
+	 "Client connections currently routed to the chat node (HAProxy scur).", br_scur},
 	{"lb_backend_health_check_failures", "counter",
 	 "Failed health checks of the chat node while it was up (HAProxy chkfail), monotonic.", br_chkfail},
 	{"lb_backend_down_transitions_total", "counter",
 	 "Times the chat node went from up to down (HAProxy chkdown), monotonic; counts a node that failed at once too.",
 	 br_chkdown},
 	{"lb_backend_up", "gauge",
-	 "1 while the chat node passes its health checks (UP, DRAIN, NOLB), 0 while it is down or in maintenance.", br_up},
+	 "1 while the chat node passes its health checks (UP, DRAIN, NOLB), 0 while it is down or in maintenance.",
+	 br_up},
 	{"lb_backend_maintenance", "gauge", "1 while the chat node is in maintenance (receives nothing).", br_maint},
 	{"lb_backend_draining", "gauge", "1 while the chat node is draining (keeps its clients, receives no new ones).",
 	 br_drain},
-	{"lb_backend_weight", "gauge", "Load-balancing weight of the chat node as set by the controller or an operator.",
-	 br_weight},
+	{"lb_backend_weight", "gauge",
+	 "Load-balancing weight of the chat node as set by the controller or an operator.", br_weight},
 	{"lb_backend_last_check_ok", "gauge",
-	 "1 if the last health check of the chat node passed, 0 if it failed; absent before the first check.", br_check_ok},
+	 "1 if the last health check of the chat node passed, 0 if it failed; absent before the first check.",
+	 br_check_ok},
 	{"lb_backend_check_duration_seconds", "gauge", "Duration of the last health check of the chat node.",
 	 br_check_dur},
-	{"lb_backend_sessions_total", "counter", "Client connections routed to the chat node (HAProxy stot), monotonic.",
-	 br_stot},
+	{"lb_backend_sessions_total", "counter",
+	 "Client connections routed to the chat node (HAProxy stot), monotonic.", br_stot},
 	{"lb_backend_connection_errors_total", "counter",
 	 "Failed attempts to connect to the chat node (HAProxy econ), monotonic; the client was retried elsewhere.",
 	 br_econ},
@@ -201,9 +204,11 @@ static void br_render_ctl(const struct bridge_ctl_status *c, struct expo_buf *b)
 	br_render_ctl_fields(&c->v, CTL_FILE_BOOL, b);
 	br_render_ctl_fields(&c->v, CTL_FILE_COUNT, b);
 	if (c->has_refused) {
-		expo_write_family(b, "lb_limit_refused_by_reason_total", "counter",
-				  "Client connections refused by the per-address limits, by reason; resets on an HAProxy reload.");
-		expo_write_u64(b, "lb_limit_refused_by_reason_total", "reason", "rate", (unsigned long long)c->v.refused_rate_total);
+		expo_write_family(
+			b, "lb_limit_refused_by_reason_total", "counter",
+			"Client connections refused by the per-address limits, by reason; resets on an HAProxy reload.");
+		expo_write_u64(b, "lb_limit_refused_by_reason_total", "reason", "rate",
+			       (unsigned long long)c->v.refused_rate_total);
 		expo_write_u64(b, "lb_limit_refused_by_reason_total", "reason", "concurrency",
 			       (unsigned long long)c->v.refused_concurrency_total);
 	}
@@ -215,7 +220,8 @@ static void br_render_info(const struct bridge_info *info, struct expo_buf *b)
 {
 	static const char *const names[] = {"version", "haproxy_version", "openssl_version"};
 	const char *const values[] = {info->version, info->haproxy_version, info->openssl_version};
-	expo_write_family(b, "lb_build_info", "gauge", "Versions of the gateway, the HAProxy it reads and OpenSSL; always 1.");
+	expo_write_family(b, "lb_build_info", "gauge",
+			  "Versions of the gateway, the HAProxy it reads and OpenSSL; always 1.");
 	expo_write_u64_labels(b, "lb_build_info", names, values, 3, 1);
 	if (info->has_cert)
 		br_single(b, "lb_tls_certificate_expiry_timestamp_seconds", "gauge",

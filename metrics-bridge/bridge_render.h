@@ -18,7 +18,8 @@ struct bridge_info {
 
 /* Appends the page to b. snap NULL means HAProxy could not be read: lb_haproxy_up 0 and no
  * HAProxy series at all (no stale values). ctl->up 0: lb_controller_up 0 and no other
- * controller series. info adds lb_build_info and, when known, the certificate's expiry. Allocation failures are sticky in b (see expo_buf_take). */
+ * controller series. info adds lb_build_info and, when known, the certificate's expiry. Allocation failures are sticky
+ * in b (see expo_buf_take). */
 void bridge_render(const struct bridge_snapshot *snap, const struct bridge_ctl_status *ctl,
 		   const struct bridge_info *info, struct expo_buf *b);
 

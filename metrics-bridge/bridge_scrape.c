@@ -11,8 +11,8 @@
 #include <time.h>
 
 #include "bridge_cert.h"
-#include "bridge_ctl.h"
 #include "bridge_counters.h"
+#include "bridge_ctl.h"
 #include "bridge_render.h"
 #include "bridge_stats.h"
 #include "expo.h"
@@ -29,15 +29,15 @@ struct bridge_scrape {
 	struct hap_conn *hap;
 	struct bridge_counters *counters_fe, *counters_be;
 	char *ctl_path, *frontend, *backend;
-	char *cert_path;            /* the served certificate, NULL: no expiry series */
+	char *cert_path; /* the served certificate, NULL: no expiry series */
 	char *version, *openssl_version;
-	char hap_version[64];       /* last Version of show info, "" before the first */
+	char hap_version[64]; /* last Version of show info, "" before the first */
 	unsigned long stale_s, forget_s;
-	unsigned long long worker;  /* identity of the HAProxy worker last read */
-	char hap_error[256];        /* last HAProxy problem, "" while healthy (logged on change) */
-	char ctl_error[160];        /* last controller problem, "" while up */
-	char cert_error[160];       /* last certificate problem, "" while readable */
-	size_t n_unlabelled;        /* last count of servers without a known address */
+	unsigned long long worker; /* identity of the HAProxy worker last read */
+	char hap_error[256];       /* last HAProxy problem, "" while healthy (logged on change) */
+	char ctl_error[160];       /* last controller problem, "" while up */
+	char cert_error[160];      /* last certificate problem, "" while readable */
+	size_t n_unlabelled;       /* last count of servers without a known address */
 };
 
 struct bridge_scrape *bridge_scrape_new(const struct bridge_scrape_opts *o)
@@ -227,7 +227,8 @@ static struct bridge_snapshot *scrape_snapshot(struct bridge_scrape *s, struct b
 	}
 	scrape_track(s->hap_error, sizeof(s->hap_error), "haproxy", NULL);
 	if (snap->n_unlabelled != s->n_unlabelled && snap->n_unlabelled > 0)
-		log_warn("haproxy: %zu server(s) of %s without a known address, not exported", snap->n_unlabelled, s->backend);
+		log_warn("haproxy: %zu server(s) of %s without a known address, not exported", snap->n_unlabelled,
+			 s->backend);
 	s->n_unlabelled = snap->n_unlabelled;
 	/* Monotonic clock: a wall-clock step must not look like a new worker. */
 	long long mono = (long long)(mono_now_ms() / 1000u);

@@ -14,7 +14,7 @@
 
 /* Column indexes of one `show stat` table; -1 where the header lacks an optional one. */
 struct stats_cols {
-	int px, sv, type, scur, stot, chkfail, status, sid, addr;   /* required */
+	int px, sv, type, scur, stot, chkfail, status, sid, addr;                            /* required */
 	int econ, chkdown, uweight, weight, lastchg, chk, chkdur, rate, slim, sslfail, dcon; /* optional */
 };
 
@@ -60,10 +60,12 @@ int bridge_stats_label(const char *addr, unsigned port, char *out, size_t outlen
 
 static int stats_find_cols(const struct hap_csv *t, struct stats_cols *c, char *err, size_t errlen)
 {
-	static const char *const required[] = {"pxname", "svname", "type", "scur", "stot",
-					       "chkfail", "status", "sid", "addr"};
-	static const char *const optional[] = {"econ", "chkdown", "uweight", "weight", "lastchg", "check_status",
-					       "check_duration", "rate", "slim", "ssl_failed_handshake", "dcon"};
+	static const char *const required[] = {"pxname",  "svname", "type", "scur", "stot",
+					       "chkfail", "status", "sid",  "addr"};
+	static const char *const optional[] = {
+		"econ",         "chkdown",        "uweight", "weight", "lastchg",
+		"check_status", "check_duration", "rate",    "slim",   "ssl_failed_handshake",
+		"dcon"};
 	int *req = &c->px, *opt = &c->econ;
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		if ((req[i] = hap_csv_col(t, required[i])) == -1) {
@@ -89,7 +91,8 @@ static void stats_status(const char *status, struct bridge_node *n)
 	n->maint = strncmp(status, "MAINT", 5) == 0;
 	n->drain = strncmp(status, "DRAIN", 5) == 0;
 	n->up = !n->maint && strncmp(status, "DOWN", 4) != 0 &&
-		(strncmp(status, "UP", 2) == 0 || n->drain || strcmp(status, "NOLB") == 0 || strcmp(status, "no check") == 0);
+		(strncmp(status, "UP", 2) == 0 || n->drain || strcmp(status, "NOLB") == 0 ||
+		 strcmp(status, "no check") == 0);
 }
 
 /* Maps check_status: "L4OK", "* L7OK" (a check running now), "L4CON", "INI", "". */
@@ -166,8 +169,7 @@ static int stats_read_node(const struct hap_csv *t, size_t row, const struct sta
 	if (hap_csv_get_u64(t, row, c->sid, &sid) == -1 || sid > 0xffffffffull ||
 	    hap_csv_get_u64(t, row, c->scur, &n->scur) == -1 || hap_csv_get_u64(t, row, c->stot, &n->stot) == -1 ||
 	    hap_csv_get_u64(t, row, c->chkfail, &n->chkfail) == -1 || stats_get(t, row, c->econ, &n->econ) == -1 ||
-	    stats_get(t, row, c->chkdown, &n->chkdown) == -1 ||
-	    stats_get(t, row, c->lastchg, &n->lastchg) == -1 ||
+	    stats_get(t, row, c->chkdown, &n->chkdown) == -1 || stats_get(t, row, c->lastchg, &n->lastchg) == -1 ||
 	    stats_get(t, row, c->uweight != -1 ? c->uweight : c->weight, &n->weight) == -1)
 		return -1;
 	n->sid = (unsigned)sid;
@@ -189,9 +191,10 @@ static int stats_read_frontend(const struct hap_csv *t, size_t row, const struct
 	s->fe_found = 1;
 	s->fe_has_ssl_fail = c->sslfail != -1;
 	s->fe_has_dcon = c->dcon != -1;
-	if (hap_csv_get_u64(t, row, c->scur, &s->fe_scur) == -1 || hap_csv_get_u64(t, row, c->stot, &s->fe_stot) == -1 ||
-	    stats_get(t, row, c->rate, &s->fe_rate) == -1 || stats_get(t, row, c->slim, &s->fe_slim) == -1 ||
-	    stats_get(t, row, c->sslfail, &s->fe_ssl_fail) == -1 || stats_get(t, row, c->dcon, &s->fe_dcon) == -1)
+	if (hap_csv_get_u64(t, row, c->scur, &s->fe_scur) == -1 ||
+	    hap_csv_get_u64(t, row, c->stot, &s->fe_stot) == -1 || stats_get(t, row, c->rate, &s->fe_rate) == -1 ||
+	    stats_get(t, row, c->slim, &s->fe_slim) == -1 || stats_get(t, row, c->sslfail, &s->fe_ssl_fail) == -1 ||
+	    stats_get(t, row, c->dcon, &s->fe_dcon) == -1)
 		return -1;
 	return 0;
 }

@@ -117,7 +117,8 @@ int expo_name_valid(const char *name)
 		return 0;
 	for (const char *p = name; *p != '\0'; p++) {
 		char c = *p;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == ':'))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+		      c == ':'))
 			return 0;
 	}
 	return 1;
@@ -136,8 +137,8 @@ void expo_write_family(struct expo_buf *b, const char *name, const char *type, c
 	expo_buf_append(b, "\n", 1);
 }
 
-static void expo_write_head(struct expo_buf *b, const char *name, const char *const *labels,
-			    const char *const *values, size_t n)
+static void expo_write_head(struct expo_buf *b, const char *name, const char *const *labels, const char *const *values,
+			    size_t n)
 {
 	expo_buf_puts(b, name);
 	for (size_t i = 0; i < n; i++) {
@@ -152,8 +153,8 @@ static void expo_write_head(struct expo_buf *b, const char *name, const char *co
 	expo_buf_append(b, " ", 1);
 }
 
-void expo_write_u64_labels(struct expo_buf *b, const char *name, const char *const *labels,
-			   const char *const *values, size_t n, unsigned long long v)
+void expo_write_u64_labels(struct expo_buf *b, const char *name, const char *const *labels, const char *const *values,
+			   size_t n, unsigned long long v)
 {
 	char digits[24];
 	size_t i = sizeof(digits);
@@ -166,8 +167,7 @@ void expo_write_u64_labels(struct expo_buf *b, const char *name, const char *con
 	expo_buf_append(b, digits + i, sizeof(digits) - i);
 }
 
-void expo_write_u64(struct expo_buf *b, const char *name, const char *label, const char *value,
-		    unsigned long long v)
+void expo_write_u64(struct expo_buf *b, const char *name, const char *label, const char *value, unsigned long long v)
 {
 	expo_write_u64_labels(b, name, &label, &value, label != NULL, v);
 }

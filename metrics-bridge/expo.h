@@ -15,7 +15,10 @@ struct expo_buf {
 	int oom;    /* 1 once an allocation failed */
 };
 
-#define EXPO_BUF_INIT {NULL, 0, 0, 0}
+#define EXPO_BUF_INIT                                                                                                  \
+	{                                                                                                              \
+		NULL, 0, 0, 0                                                                                          \
+	}
 
 /* Appends len bytes of s. */
 void expo_buf_append(struct expo_buf *b, const char *s, size_t len);
@@ -34,13 +37,12 @@ void expo_write_family(struct expo_buf *b, const char *name, const char *type, c
 /* Writes one sample "name{label="value"} v\n", or "name v\n" when label is NULL. value is
  * escaped (\\, \" and \n). The _u64 form prints integers exactly; the _double form prints
  * NaN, +Inf, -Inf as the format spells them. */
-void expo_write_u64(struct expo_buf *b, const char *name, const char *label, const char *value,
-		    unsigned long long v);
+void expo_write_u64(struct expo_buf *b, const char *name, const char *label, const char *value, unsigned long long v);
 void expo_write_double(struct expo_buf *b, const char *name, const char *label, const char *value, double v);
 
 /* Writes one sample with n labels: "name{l0="v0",l1="v1"} v\n" (values escaped as above). */
-void expo_write_u64_labels(struct expo_buf *b, const char *name, const char *const *labels,
-			   const char *const *values, size_t n, unsigned long long v);
+void expo_write_u64_labels(struct expo_buf *b, const char *name, const char *const *labels, const char *const *values,
+			   size_t n, unsigned long long v);
 
 /* Escapes a label value into out (NUL-terminated, cut to outlen - 1 bytes but never inside an
  * escape). Returns the length the whole escaped text needs, NUL not counted. */

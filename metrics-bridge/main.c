@@ -64,9 +64,16 @@ static int bridge_run(const sigset_t *stop_signals)
 	snprintf(stats, sizeof(stats), "%s/" MCS_STATS_SOCK, conf.run_dir);
 	snprintf(status, sizeof(status), "%s/" MCS_STATUS_FILE, conf.run_dir);
 	snprintf(cert, sizeof(cert), "%s/" MCS_TLS_CERT, conf.tls_dir);
-	struct bridge_scrape_opts so = {stats, status, MCS_FRONTEND, MCS_BACKEND, (unsigned)conf.scrape_timeout_ms,
-					conf.stale_s, conf.forget_s, conf.tls_dir[0] != '\0' ? cert : NULL,
-					MCS_VERSION, OpenSSL_version(OPENSSL_VERSION_STRING)};
+	struct bridge_scrape_opts so = {stats,
+					status,
+					MCS_FRONTEND,
+					MCS_BACKEND,
+					(unsigned)conf.scrape_timeout_ms,
+					conf.stale_s,
+					conf.forget_s,
+					conf.tls_dir[0] != '\0' ? cert : NULL,
+					MCS_VERSION,
+					OpenSSL_version(OPENSSL_VERSION_STRING)};
 	struct bridge_scrape *scrape = bridge_scrape_new(&so);
 	if (scrape == NULL) {
 		log_err("out of memory at start-up");

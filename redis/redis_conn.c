@@ -34,18 +34,18 @@ struct redis_conn {
 	struct addrinfo *ai_next; /* the next one to try when a connect fails */
 	SSL_CTX *ctx;             /* made per connection: rotated CA and client files are read again */
 	SSL *ssl;
-	short tls_want;           /* POLLIN or POLLOUT asked for by the last SSL call, else 0 */
-	char *obuf;               /* formatted commands not yet written */
+	short tls_want; /* POLLIN or POLLOUT asked for by the last SSL call, else 0 */
+	char *obuf;     /* formatted commands not yet written */
 	size_t olen, opos;
 	redisReader *reader;
 	struct resp_scan scan;
-	int got_bytes;            /* the server sent something on this connection */
+	int got_bytes; /* the server sent something on this connection */
 	enum redis_conn_err err;
 	char errstr[256];
 };
 
 __attribute__((format(printf, 3, 4))) static int redis_conn_fail(struct redis_conn *c, enum redis_conn_err err,
-								   const char *fmt, ...)
+								 const char *fmt, ...)
 {
 	char what[200];
 	va_list ap;
@@ -64,12 +64,9 @@ __attribute__((format(printf, 3, 4))) static int redis_conn_fail(struct redis_co
 
 /* The string members, one list for copy and clear: a new string setting is added here too. */
 static const size_t redis_conn_opts_strings[] = {
-	offsetof(struct redis_conn_opts, host),
-	offsetof(struct redis_conn_opts, user),
-	offsetof(struct redis_conn_opts, password),
-	offsetof(struct redis_conn_opts, ca_file),
-	offsetof(struct redis_conn_opts, cert_file),
-	offsetof(struct redis_conn_opts, key_file),
+	offsetof(struct redis_conn_opts, host),        offsetof(struct redis_conn_opts, user),
+	offsetof(struct redis_conn_opts, password),    offsetof(struct redis_conn_opts, ca_file),
+	offsetof(struct redis_conn_opts, cert_file),   offsetof(struct redis_conn_opts, key_file),
 	offsetof(struct redis_conn_opts, server_name),
 };
 
@@ -274,8 +271,9 @@ static int redis_conn_tls_start(struct redis_conn *c)
 	const char *name = c->o.server_name ? c->o.server_name : c->o.host;
 	X509_VERIFY_PARAM *param = SSL_get0_param(c->ssl);
 	X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-	int ok = redis_conn_is_ip(name) ? X509_VERIFY_PARAM_set1_ip_asc(param, name) == 1
-					: SSL_set_tlsext_host_name(c->ssl, name) == 1 && SSL_set1_host(c->ssl, name) == 1;
+	int ok = redis_conn_is_ip(name)
+			 ? X509_VERIFY_PARAM_set1_ip_asc(param, name) == 1
+			 : SSL_set_tlsext_host_name(c->ssl, name) == 1 && SSL_set1_host(c->ssl, name) == 1;
 	if (!ok)
 		return redis_conn_fail(c, REDIS_CONN_TLS, "cannot verify against the name \"%.100s\"", name);
 	c->state = RC_HANDSHAKE;
@@ -291,16 +289,20 @@ static int redis_conn_tls_failed(struct redis_conn *c, int ssl_err)
 	const char *reason = redis_conn_ssl_reason(&code);
 	if (v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH)
 		return redis_conn_fail(c, REDIS_CONN_TLS, "TLS: the server's certificate is not valid for \"%.100s\"%s",
-				       name, c->o.server_name ? "" : " (MCS_REDIS_TLS_SERVER_NAME sets the name to expect)");
+				       name,
+				       c->o.server_name ? "" : " (MCS_REDIS_TLS_SERVER_NAME sets the name to expect)");
 	if (v != X509_V_OK)
 		return redis_conn_fail(c, REDIS_CONN_TLS, "TLS: the server's certificate is refused: %s",
 				       X509_verify_cert_error_string(v));
 	int reason_nr = code ? ERR_GET_REASON(code) : 0;
 	if (reason_nr == SSL_R_WRONG_VERSION_NUMBER || reason_nr == SSL_R_PACKET_LENGTH_TOO_LONG)
-		return redis_conn_fail(c, REDIS_CONN_TLS, "TLS handshake failed (%s): the server does not speak TLS "
-				       "(a plain-text Redis behind rediss://?)", reason);
+		return redis_conn_fail(c, REDIS_CONN_TLS,
+				       "TLS handshake failed (%s): the server does not speak TLS "
+				       "(a plain-text Redis behind rediss://?)",
+				       reason);
 	if (reason_nr == SSL_R_UNEXPECTED_EOF_WHILE_READING || (ssl_err == SSL_ERROR_SYSCALL && code == 0))
-		return redis_conn_fail(c, REDIS_CONN_TLS, "TLS handshake failed: the server closed the connection (not "
+		return redis_conn_fail(c, REDIS_CONN_TLS,
+				       "TLS handshake failed: the server closed the connection (not "
 				       "a TLS port, or it refused this client)");
 	return redis_conn_fail(c, REDIS_CONN_TLS, "TLS handshake failed: %s", reason[0] ? reason : "unknown error");
 }
@@ -374,7 +376,8 @@ static int redis_conn_wait(struct redis_conn *c, uint64_t deadline_ms, const cha
 		if (n > 0)
 			return 0;
 		if (n == 0)
-			return redis_conn_fail(c, REDIS_CONN_TIMEOUT, "no answer within %u ms: %s", c->o.timeout_ms, what);
+			return redis_conn_fail(c, REDIS_CONN_TIMEOUT, "no answer within %u ms: %s", c->o.timeout_ms,
+					       what);
 		if (errno != EINTR)
 			return redis_conn_fail(c, REDIS_CONN_IO, "poll: %s", strerror(errno));
 	}
@@ -391,7 +394,8 @@ int redis_conn_connect(struct redis_conn *c)
 			return r == 1 ? 0 : -1;
 		/* A plain-text Redis reads the TLS hello as the start of an inline command and waits. */
 		const char *what = c->state == RC_HANDSHAKE ? "TLS handshake (no answer to the TLS hello: a plain-text "
-							      "Redis behind rediss://?)" : "connect";
+							      "Redis behind rediss://?)"
+							    : "connect";
 		if (redis_conn_wait(c, deadline, what) == -1)
 			return -1;
 	}
@@ -450,8 +454,9 @@ static int redis_conn_ssl_io_error(struct redis_conn *c, int r, const char *what
 	const char *reason = redis_conn_ssl_reason(&code);
 	/* TLS 1.3: a server refusing the client's certificate (or its absence) does so after the
 	 * client's handshake is done, and the alert can be lost to a reset. */
-	const char *hint = c->got_bytes ? "" : " (dropped right after the handshake: does the server want a client "
-					       "certificate, MCS_REDIS_CERT_FILE?)";
+	const char *hint = c->got_bytes ? ""
+					: " (dropped right after the handshake: does the server want a client "
+					  "certificate, MCS_REDIS_CERT_FILE?)";
 	if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && code == 0 && errno == 0) ||
 	    (code && ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING))
 		return redis_conn_fail(c, REDIS_CONN_EOF, "connection closed by the server%s", hint);
@@ -509,7 +514,8 @@ int redis_conn_read(struct redis_conn *c)
 		if (n == -1)
 			return redis_conn_fail(c, REDIS_CONN_IO, "read: %s", strerror(errno));
 		if (n == 0 && !c->got_bytes)
-			return redis_conn_fail(c, REDIS_CONN_EOF, "connection closed before any reply (a TLS port? "
+			return redis_conn_fail(c, REDIS_CONN_EOF,
+					       "connection closed before any reply (a TLS port? "
 					       "then use rediss://)");
 		if (n == 0)
 			return redis_conn_fail(c, REDIS_CONN_EOF, "connection closed by the server");

@@ -27,7 +27,7 @@ enum redis_conn_err {
  * struct a caller fills is a view (the strings are borrowed); redis_conn_opts_copy makes one
  * that owns its strings, freed by redis_conn_opts_clear. */
 struct redis_conn_opts {
-	const char *host;        /* name or IP literal (IPv6 without brackets) */
+	const char *host; /* name or IP literal (IPv6 without brackets) */
 	unsigned port;
 	const char *user;        /* AUTH user; NULL: the default user */
 	const char *password;    /* AUTH password; NULL: no AUTH */

@@ -10,9 +10,9 @@
 struct redis_sentinel {
 	struct redis_sentinel_addr addr[REDIS_SENTINEL_MAX];
 	size_t n;
-	size_t first;            /* the sentinel that answered last */
-	int told;                /* the next redis_sentinel_aim keeps the address redis_sentinel_follow set */
-	char *master;            /* own copy */
+	size_t first;                /* the sentinel that answered last */
+	int told;                    /* the next redis_sentinel_aim keeps the address redis_sentinel_follow set */
+	char *master;                /* own copy */
 	struct redis_conn_opts opts; /* own copy; password: the sentinels' (NULL: none), no user, no db */
 	char errstr[512];
 };
@@ -46,13 +46,15 @@ int redis_sentinel_parse_switch(const char *msg, size_t len, struct redis_sentin
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && msg[i] != ' ') {
 			if ((unsigned char)msg[i] < 0x21 || (unsigned char)msg[i] > 0x7e) {
-				snprintf(err, errlen, "+switch-master: byte 0x%02x at %zu is not printable", (unsigned char)msg[i], i);
+				snprintf(err, errlen, "+switch-master: byte 0x%02x at %zu is not printable",
+					 (unsigned char)msg[i], i);
 				return -1;
 			}
 			continue;
 		}
 		if (n == 5 || i == start) {
-			snprintf(err, errlen, "+switch-master: not \"<name> <old-ip> <old-port> <new-ip> <new-port>\" (%zu bytes)",
+			snprintf(err, errlen,
+				 "+switch-master: not \"<name> <old-ip> <old-port> <new-ip> <new-port>\" (%zu bytes)",
 				 len);
 			return -1;
 		}
@@ -176,8 +178,8 @@ const char *redis_sentinel_errstr(const struct redis_sentinel *s) { return s->er
 const char *redis_sentinel_name(const struct redis_sentinel *s) { return s->master; }
 
 /* Asks one sentinel. 0 with the address, -1 with the reason in why. */
-static int redis_sentinel_ask(struct redis_sentinel *s, const struct redis_sentinel_addr *a, char *host,
-			      size_t hostlen, unsigned *port, char *why, size_t whylen)
+static int redis_sentinel_ask(struct redis_sentinel *s, const struct redis_sentinel_addr *a, char *host, size_t hostlen,
+			      unsigned *port, char *why, size_t whylen)
 {
 	struct redis_conn_opts o = s->opts;
 	o.host = a->host;
@@ -192,8 +194,8 @@ static int redis_sentinel_ask(struct redis_sentinel *s, const struct redis_senti
 	const char *password = s->opts.password;
 	const char *auth[] = {"AUTH", password};
 	const char *ask[] = {"SENTINEL", "get-master-addr-by-name", s->master};
-	if (redis_conn_connect(c) == -1 ||
-	    (password != NULL && ((r = redis_conn_command(c, 2, auth, NULL)) == NULL || r->type == REDIS_REPLY_ERROR))) {
+	if (redis_conn_connect(c) == -1 || (password != NULL && ((r = redis_conn_command(c, 2, auth, NULL)) == NULL ||
+								 r->type == REDIS_REPLY_ERROR))) {
 		if (r != NULL)
 			snprintf(why, whylen, "%s:%u: AUTH: %.100s", a->host, a->port, r->str);
 		else

@@ -52,8 +52,10 @@ static int resp_scan_type(struct resp_scan *s, unsigned char c)
 {
 	if (c != '+' && c != '-' && c != ':' && c != '$' && c != '*') {
 		if (c == 0x15 || c == 0x16)
-			return resp_scan_fail(s, "a TLS record (byte 0x%02x) where a reply should start: the server "
-					      "speaks TLS (use rediss://)", c);
+			return resp_scan_fail(s,
+					      "a TLS record (byte 0x%02x) where a reply should start: the server "
+					      "speaks TLS (use rediss://)",
+					      c);
 		return resp_scan_fail(s, "byte 0x%02x is not a RESP reply type", c);
 	}
 	s->type = (char)c;
@@ -80,7 +82,8 @@ static int resp_scan_header(struct resp_scan *s)
 	}
 	if (s->type == '$') {
 		if ((unsigned long long)v > s->lim.max_bulk)
-			return resp_scan_fail(s, "a string of %lld bytes: more than the %zu one may hold", v, s->lim.max_bulk);
+			return resp_scan_fail(s, "a string of %lld bytes: more than the %zu one may hold", v,
+					      s->lim.max_bulk);
 		s->bulk_left = (unsigned long long)v + 2;
 		s->state = RESP_S_BULK;
 		return 0;

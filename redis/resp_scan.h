@@ -19,17 +19,17 @@ struct resp_limits {
 
 struct resp_scan {
 	struct resp_limits lim;
-	int state;                             /* where in the framing the next byte falls */
-	char type;                             /* the header's type byte */
-	char num[24];                          /* a $, * or : header's digits so far */
+	int state;    /* where in the framing the next byte falls */
+	char type;    /* the header's type byte */
+	char num[24]; /* a $, * or : header's digits so far */
 	size_t num_len;
-	size_t line_len;                       /* bytes of the current + or - line */
-	int cr;                                /* the last header byte was '\r' */
-	unsigned long long bulk_left;          /* payload and CRLF still to skip */
-	long long left[RESP_SCAN_DEPTH_MAX];   /* elements still to come in each open array */
-	unsigned depth;                        /* open arrays */
-	size_t elements, bytes;                /* what the current reply cost so far */
-	char errstr[160];                      /* why the stream was refused */
+	size_t line_len;                     /* bytes of the current + or - line */
+	int cr;                              /* the last header byte was '\r' */
+	unsigned long long bulk_left;        /* payload and CRLF still to skip */
+	long long left[RESP_SCAN_DEPTH_MAX]; /* elements still to come in each open array */
+	unsigned depth;                      /* open arrays */
+	size_t elements, bytes;              /* what the current reply cost so far */
+	char errstr[160];                    /* why the stream was refused */
 };
 
 /* The limits for replies of at most max_pairs two-element items (members with scores, hash

@@ -22,13 +22,14 @@ static void st_on_signal(int sig) { st_stop = sig; }
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: mcs-lb-status [--run-dir DIR] [--json] [--watch [SECONDS]]\n"
-		     "  One screen about a running gateway, from DIR/stats.sock and DIR/controller.json\n"
-		     "  (DIR: --run-dir, else $MCS_RUN_DIR, else run/$MCS_PORT, MCS_PORT 64400 when unset).\n"
-		     "  --json            the same facts as one JSON object\n"
-		     "  --watch [SECONDS] refresh in place every SECONDS (1 to %d, default %d) until Ctrl-C\n"
-		     "  Exit status: 0 serving with at least one healthy node, 1 not serving,\n"
-		     "  2 nothing runs (no HAProxy, no synced controller) or bad arguments.\n",
+	fprintf(out,
+		"usage: mcs-lb-status [--run-dir DIR] [--json] [--watch [SECONDS]]\n"
+		"  One screen about a running gateway, from DIR/stats.sock and DIR/controller.json\n"
+		"  (DIR: --run-dir, else $MCS_RUN_DIR, else run/$MCS_PORT, MCS_PORT 64400 when unset).\n"
+		"  --json            the same facts as one JSON object\n"
+		"  --watch [SECONDS] refresh in place every SECONDS (1 to %d, default %d) until Ctrl-C\n"
+		"  Exit status: 0 serving with at least one healthy node, 1 not serving,\n"
+		"  2 nothing runs (no HAProxy, no synced controller) or bad arguments.\n",
 		ST_WATCH_MAX_S, ST_WATCH_DEFAULT_S);
 }
 
@@ -97,8 +98,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--watch") == 0) {
 			watch = 1;
 			if (i + 1 < argc && argv[i + 1][0] != '-' && (interval = st_seconds(argv[++i])) == 0) {
-				fprintf(stderr, "mcs-lb-status: --watch \"%s\" is not a number of seconds (1 to %d)\n", argv[i],
-					ST_WATCH_MAX_S);
+				fprintf(stderr, "mcs-lb-status: --watch \"%s\" is not a number of seconds (1 to %d)\n",
+					argv[i], ST_WATCH_MAX_S);
 				return 2;
 			}
 		} else if (strcmp(argv[i], "--run-dir") == 0 && i + 1 < argc) {

@@ -21,7 +21,6 @@
 #include "hap_servers.h"
 #include "names.h"
 
-
 static void st_set_err(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void st_set_err(char *buf, size_t len, const char *fmt, ...)
 {
@@ -195,7 +194,8 @@ static int st_stats(struct hap_conn *c, struct st_facts *f)
 	size_t nss = 0;
 	struct hap_csv *t = NULL;
 	int rc = -1;
-	if (hap_conn_cmd(c, "show stat", &stat) == -1 || hap_conn_cmd(c, "show servers state " MCS_BACKEND, &state) == -1) {
+	if (hap_conn_cmd(c, "show stat", &stat) == -1 ||
+	    hap_conn_cmd(c, "show servers state " MCS_BACKEND, &state) == -1) {
 		st_set_err(f->hap_error, sizeof(f->hap_error), "%s", hap_conn_errstr(c));
 		goto out;
 	}
@@ -382,9 +382,11 @@ void st_render_text(FILE *out, const struct st_facts *f, const char *run_dir, un
 	st_line(out, width, "mcs-lb %s  %s  %s", run_dir, when, verdict[code]);
 	if (f->hap_up) {
 		st_duration(up, sizeof(up), f->uptime_s);
-		st_line(out, width, "haproxy     up, worker pid %ld, up %s (since its last start or reload)", f->hap_pid, up);
+		st_line(out, width, "haproxy     up, worker pid %ld, up %s (since its last start or reload)",
+			f->hap_pid, up);
 		if (f->reloads >= 0)
-			st_line(out, width, "reloads     %ld since HAProxy started, %ld failed", f->reloads, f->reloads_failed);
+			st_line(out, width, "reloads     %ld since HAProxy started, %ld failed", f->reloads,
+				f->reloads_failed);
 		else
 			st_line(out, width, "reloads     unknown: %s", f->reloads_error);
 	} else {
@@ -396,7 +398,8 @@ void st_render_text(FILE *out, const struct st_facts *f, const char *run_dir, un
 	st_line(out, width, "clients     %llu / %llu", f->clients, f->client_limit);
 	st_line(out, width, "nodes       %zu, %zu healthy", f->n_nodes, st_healthy(f));
 	if (f->n_nodes > 0)
-		st_line(out, width, "%-40s %-11s %8s %7s %-10s %8s", "NODE", "STATE", "SESSIONS", "WEIGHT", "CHECK", "FAILURES");
+		st_line(out, width, "%-40s %-11s %8s %7s %-10s %8s", "NODE", "STATE", "SESSIONS", "WEIGHT", "CHECK",
+			"FAILURES");
 	for (size_t i = 0; i < f->n_nodes; i++) {
 		const struct st_node *n = &f->nodes[i];
 		char check[48];
@@ -413,11 +416,12 @@ static json_t *st_json_nodes(const struct st_facts *f)
 	json_t *a = json_array();
 	for (size_t i = 0; a != NULL && i < f->n_nodes; i++) {
 		const struct st_node *n = &f->nodes[i];
-		if (json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:I}", "name", n->name, "state",
-						       st_state_name(n->state), "sessions", (json_int_t)n->sessions,
-						       "weight", (json_int_t)n->weight, "initial_weight",
-						       (json_int_t)n->iweight, "check", n->check, "check_ms",
-						       (json_int_t)n->check_ms, "failures", (json_int_t)n->failures)) == -1) {
+		if (json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:I}", "name", n->name,
+						       "state", st_state_name(n->state), "sessions",
+						       (json_int_t)n->sessions, "weight", (json_int_t)n->weight,
+						       "initial_weight", (json_int_t)n->iweight, "check", n->check,
+						       "check_ms", (json_int_t)n->check_ms, "failures",
+						       (json_int_t)n->failures)) == -1) {
 			json_decref(a);
 			return NULL;
 		}
@@ -449,8 +453,9 @@ int st_render_json(FILE *out, const struct st_facts *f, const char *run_dir)
 								(json_int_t)f->reloads_failed)
 						    : json_pack("{s:n, s:s}", "count", "error", f->reloads_error));
 	if (root != NULL && f->hap_up) {
-		json_object_set_new(root, "clients", json_pack("{s:I, s:I}", "now", (json_int_t)f->clients, "limit",
-							       (json_int_t)f->client_limit));
+		json_object_set_new(root, "clients",
+				    json_pack("{s:I, s:I}", "now", (json_int_t)f->clients, "limit",
+					      (json_int_t)f->client_limit));
 		json_object_set_new(root, "nodes", st_json_nodes(f));
 	}
 	char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;

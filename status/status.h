@@ -10,8 +10,8 @@
 #include "ctl_file.h"
 #include "names.h"
 
-#define ST_MAX_NODES 20000     /* MCS_MAX_NODES: the most nodes a gateway serves */
-#define ST_CTL_STALE_S 60      /* controller.json's last sync older than this: not syncing */
+#define ST_MAX_NODES 20000          /* MCS_MAX_NODES: the most nodes a gateway serves */
+#define ST_CTL_STALE_S 60           /* controller.json's last sync older than this: not syncing */
 #define ST_CTL_MAX_BYTES (1u << 20) /* a bigger controller.json is refused unread */
 
 enum st_node_state { ST_UP, ST_WARMING, ST_DRAINING, ST_MAINT, ST_DOWN };
@@ -20,27 +20,27 @@ struct st_node {
 	char name[MCS_SERVER_NAME_MAX]; /* ip:port */
 	enum st_node_state state;
 	unsigned long long sessions; /* scur */
-	unsigned weight;         /* effective weight now */
-	unsigned iweight;        /* the weight it was added with (0: unknown) */
-	char check[32];          /* last check's status (L4OK, L4CON, ...), "" when none */
+	unsigned weight;             /* effective weight now */
+	unsigned iweight;            /* the weight it was added with (0: unknown) */
+	char check[32];              /* last check's status (L4OK, L4CON, ...), "" when none */
 	unsigned long long check_ms; /* its duration */
 	unsigned long long failures; /* chkfail */
 };
 
 struct st_facts {
 	time_t now;
-	int hap_up;                  /* the stats socket answered */
-	char hap_error[160];         /* why not, when !hap_up */
+	int hap_up;          /* the stats socket answered */
+	char hap_error[160]; /* why not, when !hap_up */
 	long hap_pid;
 	unsigned long long uptime_s;
-	long reloads, reloads_failed; /* the master's counts since it started; -1: unknown */
-	char reloads_error[160];     /* why unknown: master.sock missing or not ours */
+	long reloads, reloads_failed;             /* the master's counts since it started; -1: unknown */
+	char reloads_error[160];                  /* why unknown: master.sock missing or not ours */
 	unsigned long long clients, client_limit; /* frontend mcs_tls scur / slim */
-	struct st_node *nodes;       /* malloc'd, n_nodes of them (st_facts_free) */
+	struct st_node *nodes;                    /* malloc'd, n_nodes of them (st_facts_free) */
 	size_t n_nodes;
 	enum { ST_CTL_MISSING, ST_CTL_BAD, ST_CTL_OK } ctl;
-	char ctl_error[200];         /* ST_CTL_MISSING / ST_CTL_BAD: one line naming the file */
-	struct ctl_file ctl_file;    /* ST_CTL_OK: every key of controller.json (ctlfile/ctl_file.h) */
+	char ctl_error[200];      /* ST_CTL_MISSING / ST_CTL_BAD: one line naming the file */
+	struct ctl_file ctl_file; /* ST_CTL_OK: every key of controller.json (ctlfile/ctl_file.h) */
 };
 
 /* Fills f from <run_dir>/stats.sock (timeout_ms per command) and <run_dir>/controller.json;

@@ -19,8 +19,8 @@
 #include "text.h"
 
 struct tls_pair {
-	STACK_OF(X509) *chain; /* leaf first; owned */
-	EVP_PKEY *key;         /* owned */
+	STACK_OF(X509) * chain; /* leaf first; owned */
+	EVP_PKEY *key;          /* owned */
 };
 
 struct tls_buf {
@@ -138,8 +138,8 @@ static int tls_pem_is_cert(const struct tls_pem *pem)
 }
 
 /* Adds the certificate in pem to chain; blocks counts from 1 for the message. */
-static int tls_chain_push(STACK_OF(X509) *chain, const struct tls_pem *pem, int block, const char *path,
-			  char *err, size_t errlen)
+static int tls_chain_push(STACK_OF(X509) * chain, const struct tls_pem *pem, int block, const char *path, char *err,
+			  size_t errlen)
 {
 	const unsigned char *p = pem->data;
 	X509 *x = d2i_X509(NULL, &p, pem->len);
@@ -157,8 +157,8 @@ static int tls_chain_push(STACK_OF(X509) *chain, const struct tls_pem *pem, int 
 
 /* Loads every certificate of the file, in order, into a new stack (caller frees with
  * sk_X509_pop_free(chain, X509_free)). */
-static int tls_chain_load(const char *path, const char *key_path, const struct tls_buf *buf,
-			  STACK_OF(X509) **out, char *err, size_t errlen)
+static int tls_chain_load(const char *path, const char *key_path, const struct tls_buf *buf, STACK_OF(X509) * *out,
+			  char *err, size_t errlen)
 {
 	BIO *bio = BIO_new_mem_buf(buf->data, (int)buf->len);
 	STACK_OF(X509) *chain = sk_X509_new_null();
@@ -170,8 +170,10 @@ static int tls_chain_load(const char *path, const char *key_path, const struct t
 	while ((r = tls_pem_next(bio, &pem)) == 1) {
 		block++;
 		if (tls_pem_is_key(&pem)) {
-			snprintf(err, errlen, "certificate %s: holds a private key (PEM block %d): keep only the "
-				 "certificate chain in it and the key in %s", path, block, key_path);
+			snprintf(err, errlen,
+				 "certificate %s: holds a private key (PEM block %d): keep only the "
+				 "certificate chain in it and the key in %s",
+				 path, block, key_path);
 			goto fail;
 		}
 		if (tls_pem_is_cert(&pem) && tls_chain_push(chain, &pem, block, path, err, errlen) == -1)
@@ -217,8 +219,7 @@ static int tls_leaf_check_time(const char *path, X509 *leaf, char *err, size_t e
 	}
 	if (X509_cmp_current_time(not_before) != -1) {
 		tls_time_format(not_before, when, sizeof(when));
-		snprintf(err, errlen, "certificate %s is not valid before %s (notBefore): check the clock", path,
-			 when);
+		snprintf(err, errlen, "certificate %s is not valid before %s (notBefore): check the clock", path, when);
 		return -1;
 	}
 	return 0;
@@ -239,8 +240,10 @@ static int tls_key_scan(const char *path, const struct tls_buf *buf, char *err, 
 			continue;
 		if (strstr(pem.name, "ENCRYPTED") != NULL ||
 		    (pem.header != NULL && strstr(pem.header, "ENCRYPTED") != NULL)) {
-			snprintf(err, errlen, "private key %s is encrypted (HAProxy cannot prompt for a passphrase): "
-				 "store it unencrypted, mode 0600", path);
+			snprintf(err, errlen,
+				 "private key %s is encrypted (HAProxy cannot prompt for a passphrase): "
+				 "store it unencrypted, mode 0600",
+				 path);
 			goto done;
 		}
 		keys++;
@@ -249,8 +252,10 @@ static int tls_key_scan(const char *path, const struct tls_buf *buf, char *err, 
 		snprintf(err, errlen, "private key %s: PEM block %d is malformed (bad base64 or no END line)", path,
 			 block + 1);
 	else if (keys == 0)
-		snprintf(err, errlen, "private key %s: holds no PEM private key (-----BEGIN PRIVATE KEY-----, "
-			 "RSA PRIVATE KEY or EC PRIVATE KEY)", path);
+		snprintf(err, errlen,
+			 "private key %s: holds no PEM private key (-----BEGIN PRIVATE KEY-----, "
+			 "RSA PRIVATE KEY or EC PRIVATE KEY)",
+			 path);
 	else if (keys > 1)
 		snprintf(err, errlen, "private key %s: holds %d private keys, expected one", path, keys);
 	else
@@ -262,10 +267,7 @@ done:
 }
 
 /* Refuses instead of prompting on a terminal for a passphrase. */
-static int tls_no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	return -1;
-}
+static int tls_no_passphrase(char *buf, int size, int rwflag, void *u) { return -1; }
 
 /* Loads the one unencrypted key of the file (caller frees with EVP_PKEY_free). */
 static int tls_key_load(const char *path, const struct tls_buf *buf, EVP_PKEY **out, char *err, size_t errlen)
@@ -288,15 +290,17 @@ static int tls_key_load(const char *path, const struct tls_buf *buf, EVP_PKEY **
 	return 0;
 }
 
-static int tls_pair_match(const char *cert_path, const char *key_path, STACK_OF(X509) *chain, EVP_PKEY *key,
-			  char *err, size_t errlen)
+static int tls_pair_match(const char *cert_path, const char *key_path, STACK_OF(X509) * chain, EVP_PKEY *key, char *err,
+			  size_t errlen)
 {
 	if (EVP_PKEY_eq(X509_get0_pubkey(sk_X509_value(chain, 0)), key) == 1)
 		return 0;
 	for (int i = 1; i < sk_X509_num(chain); i++) {
 		if (EVP_PKEY_eq(X509_get0_pubkey(sk_X509_value(chain, i)), key) == 1) {
-			snprintf(err, errlen, "private key %s matches certificate %d of %s, not the first: put the "
-				 "server certificate first, then its chain", key_path, i + 1, cert_path);
+			snprintf(err, errlen,
+				 "private key %s matches certificate %d of %s, not the first: put the "
+				 "server certificate first, then its chain",
+				 key_path, i + 1, cert_path);
 			return -1;
 		}
 	}
@@ -313,8 +317,7 @@ static void tls_pair_free(struct tls_pair *pair)
 }
 
 /* Loads and checks the pair into *pair (caller frees with tls_pair_free, also on failure). */
-static int tls_pair_load(struct tls_pair *pair, const char *cert_path, const char *key_path, char *err,
-			 size_t errlen)
+static int tls_pair_load(struct tls_pair *pair, const char *cert_path, const char *key_path, char *err, size_t errlen)
 {
 	struct tls_buf cert = {0}, key = {0};
 	int ret = -1;
@@ -380,8 +383,7 @@ static int tls_pair_write(const struct tls_pair *pair, const char *out_path, cha
 	return ret;
 }
 
-int tls_write_combined(const char *cert_path, const char *key_path, const char *out_path, char *err,
-		       size_t errlen)
+int tls_write_combined(const char *cert_path, const char *key_path, const char *out_path, char *err, size_t errlen)
 {
 	if (strcmp(out_path, cert_path) == 0 || strcmp(out_path, key_path) == 0) {
 		snprintf(err, errlen, "combined PEM %s: must not overwrite its own input", out_path);

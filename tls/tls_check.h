@@ -20,7 +20,7 @@ int tls_check_pair(const char *cert_path, const char *key_path, char *err, size_
  * (unencrypted PKCS#8) to out_path, mode 0600, atomically: a temporary file beside it,
  * fsync, rename. out_path must differ from both inputs. Returns 0, or -1 with one line in
  * err; on failure out_path is left as it was. */
-int tls_write_combined(const char *cert_path, const char *key_path, const char *out_path, char *err,
-		       size_t errlen) __attribute__((warn_unused_result));
+int tls_write_combined(const char *cert_path, const char *key_path, const char *out_path, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -42,7 +42,7 @@ struct cl {
 	int cut;          /* cut during the storm, not greeted again yet */
 	double retry_at;  /* CL_WAIT: when to connect again */
 	SSL *ssl;
-	size_t got;       /* bytes of the line read so far */
+	size_t got; /* bytes of the line read so far */
 	char line[64];
 };
 
@@ -54,8 +54,8 @@ static struct {
 static SSL_CTX *ctx;
 static int ep;
 static struct cl *cls;
-static int active;                     /* connecting or handshaking now */
-static int storm, storm_done;          /* storm armed / reported */
+static int active;            /* connecting or handshaking now */
+static int storm, storm_done; /* storm armed / reported */
 static long echoed, failed, storm_fail, storm_greeted, storm_cut;
 static double cut0, cut1, greet1;
 

@@ -268,8 +268,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!port_file || nports < 1 || nports > ECHO_MAX_PORTS || nthreads < 1 || nthreads > 64) {
-		fprintf(stderr, "mcs-dp-echo: --port-file is required; 1-%d ports, 1-64 threads\n",
-			ECHO_MAX_PORTS);
+		fprintf(stderr, "mcs-dp-echo: --port-file is required; 1-%d ports, 1-64 threads\n", ECHO_MAX_PORTS);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);

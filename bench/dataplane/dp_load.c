@@ -8,6 +8,7 @@
  *   probe one handshake and echo, retried until --duration: exit 0 once the target answers
  * --cpu PID,...  also reports the CPU seconds (utime+stime) of those processes and their
  * children over the measuring window, read from /proc/PID/stat. */
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -23,7 +24,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <dirent.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -43,11 +43,11 @@ struct ld_conn {
 	int fd;
 	SSL *ssl;
 	enum ld_state state;
-	size_t woff;      /* lat/hs: bytes of the current message written */
-	size_t want;      /* lat/hs: echo bytes still expected */
-	int sending;      /* lat/hs: a message is being written */
-	size_t inflight;  /* tput: bytes written, not yet echoed */
-	uint64_t t_send;  /* ns the current message started */
+	size_t woff;       /* lat/hs: bytes of the current message written */
+	size_t want;       /* lat/hs: echo bytes still expected */
+	int sending;       /* lat/hs: a message is being written */
+	size_t inflight;   /* tput: bytes written, not yet echoed */
+	uint64_t t_send;   /* ns the current message started */
 	uint64_t next_due; /* lat paced: ns the next message is due */
 };
 
@@ -55,16 +55,23 @@ struct ld_thread {
 	pthread_t tid;
 	int id, ep, nconns;
 	struct ld_conn *conns;
-	SSL_SESSION *sess;                 /* --resume: the session offered next */
+	SSL_SESSION *sess; /* --resume: the session offered next */
 	uint64_t hs_full, hs_resumed, errors, bytes, msgs;
-	uint32_t *samples;                 /* lat: round trips, ns */
+	uint32_t *samples; /* lat: round trips, ns */
 	size_t nsamples, cap;
-	uint64_t interval;                 /* lat paced: ns between messages of one connection */
-	unsigned seed;                     /* rand_r state */
+	uint64_t interval; /* lat paced: ns between messages of one connection */
+	unsigned seed;     /* rand_r state */
 };
 
-static struct ld_cfg cfg = {.mode = LD_HS, .conns = 16, .threads = 1, .tls = 1, .duration = 2,
-			    .warmup = 0.5, .msg = 64, .block = 16384, .window = 65536};
+static struct ld_cfg cfg = {.mode = LD_HS,
+			    .conns = 16,
+			    .threads = 1,
+			    .tls = 1,
+			    .duration = 2,
+			    .warmup = 0.5,
+			    .msg = 64,
+			    .block = 16384,
+			    .window = 65536};
 static SSL_CTX *ld_ctx;
 static atomic_int phase; /* 0 warm-up, 1 measuring, 2 stop */
 static char neg_proto[32], neg_cipher[64], neg_group[32];
@@ -407,8 +414,8 @@ static void *ld_loop(void *arg)
 			struct ld_conn *c = &t->conns[i];
 			if (c->fd == -1 && atomic_load(&phase) < 2)
 				ld_open(t, c); /* an earlier open failed */
-			else if (cfg.mode == LD_LAT && c->fd != -1 && c->state == ST_RUN && !c->sending &&
-				 !c->want && c->next_due <= now)
+			else if (cfg.mode == LD_LAT && c->fd != -1 && c->state == ST_RUN && !c->sending && !c->want &&
+				 c->next_due <= now)
 				ld_run_msg(t, c);
 		}
 	}
@@ -548,11 +555,10 @@ static int ld_free_port(void)
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: mcs-dp-load --port P [--mode hs|tput|lat|probe] [--conns N] [--threads T]\n"
-		"         [--duration S] [--warmup S] [--msg BYTES] [--block BYTES] [--window BYTES]\n"
-		"         [--rate MSG_PER_S] [--plain] [--resume] [--groups LIST] [--cpu PID,...]\n"
-		"       mcs-dp-load --free-port\n");
+	fprintf(stderr, "usage: mcs-dp-load --port P [--mode hs|tput|lat|probe] [--conns N] [--threads T]\n"
+			"         [--duration S] [--warmup S] [--msg BYTES] [--block BYTES] [--window BYTES]\n"
+			"         [--rate MSG_PER_S] [--plain] [--resume] [--groups LIST] [--cpu PID,...]\n"
+			"       mcs-dp-load --free-port\n");
 }
 
 static int ld_parse(int argc, char **argv)
@@ -608,9 +614,8 @@ static int ld_parse(int argc, char **argv)
 		}
 	}
 	if (cfg.port <= 0 || cfg.port > 65535 || cfg.conns < 1 || cfg.threads < 1 || cfg.threads > 64 ||
-	    cfg.duration <= 0 || cfg.duration > 600 || cfg.warmup < 0 || cfg.msg < 1 ||
-	    cfg.msg > sizeof(scratch_out) || cfg.block < 1 || cfg.block > sizeof(scratch_out) ||
-	    cfg.window < cfg.block)
+	    cfg.duration <= 0 || cfg.duration > 600 || cfg.warmup < 0 || cfg.msg < 1 || cfg.msg > sizeof(scratch_out) ||
+	    cfg.block < 1 || cfg.block > sizeof(scratch_out) || cfg.window < cfg.block)
 		return -1;
 	if (cfg.mode == LD_PROBE)
 		cfg.conns = cfg.threads = 1;
@@ -682,8 +687,8 @@ static void ld_report(struct ld_thread *th, double window_s, double cpu_s)
 		}
 		qsort(all, ns, sizeof(*all), cmp_u32);
 		printf("msgs=%llu\nmsg_per_s=%.1f\np50_us=%.1f\np99_us=%.1f\np999_us=%.1f\nmax_us=%.1f\n",
-		       (unsigned long long)msgs, (double)msgs / window_s, pct_us(all, ns, 50),
-		       pct_us(all, ns, 99), pct_us(all, ns, 99.9), ns ? all[ns - 1] / 1000.0 : 0.0);
+		       (unsigned long long)msgs, (double)msgs / window_s, pct_us(all, ns, 50), pct_us(all, ns, 99),
+		       pct_us(all, ns, 99.9), ns ? all[ns - 1] / 1000.0 : 0.0);
 		free(all);
 	}
 }

@@ -13,11 +13,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define H_NAME_MAX 64      /* "ip:port" and process names */
+#define H_NAME_MAX 64 /* "ip:port" and process names */
 #define H_PATH_MAX 512
 #define H_MAX_PROCS 64
 #define H_MAX_SERVERS 64
-#define H_STEP_MS 25       /* granularity of every wait loop */
+#define H_STEP_MS 25 /* granularity of every wait loop */
 
 /* A process we spawned (fork/exec), stdout+stderr in <dir>/<name>.log. */
 struct h_proc {
@@ -30,12 +30,12 @@ struct h_proc {
 
 /* Controller settings a suite may change (0: the harness default). */
 struct h_opts {
-	unsigned ttl_ms;         /* MCS_NODE_TTL_MS, default 5000 */
-	unsigned poll_ms;        /* MCS_POLL_MS, default 1000 */
-	unsigned check_inter_ms; /* MCS_CHECK_INTER_MS, default 500 */
-	int without_controller;  /* 1: redis and haproxy only (tests add servers themselves) */
+	unsigned ttl_ms;                   /* MCS_NODE_TTL_MS, default 5000 */
+	unsigned poll_ms;                  /* MCS_POLL_MS, default 1000 */
+	unsigned check_inter_ms;           /* MCS_CHECK_INTER_MS, default 500 */
+	int without_controller;            /* 1: redis and haproxy only (tests add servers themselves) */
 	const char *const *controller_env; /* extra "NAME=value" for the controller, NULL-terminated; later wins */
-	const char *bind_addr;   /* MCS_BIND_ADDR of haproxy, default 127.0.0.1 (e.g. "::1" for IPv6 clients) */
+	const char *bind_addr;          /* MCS_BIND_ADDR of haproxy, default 127.0.0.1 (e.g. "::1" for IPv6 clients) */
 	const char *const *haproxy_env; /* extra "NAME=value" for haproxy (at most 15), NULL-terminated; later wins */
 	const char *const *redis_args; /* extra redis-server arguments (at most 36, e.g. --tls-port), NULL-terminated */
 };
@@ -75,24 +75,24 @@ uint64_t h_now_ms(void); /* monotonic */
 void h_sleep_ms(unsigned ms);
 
 /* Evaluates cond every H_STEP_MS until it holds or timeout_ms passed; yields its last value. */
-#define H_WAIT(timeout_ms, cond)                                                                   \
-	({                                                                                         \
-		uint64_t h_end_ = h_now_ms() + (timeout_ms);                                       \
-		int h_ok_;                                                                         \
-		while (!(h_ok_ = !!(cond)) && h_now_ms() < h_end_)                                 \
-			h_sleep_ms(H_STEP_MS);                                                     \
-		h_ok_;                                                                             \
+#define H_WAIT(timeout_ms, cond)                                                                                       \
+	({                                                                                                             \
+		uint64_t h_end_ = h_now_ms() + (timeout_ms);                                                           \
+		int h_ok_;                                                                                             \
+		while (!(h_ok_ = !!(cond)) && h_now_ms() < h_end_)                                                     \
+			h_sleep_ms(H_STEP_MS);                                                                         \
+		h_ok_;                                                                                                 \
 	})
 
 /* Checks cond every H_STEP_MS for duration_ms and yields 0 at its first failure, 1 when it held
  * throughout: for "nothing changes meanwhile", instead of a fixed sleep and a single look. */
-#define H_HOLDS(duration_ms, cond)                                                                 \
-	({                                                                                         \
-		uint64_t h_end_ = h_now_ms() + (duration_ms);                                      \
-		int h_ok_;                                                                         \
-		while ((h_ok_ = !!(cond)) && h_now_ms() < h_end_)                                  \
-			h_sleep_ms(H_STEP_MS);                                                     \
-		h_ok_;                                                                             \
+#define H_HOLDS(duration_ms, cond)                                                                                     \
+	({                                                                                                             \
+		uint64_t h_end_ = h_now_ms() + (duration_ms);                                                          \
+		int h_ok_;                                                                                             \
+		while ((h_ok_ = !!(cond)) && h_now_ms() < h_end_)                                                      \
+			h_sleep_ms(H_STEP_MS);                                                                         \
+		h_ok_;                                                                                                 \
 	})
 
 /* ---- processes ---- */
@@ -241,7 +241,7 @@ struct h_client {
 	int fd;
 	SSL_CTX *ctx;
 	SSL *ssl;
-	char node[H_NAME_MAX]; /* from the greeting "HELLO <ip:port>" */
+	char node[H_NAME_MAX];    /* from the greeting "HELLO <ip:port>" */
 	char seen_as[H_NAME_MAX]; /* a --proxy-v2 node's "HELLO <ip:port> for <client>": the client; else "" */
 };
 

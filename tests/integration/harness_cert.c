@@ -2,8 +2,8 @@
  * format, and mcs-lb-tls-check run on them. */
 #include "harness_private.h"
 
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int h_run_quiet(const char *const argv[], const char *what)
 {
@@ -21,13 +21,13 @@ int h_make_cert(const char *cert, const char *key, enum h_key_fmt fmt)
 {
 	static const char *const headers[] = {"-----BEGIN PRIVATE KEY-----", "-----BEGIN EC PRIVATE KEY-----",
 					      "-----BEGIN RSA PRIVATE KEY-----"};
-	const char *pkcs8[] = {"openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
-			       key, NULL};
+	const char *pkcs8[] = {"openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+			       "-out",    key,       NULL};
 	const char *sec1[] = {"openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key, NULL};
 	const char *pkcs1[] = {"openssl", "genrsa", "-traditional", "-out", key, "2048", NULL};
 	const char *const *gen = fmt == H_KEY_EC_PKCS8 ? pkcs8 : fmt == H_KEY_EC_SEC1 ? sec1 : pkcs1;
-	const char *req[] = {"openssl", "req", "-new", "-x509", "-key", key, "-sha256", "-days", "30",
-			     "-subj", "/CN=localhost", "-out", cert, NULL};
+	const char *req[] = {"openssl", "req", "-new",  "-x509",         "-key", key,  "-sha256",
+			     "-days",   "30",  "-subj", "/CN=localhost", "-out", cert, NULL};
 	if (h_run_quiet(gen, "openssl key generation") == -1 || h_run_quiet(req, "openssl req") == -1)
 		return -1;
 	char *text = h_read_file(key, NULL);

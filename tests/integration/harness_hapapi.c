@@ -102,8 +102,9 @@ int h_servers(const char *sock, struct h_srv *v, int max)
 			*next++ = '\0';
 		if (strncmp(line, "# ", 2) == 0) {
 			nh = h_split(line + 2, ' ', hdr, 64);
-			static const char *const names[] = {"srv_name", "srv_addr", "srv_port", "srv_op_state",
-							    "srv_admin_state", "srv_uweight", "srv_agent_state"};
+			static const char *const names[] = {"srv_name",       "srv_addr",        "srv_port",
+							    "srv_op_state",   "srv_admin_state", "srv_uweight",
+							    "srv_agent_state"};
 			for (int i = 0; i < 7; i++)
 				c[i] = h_col(hdr, nh, names[i]);
 			continue;

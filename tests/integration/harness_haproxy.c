@@ -66,8 +66,15 @@ struct h_proc *h_haproxy_start(const char *name, const char *run_dir, int port)
 	if ((access(servers, F_OK) == -1 && h_write_file(servers, "backend mcs\n") == -1) ||
 	    h_write_file(state, "1\n") == -1) /* a cold start: no server state carried over */
 		return NULL;
-	const char *env[24] = {e_run, e_port, e_servers, e_dir, e_bind, "MCS_MAXCONN=8000",
-			       "MCS_CHECK_TIMEOUT_MS=500", "MCS_IDLE_TIMEOUT_S=21600", NULL};
+	const char *env[24] = {e_run,
+			       e_port,
+			       e_servers,
+			       e_dir,
+			       e_bind,
+			       "MCS_MAXCONN=8000",
+			       "MCS_CHECK_TIMEOUT_MS=500",
+			       "MCS_IDLE_TIMEOUT_S=21600",
+			       NULL};
 	/* The suite's own settings after the defaults (later wins), as many as fit. */
 	for (size_t i = 8, j = 0; H.opts.haproxy_env != NULL && H.opts.haproxy_env[j] != NULL && i + 1 < 24; i++, j++)
 		env[i] = H.opts.haproxy_env[j];

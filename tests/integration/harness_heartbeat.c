@@ -12,16 +12,16 @@
 #define H_HB_MAX 32
 
 struct h_hb {
-	pthread_mutex_t mu;     /* held for a whole round, so a removed member is never beaten again */
+	pthread_mutex_t mu; /* held for a whole round, so a removed member is never beaten again */
 	pthread_t thread;
-	pid_t pid;              /* process that owns the thread (check forks each test) */
+	pid_t pid; /* process that owns the thread (check forks each test) */
 	int running;
-	volatile int stop;      /* read by the thread between rounds without the lock */
+	volatile int stop; /* read by the thread between rounds without the lock */
 	uint64_t until;
 	int n;
 	char member[H_HB_MAX][H_NAME_MAX];
 	uint64_t last_ok[H_HB_MAX];
-	redisContext *conn;     /* the thread's Redis connection, closed when it stops */
+	redisContext *conn; /* the thread's Redis connection, closed when it stops */
 };
 
 static struct h_hb h_hb = {.mu = PTHREAD_MUTEX_INITIALIZER};

@@ -49,7 +49,8 @@ int h_log_has(const struct h_proc *p, const char *a, const char *b, const char *
 		next = strchr(line, '\n');
 		if (next != NULL)
 			*next++ = '\0';
-		found = (a == NULL || strstr(line, a)) && (b == NULL || strstr(line, b)) && (c == NULL || strstr(line, c));
+		found = (a == NULL || strstr(line, a)) && (b == NULL || strstr(line, b)) &&
+			(c == NULL || strstr(line, c));
 	}
 	free(text);
 	return found;

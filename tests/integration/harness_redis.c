@@ -36,8 +36,8 @@ int h_redis_start(void)
 	if (H.redis_port == 0)
 		H.redis_port = h_free_port();
 	snprintf(port, sizeof(port), "%d", H.redis_port);
-	const char *argv[48] = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-				"--dir", H.dir, NULL};
+	const char *argv[48] = {"redis-server", "--port", port,    "--bind", "127.0.0.1", "--save", "",
+				"--appendonly", "no",     "--dir", H.dir,    NULL};
 	for (size_t i = 0, n = 11; H.opts.redis_args != NULL && H.opts.redis_args[i] != NULL && n + 1 < 48; i++)
 		argv[n++] = H.opts.redis_args[i];
 	H.redis = h_spawn("redis", argv, NULL);

@@ -153,7 +153,8 @@ int h_client_hello(struct h_client *c, unsigned timeout_ms, char *err, size_t er
 		int r = h_ssl_read(c, line + len, 1, end);
 		if (r <= 0) {
 			line[len] = '\0';
-			snprintf(err, errlen, "no greeting (%s after \"%s\")", r == 0 ? "closed" : "timeout or error", line);
+			snprintf(err, errlen, "no greeting (%s after \"%s\")", r == 0 ? "closed" : "timeout or error",
+				 line);
 			ERR_clear_error();
 			return -1;
 		}

@@ -1,8 +1,8 @@
 /* Access: the admin socket is usable by its owner only, and the read-only socket the
  * bridge and operators use refuses every change. */
 #include <errno.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>

@@ -227,7 +227,8 @@ START_TEST(test_json)
 
 	/* Every line HAProxy wrote for a client, a refused handshake included, is JSON. */
 	char err[512];
-	ck_assert_msg(h_tls_open(H.mcs_port, TLS1_1_VERSION, TLS1_1_VERSION, err, sizeof(err)) == NULL, "TLS 1.1 accepted");
+	ck_assert_msg(h_tls_open(H.mcs_port, TLS1_1_VERSION, TLS1_1_VERSION, err, sizeof(err)) == NULL,
+		      "TLS 1.1 accepted");
 	char *line = wait_line("\"event\":\"tls_error\"");
 	json_error_t jerr;
 	root = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
@@ -245,7 +246,8 @@ START_TEST(test_off_by_default)
 	struct seen s = one_client(TLS1_3_VERSION);
 	ck_assert_msg(H_WAIT(5000, h_stat_num("mcs", node.name, "scur") == 0), "the session did not end");
 	char err[512];
-	ck_assert_msg(h_tls_open(H.mcs_port, TLS1_1_VERSION, TLS1_1_VERSION, err, sizeof(err)) == NULL, "TLS 1.1 accepted");
+	ck_assert_msg(h_tls_open(H.mcs_port, TLS1_1_VERSION, TLS1_1_VERSION, err, sizeof(err)) == NULL,
+		      "TLS 1.1 accepted");
 	char needle[32];
 	snprintf(needle, sizeof(needle), "%d", s.port);
 	char *line = NULL;
@@ -263,7 +265,9 @@ int main(void)
 		const char *name;
 		void (*setup)(void);
 		const TTest *test;
-	} cases[] = {{"off", setup_off, test_off_by_default}, {"text", setup_text, test_text}, {"json", setup_json, test_json}};
+	} cases[] = {{"off", setup_off, test_off_by_default},
+		     {"text", setup_text, test_text},
+		     {"json", setup_json, test_json}};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		TCase *tc = tcase_create(cases[i].name);
 		tcase_add_unchecked_fixture(tc, cases[i].setup, teardown);

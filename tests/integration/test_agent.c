@@ -123,8 +123,8 @@ static void add_with_agent(struct hap_conn *c, const char *name, int node_port, 
 	struct hap_check_opts o = {300, 3, 2, 100, 0};
 	ck_assert_int_eq(agent_request_format(send, sizeof(send), name), 0);
 	struct hap_agent_opts a = {"127.0.0.1", agent_srv_port(ag.srv), AGENT_INTER_MS, send};
-	ck_assert_int_eq(hap_cmd_add_server_agent(cmd, sizeof(cmd), "mcs", name, "127.0.0.1", (unsigned)node_port, id, &o,
-						  &a),
+	ck_assert_int_eq(hap_cmd_add_server_agent(cmd, sizeof(cmd), "mcs", name, "127.0.0.1", (unsigned)node_port, id,
+						  &o, &a),
 			 0);
 	run(c, cmd);
 	ck_assert_int_eq(hap_cmd_enable_health(cmd, sizeof(cmd), "mcs", name), 0);
@@ -244,7 +244,7 @@ START_TEST(test_silence_keeps_state)
 	expect("s2", "UP", 0, 50, "up 50%");
 	say("s2", "");
 	ck_assert_msg(H_WAIT(SETTLE_MS, h_stat("mcs", "s2", "last_agt", last, sizeof(last)) == 0 &&
-					       strstr(last, "empty response")),
+						strstr(last, "empty response")),
 		      "HAProxy did not see the empty answer: \"%s\"", last);
 	stays("s2", "UP", 0, 50, 5 * AGENT_INTER_MS, "no answer for an unknown server");
 	say("s2", "ready\n"); /* never sent: it would clear an operator's drain */
@@ -314,8 +314,8 @@ START_TEST(test_untrusted_requests)
 	say("greedy", "ready\n");
 	exchange(port, "10.0.0.5:7000/", 14, out, sizeof(out), 1000);
 	ck_assert_str_eq(out, "up 100%\n");
-	static const char *const bad[] = {"10.0.0.5:7000/extra", "a b/", "a;b/", "-x/", "GET / HTTP/1.0\r\n\r\n",
-					  "unknown:1/", "greedy/"};
+	static const char *const bad[] = {"10.0.0.5:7000/extra",    "a b/",       "a;b/",   "-x/",
+					  "GET / HTTP/1.0\r\n\r\n", "unknown:1/", "greedy/"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		exchange(port, bad[i], strlen(bad[i]), out, sizeof(out), 1000);
 		ck_assert_msg(strcmp(out, "") == 0, "\"%s\" got \"%s\", want no answer", bad[i], out);

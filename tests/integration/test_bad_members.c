@@ -85,8 +85,8 @@ static void hash_instead_of_set(void)
 	int clients = 0;
 	while (h_now_ms() < end) {
 		snapshot(now, sizeof(now));
-		ck_assert_msg(strcmp(now, before) == 0, "a hash at mcs:node changed the backend:\nbefore: %s\nnow:    %s",
-			      before, now);
+		ck_assert_msg(strcmp(now, before) == 0,
+			      "a hash at mcs:node changed the backend:\nbefore: %s\nnow:    %s", before, now);
 		struct h_client *c = h_client_connect(H.mcs_port, err, sizeof(err));
 		ck_assert_msg(c != NULL, "client while mcs:node is a hash: %s", err);
 		h_client_close(c);
@@ -104,8 +104,8 @@ static void hash_instead_of_set(void)
 	/* The controller retries a failing Redis with a backoff of up to 5 s: allow for it. */
 	ck_assert_msg(h_node_start(&late) == 0 && h_hb_add(late.name) == 0, "%s", h_error());
 	uint64_t t0 = h_now_ms();
-	ck_assert_msg(H_WAIT(RECOVERY_LIMIT_MS, h_srv_ready(late.name)), "after the set came back, %s was not added within %d ms",
-		      late.name, RECOVERY_LIMIT_MS);
+	ck_assert_msg(H_WAIT(RECOVERY_LIMIT_MS, h_srv_ready(late.name)),
+		      "after the set came back, %s was not added within %d ms", late.name, RECOVERY_LIMIT_MS);
 	printf("set restored->new node ready: %llu ms\n", (unsigned long long)(h_now_ms() - t0));
 	snapshot(now, sizeof(now));
 	char expect[4096];
@@ -150,8 +150,8 @@ START_TEST(test_bad_members)
 	for (size_t i = 0; i < n_bad; i++)
 		ck_assert_msg(h_zadd(bad[i].text, bad[i].len, t + bad[i].score_offset) == 0, "%s", h_error());
 	ck_assert_msg(h_node_start(&good) == 0 && h_hb_add(good.name) == 0, "%s", h_error());
-	ck_assert_msg(H_WAIT(5000, h_srv_ready(good.name)), "the good member %s next to the bad ones never became ready",
-		      good.name);
+	ck_assert_msg(H_WAIT(5000, h_srv_ready(good.name)),
+		      "the good member %s next to the bad ones never became ready", good.name);
 	for (size_t i = 0; i < n_bad; i++) {
 		char q[64];
 		quote(bad[i].text, bad[i].len < 30 ? bad[i].len : 30, q, sizeof(q));

@@ -96,7 +96,8 @@ START_TEST(test_swap_and_refuse)
 	int rc = step_until(w, c, msg, sizeof(msg), 3000);
 	ck_assert_msg(rc == 1, "swap: %d %s", rc, msg);
 	printf("swapped after %llu ms: %s\n", (unsigned long long)(h_now_ms() - t0), msg);
-	ck_assert_msg(strstr(msg, "subject CN=localhost") && strstr(msg, "notAfter") && strstr(msg, "SHA-256 "), "%s", msg);
+	ck_assert_msg(strstr(msg, "subject CN=localhost") && strstr(msg, "notAfter") && strstr(msg, "SHA-256 "), "%s",
+		      msg);
 	ck_assert_msg(served_is(cert), "a new client does not see the new certificate");
 	ck_assert_msg(!served_is(old_cert), "a new client still sees the old certificate");
 	ck_assert_msg(served_is(pem), "the combined PEM does not hold the served certificate");

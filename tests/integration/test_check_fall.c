@@ -18,7 +18,7 @@ static void teardown(void) { h_gateway_stop(); }
 
 /* One server's row of `show stat`, read in one reply so its fields belong together. */
 struct row {
-	char status[32];      /* "UP", "UP 2/3" (going down), "DOWN", ... */
+	char status[32];       /* "UP", "UP 2/3" (going down), "DOWN", ... */
 	char check_status[16]; /* "INI", "L4OK", "L4CON", ... */
 	long chkfail, chkdown, lastchg;
 };
@@ -71,10 +71,10 @@ static int row_read(const char *name, struct row *r)
 
 /* What a node's checks did from now until it was DOWN (or timeout_ms passed). */
 struct fall {
-	struct row down;   /* the first row seen DOWN (the last one seen, when never) */
-	int went_down;     /* 0: still up at the timeout */
-	long up_failures;  /* the most failures seen while still UP */
-	int rows;          /* rows looked at */
+	struct row down;  /* the first row seen DOWN (the last one seen, when never) */
+	int went_down;    /* 0: still up at the timeout */
+	long up_failures; /* the most failures seen while still UP */
+	int rows;         /* rows looked at */
 };
 
 /* Looks at the row once: 1 when it is DOWN (kept in w->down), else notes its failures. */

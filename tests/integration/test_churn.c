@@ -173,8 +173,9 @@ START_TEST(test_mass_removal_held)
 	/* TTL_MS after the stop the nodes are gone from the live set: the hold starts, and nothing
 	 * is drained meanwhile. */
 	ck_assert_msg(H_HOLDS(TTL_MS + 4 * POLL_MS, admin_state(n[1].name) == 0 && admin_state(n[2].name) == 0 &&
-							      admin_state(n[3].name) == 0),
-		      "a node was drained %llu ms after 3 of 4 vanished: not held", (unsigned long long)(h_now_ms() - t0));
+							    admin_state(n[3].name) == 0),
+		      "a node was drained %llu ms after 3 of 4 vanished: not held",
+		      (unsigned long long)(h_now_ms() - t0));
 	ck_assert_msg(h_log_has(H.controller, "HOLDING the removal of 3", NULL, NULL), "no loud log line for the hold");
 	char status[H_PATH_MAX + 32];
 	snprintf(status, sizeof(status), "%s/controller.json", H.run_dir);
@@ -201,8 +202,8 @@ START_TEST(test_operator_drain)
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "set server mcs/%s state drain", n[0].name);
 	free(h_hap_cmd(H.admin_sock, cmd));
-	ck_assert_msg(H_HOLDS(6 * POLL_MS, is_drained(n[0].name)), "the controller undid the operator's drain (admin %d)",
-		      admin_state(n[0].name));
+	ck_assert_msg(H_HOLDS(6 * POLL_MS, is_drained(n[0].name)),
+		      "the controller undid the operator's drain (admin %d)", admin_state(n[0].name));
 	struct h_client *c = hold();
 	ck_assert_msg(strcmp(c->node, n[1].name) == 0, "a new client went to the node the operator drained");
 	h_client_close(c);
@@ -245,9 +246,10 @@ START_TEST(test_restart_takes_back_drain)
 	ck_assert_msg(H_WAIT(3000, h_log_has(H.controller, "took back 1 drain(s)", NULL, NULL)),
 		      "the restarted controller did not take back its predecessor's drain");
 	ck_assert_msg(h_hb_add(n[1].name) == 0, "%s", h_error());
-	ck_assert_msg(H_WAIT(3000, admin_state(n[1].name) == 0),
-		      "%s held in drain after it returned (admin %d): the restarted controller took it for an operator's",
-		      n[1].name, admin_state(n[1].name));
+	ck_assert_msg(
+		H_WAIT(3000, admin_state(n[1].name) == 0),
+		"%s held in drain after it returned (admin %d): the restarted controller took it for an operator's",
+		n[1].name, admin_state(n[1].name));
 	ck_assert_msg(echoes(on_b), "its session did not survive the drain, the restart and the return");
 	h_client_close(c1);
 	h_client_close(c2);
@@ -260,7 +262,8 @@ static void restart_with_status(const char *text, const char *want_log)
 	char path[600];
 	snprintf(path, sizeof(path), "%s/controller.json", H.run_dir);
 	restart_controller_with(path, text);
-	ck_assert_msg(H_WAIT(3000, h_log_has(H.controller, want_log, NULL, NULL)), "no line \"%s\" for %s", want_log, text);
+	ck_assert_msg(H_WAIT(3000, h_log_has(H.controller, want_log, NULL, NULL)), "no line \"%s\" for %s", want_log,
+		      text);
 }
 
 START_TEST(test_bad_status_file)
@@ -338,8 +341,8 @@ START_TEST(test_restart_under_load)
 		h_client_close(c);
 		h_sleep_ms(20);
 	}
-	printf("restart: %d of %d new clients refused, the last %llu ms after HAProxy was up again (poll %d ms)\n", fails,
-	       tries, (unsigned long long)(fails ? last_fail - t0 : 0), POLL_MS);
+	printf("restart: %d of %d new clients refused, the last %llu ms after HAProxy was up again (poll %d ms)\n",
+	       fails, tries, (unsigned long long)(fails ? last_fail - t0 : 0), POLL_MS);
 	ck_assert_msg(fails == 0, "%d clients refused, the last %llu ms after the restart", fails,
 		      (unsigned long long)(last_fail - t0));
 	ck_assert_msg(h_srv_ready(n[0].name) && h_srv_ready(n[1].name), "not every node restored after the restart");

@@ -89,8 +89,9 @@ START_TEST(test_discovery_and_expiry)
 		} else {
 			last_on_c = t;
 			first_off = 0;
-			ck_assert_msg(t - t_stop <= REMOVAL_LIMIT_MS, "a new client reached %s %llu ms after its last heartbeat",
-				      c_node.name, (unsigned long long)(t - t_stop));
+			ck_assert_msg(t - t_stop <= REMOVAL_LIMIT_MS,
+				      "a new client reached %s %llu ms after its last heartbeat", c_node.name,
+				      (unsigned long long)(t - t_stop));
 		}
 		if (t - t_stop > REMOVAL_LIMIT_MS)
 			after_limit++;
@@ -104,8 +105,8 @@ START_TEST(test_discovery_and_expiry)
 	/* The node that left still serves the client it had; so do the others. */
 	struct h_client *all[] = {on_c, a1, b1, a2, b2};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		ck_assert_msg(h_client_echo(all[i], "still connected\n", 3000, err, sizeof(err)) == 0, "held client %zu: %s",
-			      i, err);
+		ck_assert_msg(h_client_echo(all[i], "still connected\n", 3000, err, sizeof(err)) == 0,
+			      "held client %zu: %s", i, err);
 		h_client_close(all[i]);
 	}
 }

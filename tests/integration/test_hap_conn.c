@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
 #include "hap_conn.h"
 #include "hap_worker.h"
+#include "harness.h"
 
 #define N_MANY 1000
 
@@ -42,7 +42,8 @@ START_TEST(test_prompt_mode_persistent)
 	ck_assert(c != NULL);
 	char *a = must(c, "show info"), *b = must(c, "show info");
 	ck_assert_msg(strncmp(a, "Name: HAProxy", 13) == 0, "reply does not start with show info: %.60s", a);
-	ck_assert_msg(strstr(a, "\n> ") == NULL && strncmp(a + strlen(a) - 2, "> ", 2) != 0, "the prompt leaked: %s", a);
+	ck_assert_msg(strstr(a, "\n> ") == NULL && strncmp(a + strlen(a) - 2, "> ", 2) != 0, "the prompt leaked: %s",
+		      a);
 	/* CumConns counts runtime-socket connections too: one connection for both commands. */
 	ck_assert_msg(info_field(a, "CumConns") == info_field(b, "CumConns"), "a new connection per command (%ld, %ld)",
 		      info_field(a, "CumConns"), info_field(b, "CumConns"));
@@ -73,12 +74,13 @@ START_TEST(test_errors_and_refusals)
 	free(reply);
 
 	/* Refused before sending: the `add server` before the `;` must not have run. */
-	static const char *const bad[] = {"add server mcs/semi 127.0.0.1:9; show info", "add server mcs/nl 127.0.0.1:9\nshow info",
-					  ""};
+	static const char *const bad[] = {"add server mcs/semi 127.0.0.1:9; show info",
+					  "add server mcs/nl 127.0.0.1:9\nshow info", ""};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		reply = (char *)"untouched";
 		ck_assert_int_eq(hap_conn_cmd(c, bad[i], &reply), -1);
-		ck_assert_msg(hap_conn_err(c) == HAP_ERR_INVALID, "\"%s\": class %s", bad[i], hap_err_name(hap_conn_err(c)));
+		ck_assert_msg(hap_conn_err(c) == HAP_ERR_INVALID, "\"%s\": class %s", bad[i],
+			      hap_err_name(hap_conn_err(c)));
 		ck_assert_msg(reply == NULL, "\"%s\": reply not NULL", bad[i]);
 	}
 	struct h_srv v[H_MAX_SERVERS];

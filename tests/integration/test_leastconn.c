@@ -46,7 +46,8 @@ START_TEST(test_least_connections)
 		}
 	}
 	ck_assert_msg(H_WAIT(5000, h_stat_num("mcs", nodes[0].name, "scur") == 0),
-		      "HAProxy still counts %ld sessions on %s", h_stat_num("mcs", nodes[0].name, "scur"), nodes[0].name);
+		      "HAProxy still counts %ld sessions on %s", h_stat_num("mcs", nodes[0].name, "scur"),
+		      nodes[0].name);
 
 	struct h_client *next[4];
 	int landed[N_NODES] = {0};

@@ -27,7 +27,7 @@
 
 /* The gateway's settings in case "limits" (small, so a test reaches them quickly). The period is
  * long so that no address's count decays while a test runs. */
-#define RATE 6          /* MCS_LIMIT_CONN_RATE: new connections per period per address */
+#define RATE 6 /* MCS_LIMIT_CONN_RATE: new connections per period per address */
 #define RATE_PERIOD_S 60
 #define CONCURRENT 3    /* MCS_LIMIT_CONCURRENT */
 #define HANDSHAKE_S 2   /* MCS_HANDSHAKE_TIMEOUT_S */
@@ -658,7 +658,7 @@ struct bw_client {
 	unsigned long long cap; /* stops reading there (0: never) */
 	struct h_client *c;
 	unsigned long long bytes, at_from, at_to; /* read so far; at BW_FROM_MS and BW_TO_MS */
-	int closed;             /* the connection ended (it must not) */
+	int closed;                               /* the connection ended (it must not) */
 };
 
 static void bw_open(struct bw_client *v, int n)
@@ -816,8 +816,11 @@ START_TEST(test_bw_per_address)
 	stream_node_up(node, sizeof(node));
 	snprintf(cmd, sizeof(cmd), "set table mcs_tls key ::ffff:127.0.0.4 data.gpt0 1");
 	free(hap(H.admin_sock, cmd));
-	struct bw_client v[] = {{.src = "127.0.0.2"}, {.src = "127.0.0.2"}, {.src = "127.0.0.3"},
-				{.src = "127.0.0.5", .upload = 1}, {.src = "127.0.0.4", .cap = BW_EXEMPT_BYTES}};
+	struct bw_client v[] = {{.src = "127.0.0.2"},
+				{.src = "127.0.0.2"},
+				{.src = "127.0.0.3"},
+				{.src = "127.0.0.5", .upload = 1},
+				{.src = "127.0.0.4", .cap = BW_EXEMPT_BYTES}};
 	unsigned long long up[2];
 	bw_open(v, 5);
 	uint64_t t0 = h_now_ms();
@@ -876,7 +879,8 @@ START_TEST(test_bw_reload)
 	long old_pid = worker_pid(), new_pid = old_pid;
 	ck_assert_int_gt(old_pid, 0);
 	ck_assert_int_eq(kill(H.haproxy->pid, SIGUSR2), 0);
-	ck_assert_msg(H_WAIT(10000, (new_pid = worker_pid()) > 0 && new_pid != old_pid), "no new worker after the reload");
+	ck_assert_msg(H_WAIT(10000, (new_pid = worker_pid()) > 0 && new_pid != old_pid),
+		      "no new worker after the reload");
 	printf("bandwidth: reloaded (worker %ld -> %ld), throttled_bytes %lld\n", old_pid, new_pid,
 	       bwlim_field("throttled_bytes"));
 	struct bw_client v[] = {{.src = "127.0.0.6"}, {.src = "127.0.0.6"}};
@@ -922,7 +926,8 @@ START_TEST(test_bw_bad_values_refused)
 	snprintf(cfg_dir, sizeof(cfg_dir), "%.*s", (int)(strrchr(h_haproxy_cfg(), '/') - h_haproxy_cfg()),
 		 h_haproxy_cfg());
 	ck_assert_int_eq(setenv("MCS_HAPROXY_DIR", cfg_dir, 1), 0);
-	bw_refused("MCS_LIMIT_BYTES_PER_S", "abc", "MCS_LIMIT_BYTES_PER_S: \"abc\" is not a number of bytes per second");
+	bw_refused("MCS_LIMIT_BYTES_PER_S", "abc",
+		   "MCS_LIMIT_BYTES_PER_S: \"abc\" is not a number of bytes per second");
 	bw_refused("MCS_LIMIT_BYTES_PER_S", "4294967296", "MCS_LIMIT_BYTES_PER_S: \"4294967296\" is not");
 	bw_refused("MCS_LIMIT_BURST_BYTES", "-1", "MCS_LIMIT_BURST_BYTES: \"-1\" is not a number of bytes");
 }
@@ -941,8 +946,8 @@ START_TEST(test_bw_table_full_and_expiry)
 	ck_assert_msg(H_WAIT(3000, bw_table_used() == 1), "127.0.0.2 is not in the table");
 	bw_open(&v[1], 2);
 	bw_run(v, 3, up);
-	printf("bandwidth: beyond the table, 127.0.0.3 on threads 0x%lx, 127.0.0.4 on 0x%lx\n", sess_threads("127.0.0.3"),
-	       sess_threads("127.0.0.4"));
+	printf("bandwidth: beyond the table, 127.0.0.3 on threads 0x%lx, 127.0.0.4 on 0x%lx\n",
+	       sess_threads("127.0.0.3"), sess_threads("127.0.0.4"));
 	ck_assert_int_eq(bw_table_used(), 1);
 	bw_assert_limited("127.0.0.2, the table's one address", bw_rate(&v[0], 1), BW_LIMIT);
 	printf("bandwidth: beyond the table, 127.0.0.3 %.0f + 127.0.0.4 %.0f bytes/s\n", bw_rate(&v[1], 1),

@@ -10,8 +10,7 @@
 
 #define POLL_MS 5000 /* long on purpose: only a notification can explain a fast discovery */
 
-static const char *const live_env[] = {"MCS_WARMUP_S=3", "MCS_WARMUP_START_PCT=10", "MCS_AGENT_INTER_MS=300",
-				       NULL};
+static const char *const live_env[] = {"MCS_WARMUP_S=3", "MCS_WARMUP_START_PCT=10", "MCS_AGENT_INTER_MS=300", NULL};
 static const struct h_opts live_opts = {.poll_ms = POLL_MS, .controller_env = live_env};
 
 /* Redis with notifications on before the controller starts (the controller never turns them on). */
@@ -90,7 +89,8 @@ START_TEST(test_instant_discovery_and_warmup)
 	ck_assert_msg(ms < 1000, "ZADD->first client took %llu ms with notifications on", (unsigned long long)ms);
 	int w = uweight(fresh.name);
 	ck_assert_msg(w >= 1 && w <= 40, "a fresh node's weight is %d, not its warm-up start", w);
-	ck_assert_msg(H_WAIT(6000, uweight(fresh.name) == 100), "warm-up never reached 100 (at %d)", uweight(fresh.name));
+	ck_assert_msg(H_WAIT(6000, uweight(fresh.name) == 100), "warm-up never reached 100 (at %d)",
+		      uweight(fresh.name));
 	/* Warm-up over: its agent has nothing more to say and is stopped (a steady pool costs no
 	 * agent checks); it stays configured, so an override can start it again (test_override). */
 	ck_assert_msg(H_WAIT(POLL_MS + 3000, agent_stopped(fresh.name)), "agent of %s not stopped (state %d)",
@@ -120,21 +120,25 @@ START_TEST(test_override)
 	}
 	/* Overrides are read at each step: within one poll interval. */
 	redis_ok("HSET mcs:node:agent %s %s", n[0].name, "drain");
-	ck_assert_msg(H_WAIT(POLL_MS + 2000, uweight(n[0].name) == 0), "override drain: weight still %d", uweight(n[0].name));
+	ck_assert_msg(H_WAIT(POLL_MS + 2000, uweight(n[0].name) == 0), "override drain: weight still %d",
+		      uweight(n[0].name));
 	for (int i = 0; i < 6; i++) {
 		struct h_client *c = hold();
 		ck_assert_msg(strcmp(c->node, n[1].name) == 0, "a client went to %s under a drain override", c->node);
 		h_client_close(c);
 	}
 	char err[256];
-	ck_assert_msg(h_client_echo(on_a, "still here\n", 2000, err, sizeof(err)) == 0, "session under override: %s", err);
+	ck_assert_msg(h_client_echo(on_a, "still here\n", 2000, err, sizeof(err)) == 0, "session under override: %s",
+		      err);
 	redis_ok("HSET mcs:node:agent %s %s", n[0].name, "ready");
-	ck_assert_msg(H_WAIT(POLL_MS + 2000, h_log_has(H.controller, "rejected", "ready", NULL)), "bad override not logged");
+	ck_assert_msg(H_WAIT(POLL_MS + 2000, h_log_has(H.controller, "rejected", "ready", NULL)),
+		      "bad override not logged");
 	ck_assert_msg(H_WAIT(3000, uweight(n[0].name) == 100), "refused override left weight %d", uweight(n[0].name));
 	redis_ok("HSET mcs:node:agent %s %s", n[0].name, "30%");
 	ck_assert_msg(H_WAIT(POLL_MS + 2000, uweight(n[0].name) == 30), "override 30%%: weight %d", uweight(n[0].name));
 	redis_ok("HDEL mcs:node:agent %s%s", n[0].name, "");
-	ck_assert_msg(H_WAIT(POLL_MS + 2000, uweight(n[0].name) == 100), "override removed: weight %d", uweight(n[0].name));
+	ck_assert_msg(H_WAIT(POLL_MS + 2000, uweight(n[0].name) == 100), "override removed: weight %d",
+		      uweight(n[0].name));
 	ck_assert_msg(h_srv_ready(n[0].name), "the node is not ready after its override ended");
 	h_client_close(on_a);
 }

@@ -1,8 +1,8 @@
 /* MCS_LOG_FORMAT=json: every line the controller and the metrics bridge write is one JSON object
  * (time, program, level, msg), the refusal of a Redis member holding a quote, a backslash and
  * bytes that are not UTF-8 included (the controller writes them as \xNN; common/log's own
- * escaping of raw bytes is the log unit suite's), and HAProxy's access log lines parse too. The logs are read back and parsed line by
- * line after the daemons stopped (their last lines included). */
+ * escaping of raw bytes is the log unit suite's), and HAProxy's access log lines parse too. The logs are read back and
+ * parsed line by line after the daemons stopped (their last lines included). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,10 +28,11 @@ static void all_json(const char *path, const char *program, const char *needle, 
 		ck_assert_msg(json_is_object(o), "%s line %d is not JSON (%s): %s", path, *lines + 1, jerr.text, line);
 		static const char *const keys[] = {"time", "program", "level", "msg"};
 		for (size_t i = 0; i < 4; i++)
-			ck_assert_msg(json_is_string(json_object_get(o, keys[i])), "%s: no \"%s\" in %s", path, keys[i], line);
+			ck_assert_msg(json_is_string(json_object_get(o, keys[i])), "%s: no \"%s\" in %s", path, keys[i],
+				      line);
 		ck_assert_str_eq(json_string_value(json_object_get(o, "program")), program);
-		ck_assert_msg(strstr("error warn info debug", json_string_value(json_object_get(o, "level"))) != NULL, "%s",
-			      line);
+		ck_assert_msg(strstr("error warn info debug", json_string_value(json_object_get(o, "level"))) != NULL,
+			      "%s", line);
 		*hits += strstr(json_string_value(json_object_get(o, "msg")), needle) != NULL;
 		++*lines;
 		json_decref(o);
@@ -39,10 +40,7 @@ static void all_json(const char *path, const char *program, const char *needle, 
 	free(text);
 }
 
-static int bridge_started(void)
-{
-	return h_log_has(bridge, "\"msg\":\"started: http://127.0.0.1:", NULL, NULL);
-}
+static int bridge_started(void) { return h_log_has(bridge, "\"msg\":\"started: http://127.0.0.1:", NULL, NULL); }
 
 static void setup(void)
 {
@@ -51,7 +49,7 @@ static void setup(void)
 	h_gateway_start(&(struct h_opts){.controller_env = ctl_env, .haproxy_env = hap_env});
 	char run[H_PATH_MAX + 16];
 	snprintf(run, sizeof(run), "MCS_RUN_DIR=%s", H.run_dir);
-	const char *env[] = {"PROMETHEUS_PORT=0", run, "MCS_METRICS_BIND_ADDR=127.0.0.1", "MCS_LOG_LEVEL=debug",
+	const char *env[] = {"PROMETHEUS_PORT=0",   run, "MCS_METRICS_BIND_ADDR=127.0.0.1", "MCS_LOG_LEVEL=debug",
 			     "MCS_LOG_FORMAT=json", NULL};
 	const char *argv[] = {H_BRIDGE_BIN, NULL};
 	bridge = h_spawn("bridge", argv, env);

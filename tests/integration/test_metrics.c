@@ -141,8 +141,13 @@ static void bridge_start(void)
 	snprintf(run, sizeof(run), "MCS_RUN_DIR=%s", H.run_dir);
 	snprintf(log, sizeof(log), "%s/bridge.log", H.dir);
 	logged_port(log, &before);
-	const char *env[] = {"PROMETHEUS_PORT=0", run, "MCS_METRICS_BIND_ADDR=127.0.0.1", "MCS_METRICS_HTTP_TIMEOUT_S=2",
-			     "MCS_METRICS_CONTROLLER_STALE_S=3", "MCS_LOG_LEVEL=debug", NULL};
+	const char *env[] = {"PROMETHEUS_PORT=0",
+			     run,
+			     "MCS_METRICS_BIND_ADDR=127.0.0.1",
+			     "MCS_METRICS_HTTP_TIMEOUT_S=2",
+			     "MCS_METRICS_CONTROLLER_STALE_S=3",
+			     "MCS_LOG_LEVEL=debug",
+			     NULL};
 	const char *argv[] = {BRIDGE_BIN, NULL};
 	bridge = h_spawn("bridge", argv, env);
 	ck_assert_msg(bridge != NULL, "%s", h_error());
@@ -421,8 +426,10 @@ START_TEST(test_promtool_accepts)
 	 * else may be reported. */
 	ck_assert_msg(rc == 0 || rc == 3, "promtool check metrics failed (%d): %s", rc, out);
 	for (char *line = strtok(out, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-		int ok = strcmp(line, "lb_backend_health_check_failures counter metrics should have \"_total\" suffix") == 0 ||
-			 strcmp(line, "lb_total_connections counter metrics should have \"_total\" suffix") == 0;
+		int ok =
+			strcmp(line,
+			       "lb_backend_health_check_failures counter metrics should have \"_total\" suffix") == 0 ||
+			strcmp(line, "lb_total_connections counter metrics should have \"_total\" suffix") == 0;
 		ck_assert_msg(ok, "promtool: %s", line);
 	}
 }

@@ -45,8 +45,10 @@ START_TEST(test_redis_outage)
 		seen[serve_one(nodes, N_NODES, "while Redis is down")]++;
 		clients++;
 		for (int i = 0; i < N_NODES; i++) {
-			ck_assert_msg(h_srv_ready(nodes[i].name), "%s left rotation while Redis was down", nodes[i].name);
-			ck_assert_msg(h_client_echo(held[i], "held\n", 3000, err, sizeof(err)) == 0, "held client: %s", err);
+			ck_assert_msg(h_srv_ready(nodes[i].name), "%s left rotation while Redis was down",
+				      nodes[i].name);
+			ck_assert_msg(h_client_echo(held[i], "held\n", 3000, err, sizeof(err)) == 0, "held client: %s",
+				      err);
 		}
 		h_sleep_ms(250);
 	}

@@ -32,8 +32,8 @@ static char path_client[H_PATH_MAX], path_client_key[H_PATH_MAX];
 static char path_other_ca_srv[H_PATH_MAX], path_wrong_name[H_PATH_MAX], path_expired[H_PATH_MAX];
 static char path_internal[H_PATH_MAX];
 
-static X509 *cert_make(EVP_PKEY *key, const char *cn, const char *san, X509 *issuer, EVP_PKEY *issuer_key,
-		       long from_s, long to_s)
+static X509 *cert_make(EVP_PKEY *key, const char *cn, const char *san, X509 *issuer, EVP_PKEY *issuer_key, long from_s,
+		       long to_s)
 {
 	static long serial = 1;
 	X509 *x = X509_new();
@@ -115,9 +115,28 @@ static int tls_redis_start(const char *name, const char *cert, const char *auth_
 	char port[16];
 	int p = h_free_port();
 	snprintf(port, sizeof(port), "%d", p);
-	const char *argv[] = {"redis-server", "--port", "0", "--tls-port", port, "--bind", "127.0.0.1", "--save", "",
-			      "--appendonly", "no", "--dir", H.dir, "--tls-cert-file", cert, "--tls-key-file",
-			      path_srv_key, "--tls-ca-cert-file", path_ca, "--tls-auth-clients", auth_clients, NULL};
+	const char *argv[] = {"redis-server",
+			      "--port",
+			      "0",
+			      "--tls-port",
+			      port,
+			      "--bind",
+			      "127.0.0.1",
+			      "--save",
+			      "",
+			      "--appendonly",
+			      "no",
+			      "--dir",
+			      H.dir,
+			      "--tls-cert-file",
+			      cert,
+			      "--tls-key-file",
+			      path_srv_key,
+			      "--tls-ca-cert-file",
+			      path_ca,
+			      "--tls-auth-clients",
+			      auth_clients,
+			      NULL};
 	struct h_proc *proc = h_spawn(name, argv, NULL);
 	ck_assert_msg(proc != NULL, "%s", h_error());
 	ck_assert_msg(H_WAIT(5000, h_log_has(proc, "Ready to accept connections", NULL, NULL)), "%s did not start",
@@ -131,9 +150,9 @@ static int tls_redis_start(const char *name, const char *cert, const char *auth_
 
 static struct relay {
 	int lfd, port;
-	volatile int target;       /* port to forward to; 0: answer with hostile */
+	volatile int target; /* port to forward to; 0: answer with hostile */
 	const char *volatile hostile;
-	volatile int gen;          /* bumped by relay_switch: existing connections are closed */
+	volatile int gen; /* bumped by relay_switch: existing connections are closed */
 	volatile int stop;
 	pthread_t thread;
 } relay;
@@ -265,10 +284,12 @@ static void gateway_start(const char *scheme, int port, unsigned poll_ms)
 	snprintf(env_key, sizeof(env_key), "MCS_REDIS_KEY_FILE=%s", path_client_key);
 	static const char *redis_args[32];
 	const char *args[] = {"--tls-port", tls_port_s, "--tls-cert-file", path_srv, "--tls-key-file", path_srv_key,
-			      "--tls-ca-cert-file", path_ca, "--tls-auth-clients", "yes", "--notify-keyspace-events", "Kz",
+			      "--tls-ca-cert-file", path_ca, "--tls-auth-clients", "yes", "--notify-keyspace-events",
+			      "Kz",
 			      /* What the handbook says the controller needs, and ZADD for the demo node. */
-			      "--user", "mcs", "on", ">s3cret", "~mcs:node", "~mcs:node:agent", "&__keyspace@0__:mcs:node",
-			      "+time", "+zrevrangebyscore", "+zcount", "+hgetall", "+subscribe", "+config|get", "+zadd", NULL};
+			      "--user", "mcs", "on", ">s3cret", "~mcs:node", "~mcs:node:agent",
+			      "&__keyspace@0__:mcs:node", "+time", "+zrevrangebyscore", "+zcount", "+hgetall",
+			      "+subscribe", "+config|get", "+zadd", NULL};
 	memcpy(redis_args, args, sizeof(args));
 	static const char *env[8];
 	env[0] = env_url;
@@ -277,7 +298,8 @@ static void gateway_start(const char *scheme, int port, unsigned poll_ms)
 	env[3] = env_key;
 	env[4] = "MCS_IO_TIMEOUT_MS=1000";
 	env[5] = NULL;
-	h_gateway_start(&(struct h_opts){.poll_ms = poll_ms, .ttl_ms = 3000, .controller_env = env, .redis_args = redis_args});
+	h_gateway_start(
+		&(struct h_opts){.poll_ms = poll_ms, .ttl_ms = 3000, .controller_env = env, .redis_args = redis_args});
 }
 
 static void teardown(void) { h_gateway_stop(); }
@@ -324,9 +346,15 @@ END_TEST
  * that cannot be read is named. Each as redis_src_poll reports it. */
 static int src_poll(int port, const char *ca, const char *cert, const char *server_name, char *err, size_t errlen)
 {
-	struct redis_conn_opts opts = {.host = "127.0.0.1", .port = (unsigned)port, .user = "mcs", .password = "s3cret",
-				       .tls = 1, .ca_file = ca, .cert_file = cert,
-				       .key_file = cert ? path_client_key : NULL, .server_name = server_name,
+	struct redis_conn_opts opts = {.host = "127.0.0.1",
+				       .port = (unsigned)port,
+				       .user = "mcs",
+				       .password = "s3cret",
+				       .tls = 1,
+				       .ca_file = ca,
+				       .cert_file = cert,
+				       .key_file = cert ? path_client_key : NULL,
+				       .server_name = server_name,
 				       .timeout_ms = 2000};
 	resp_limits_for_pairs(&opts.limits, 100);
 	struct redis_src *src = redis_src_new(&opts, "mcs:node", NULL);
@@ -343,16 +371,20 @@ START_TEST(test_tls_server_name_client_cert_ca_file)
 {
 	char err[256];
 	int internal = tls_redis_start("redis-internal", path_internal, "no");
-	ck_assert_msg(src_poll(internal, path_ca, NULL, NULL, err, sizeof(err)) == -1, "accepted a certificate for another name");
+	ck_assert_msg(src_poll(internal, path_ca, NULL, NULL, err, sizeof(err)) == -1,
+		      "accepted a certificate for another name");
 	ck_assert_msg(strstr(err, "not valid for \"127.0.0.1\"") != NULL, "%s", err);
 	ck_assert_msg(src_poll(internal, path_ca, NULL, "redis.internal", err, sizeof(err)) == -1, "no ACL user there");
 	ck_assert_msg(strstr(err, "AUTH") != NULL, "TLS with the name redis.internal: %s", err); /* TLS passed */
 	ck_assert_msg(src_poll(tls_port, path_ca, path_client, "localhost", err, sizeof(err)) == 0, "%s", err);
-	ck_assert_msg(src_poll(tls_port, path_ca, NULL, NULL, err, sizeof(err)) == -1, "no client certificate, yet served");
+	ck_assert_msg(src_poll(tls_port, path_ca, NULL, NULL, err, sizeof(err)) == -1,
+		      "no client certificate, yet served");
 	printf("without a client certificate: %s\n", err);
 	/* The server's alert, or a reset that lost it: either way the line points at the certificate. */
-	ck_assert_msg(strstr(err, "does the server want a client certificate, MCS_REDIS_CERT_FILE?") != NULL, "%s", err);
-	ck_assert_msg(src_poll(tls_port, "/nonexistent/ca.pem", path_client, NULL, err, sizeof(err)) == -1, "no CA file");
+	ck_assert_msg(strstr(err, "does the server want a client certificate, MCS_REDIS_CERT_FILE?") != NULL, "%s",
+		      err);
+	ck_assert_msg(src_poll(tls_port, "/nonexistent/ca.pem", path_client, NULL, err, sizeof(err)) == -1,
+		      "no CA file");
 	ck_assert_msg(strstr(err, "cannot load the CA certificates /nonexistent/ca.pem") != NULL, "%s", err);
 }
 END_TEST
@@ -402,8 +434,9 @@ START_TEST(test_tls_bad_servers)
 		{&bad_ports[0], "certificate is refused: unable to get local issuer certificate"},
 		{&bad_ports[1], "certificate is not valid for \"127.0.0.1\""},
 		{&bad_ports[2], "certificate is refused: certificate has expired"},
-		{&H.redis_port, "no answer within 1000 ms: TLS handshake (no answer to the TLS hello: a plain-text Redis "
-				"behind rediss://?)"},
+		{&H.redis_port,
+		 "no answer within 1000 ms: TLS handshake (no answer to the TLS hello: a plain-text Redis "
+		 "behind rediss://?)"},
 	};
 	int recovered = log_count("redis: recovered"); /* the log is appended to by every test of the suite */
 	for (int i = 0; i < (int)(sizeof(cases) / sizeof(cases[0])); i++) {
@@ -413,7 +446,8 @@ START_TEST(test_tls_bad_servers)
 			      cases[i].needle);
 		ck_assert_msg(H_HOLDS(1000, h_srv_ready(node)), "case %d: %s left while Redis was bad", i, node);
 		relay_switch(tls_port, NULL);
-		ck_assert_msg(H_WAIT(5000, log_count("redis: recovered") == recovered + i + 1), "case %d: not recovered", i);
+		ck_assert_msg(H_WAIT(5000, log_count("redis: recovered") == recovered + i + 1),
+			      "case %d: not recovered", i);
 		printf("case %d: %d line(s) naming it\n", i, log_count(cases[i].needle) - seen);
 	}
 	ck_assert(h_srv_ready(node));
@@ -452,9 +486,11 @@ START_TEST(test_plain_tls_server_and_hostile_replies)
 		const char *needle;
 	} cases[] = {
 		{1, NULL, "use rediss://"},
-		{0, "*4294967296\r\n", "reply refused, connection dropped: an array of 4294967296 elements: more than the "
-					"200064 one reply may hold"},
-		{0, "*3\r\n$3\r\nabc\r\n$9223372036854775807\r\n", "a string of 9223372036854775807 bytes: more than the 65536"},
+		{0, "*4294967296\r\n",
+		 "reply refused, connection dropped: an array of 4294967296 elements: more than the "
+		 "200064 one reply may hold"},
+		{0, "*3\r\n$3\r\nabc\r\n$9223372036854775807\r\n",
+		 "a string of 9223372036854775807 bytes: more than the 65536"},
 		{0, "*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n", "arrays nested deeper than 4"},
 		{0, "+OK", "no answer within 1000 ms"}, /* a reply that never ends */
 	};
@@ -466,7 +502,8 @@ START_TEST(test_plain_tls_server_and_hostile_replies)
 			      cases[i].needle);
 		ck_assert_msg(H_HOLDS(1000, h_srv_ready(n.name)), "case %d: %s left while Redis was bad", i, n.name);
 		relay_switch(H.redis_port, NULL);
-		ck_assert_msg(H_WAIT(5000, log_count("redis: recovered") == recovered + i + 1), "case %d: not recovered", i);
+		ck_assert_msg(H_WAIT(5000, log_count("redis: recovered") == recovered + i + 1),
+			      "case %d: not recovered", i);
 		printf("case %d: %d line(s) naming it\n", i, log_count(cases[i].needle) - seen);
 	}
 	long rss1 = rss_kb(H.controller->pid);
@@ -482,7 +519,8 @@ START_TEST(test_bad_settings_refused)
 		const char *env, *needle;
 	} cases[] = {
 		{"MCS_REDIS_CA_FILE=/nonexistent/ca.pem", "MCS_REDIS_CA_FILE: \"/nonexistent/ca.pem\" cannot be read"},
-		{"MCS_REDIS_CERT_FILE=/nonexistent/c.pem", "MCS_REDIS_CERT_FILE: \"/nonexistent/c.pem\" cannot be read"},
+		{"MCS_REDIS_CERT_FILE=/nonexistent/c.pem",
+		 "MCS_REDIS_CERT_FILE: \"/nonexistent/c.pem\" cannot be read"},
 		{"MCS_REDIS_TLS_SERVER_NAME=bad name", "MCS_REDIS_TLS_SERVER_NAME: \"bad name\" is not a host name"},
 		{"REDIS_URL=rediss://:pw@h/x", "is not a usable redis:// or rediss:// URL"},
 	};

@@ -52,7 +52,8 @@ static void local_name(int fd, char *out, size_t len)
 	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&ss, &sl), 0);
 	if (ss.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
-		snprintf(out, len, "[%s]:%u", inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip)), ntohs(s6->sin6_port));
+		snprintf(out, len, "[%s]:%u", inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip)),
+			 ntohs(s6->sin6_port));
 	} else {
 		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
 		snprintf(out, len, "%s:%u", inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip)), ntohs(s4->sin_port));
@@ -90,7 +91,8 @@ static int all_checked_up(void)
 		int ready = h_srv_ready(nodes[i].name);
 		int got = ready ? h_stat("mcs", nodes[i].name, "check_status", st, sizeof(st)) : -1;
 		if (got == -1 || strcmp(st + (strncmp(st, "* ", 2) == 0 ? 2 : 0), "L4OK") != 0) {
-			snprintf(last_check, sizeof(last_check), "%s: ready %d, check_status \"%s\"", nodes[i].name, ready, st);
+			snprintf(last_check, sizeof(last_check), "%s: ready %d, check_status \"%s\"", nodes[i].name,
+				 ready, st);
 			return 0;
 		}
 	}
@@ -101,7 +103,8 @@ static int all_checked_up(void)
  * agent's answers (warm-up weights) reach HAProxy: the nodes end at their full weight. */
 START_TEST(test_checks_and_agent)
 {
-	ck_assert_msg(H_WAIT(5000, all_checked_up()), "a node did not pass its first PROXY v2 health check (%s)", last_check);
+	ck_assert_msg(H_WAIT(5000, all_checked_up()), "a node did not pass its first PROXY v2 health check (%s)",
+		      last_check);
 	ck_assert_msg(H_HOLDS(10 * CHECK_INTER_MS, all_checked_up()), "a node failed a PROXY v2 health check (%s)",
 		      last_check);
 	for (int i = 0; i < N_NODES; i++) {
@@ -174,10 +177,12 @@ START_TEST(test_node_refuses_garbage)
 {
 	static const char *const probes[] = {"GET / HTTP/1.0\r\n\r\n", "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n"};
 	for (size_t i = 0; i < 2; i++) {
-		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)nodes[0].port),
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+					 .sin_port = htons((uint16_t)nodes[0].port),
 					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		ck_assert_msg(fd != -1 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect %s", nodes[0].name);
+		ck_assert_msg(fd != -1 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect %s",
+			      nodes[0].name);
 		ck_assert_int_eq(write(fd, probes[i], strlen(probes[i])), (ssize_t)strlen(probes[i]));
 		unsigned char b;
 		struct pollfd p = {fd, POLLIN, 0};
@@ -203,7 +208,8 @@ START_TEST(test_after_reload)
 	ck_assert_msg(text != NULL, "no %s", path);
 	for (int i = 0; i < N_NODES; i++) {
 		char *line = strstr(text, nodes[i].name);
-		ck_assert_msg(line != NULL && strstr(line, "send-proxy-v2 check-send-proxy") != NULL, "%s:\n%s", path, text);
+		ck_assert_msg(line != NULL && strstr(line, "send-proxy-v2 check-send-proxy") != NULL, "%s:\n%s", path,
+			      text);
 	}
 	free(text);
 	char *info = h_hap_cmd(H.admin_sock, "show info");
@@ -214,12 +220,12 @@ START_TEST(test_after_reload)
 	free(info);
 	ck_assert_int_eq(kill(H.haproxy->pid, SIGUSR2), 0);
 	ck_assert_msg(H_WAIT(10000, ({
-			      char *i2 = h_hap_cmd(H.admin_sock, "show info");
-			      char *p = i2 ? strstr(i2, "\nPid: ") : NULL;
-			      long pid = p ? atol(p + 6) : old_pid;
-			      free(i2);
-			      pid != old_pid;
-		      })),
+				     char *i2 = h_hap_cmd(H.admin_sock, "show info");
+				     char *p = i2 ? strstr(i2, "\nPid: ") : NULL;
+				     long pid = p ? atol(p + 6) : old_pid;
+				     free(i2);
+				     pid != old_pid;
+			     })),
 		      "no new worker after SIGUSR2");
 	for (int i = 0; i < N_NODES; i++)
 		ck_assert_msg(H_WAIT(10000, h_srv_ready(nodes[i].name)), "%s not UP after the reload", nodes[i].name);

@@ -24,8 +24,9 @@ static void sentinel_start(int i, int master_port)
 	snprintf(path, sizeof(path), "%s/sentinel-%d.conf", H.dir, i);
 	FILE *f = fopen(path, "w");
 	ck_assert(f != NULL);
-	fprintf(f, "port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster 127.0.0.1 %d 2\n"
-		   "sentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 10000\n",
+	fprintf(f,
+		"port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster 127.0.0.1 %d 2\n"
+		"sentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 10000\n",
 		sentinel_port[i], H.dir, master_port);
 	fclose(f);
 	snprintf(port, sizeof(port), "sentinel-%d", i);
@@ -47,8 +48,8 @@ static void node_start(struct h_node *n)
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", n->port);
 	snprintf(n->name, sizeof(n->name), "127.0.0.1:%d", n->port);
 	snprintf(tag, sizeof(tag), "demo-%d", ++seq);
-	const char *argv[] = {H_DEMO_NODE_BIN, "--listen", listen, "--redis-url", "redis://127.0.0.1:1",
-			      "--heartbeat-ms", "300", NULL};
+	const char *argv[] = {H_DEMO_NODE_BIN,       "--listen",       listen, "--redis-url",
+			      "redis://127.0.0.1:1", "--heartbeat-ms", "300",  NULL};
 	const char *env[] = {env_sentinels, "MCS_REDIS_SENTINEL_MASTER=mymaster", NULL};
 	n->proc = h_spawn(tag, argv, env);
 	ck_assert_msg(n->proc != NULL, "%s", h_error());
@@ -64,21 +65,37 @@ static void setup(void)
 	char rport[16], mport[16];
 	snprintf(rport, sizeof(rport), "%d", replica_port);
 	snprintf(mport, sizeof(mport), "%d", H.redis_port);
-	const char *argv[] = {"redis-server", "--port", rport, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-			      "--dir", H.dir, "--replicaof", "127.0.0.1", mport, "--notify-keyspace-events", "Kz", NULL};
+	const char *argv[] = {"redis-server",
+			      "--port",
+			      rport,
+			      "--bind",
+			      "127.0.0.1",
+			      "--save",
+			      "",
+			      "--appendonly",
+			      "no",
+			      "--dir",
+			      H.dir,
+			      "--replicaof",
+			      "127.0.0.1",
+			      mport,
+			      "--notify-keyspace-events",
+			      "Kz",
+			      NULL};
 	ck_assert_msg(h_spawn("replica", argv, NULL) != NULL, "%s", h_error());
 	int len = snprintf(env_sentinels, sizeof(env_sentinels), "MCS_REDIS_SENTINELS=");
 	for (int i = 0; i < SENTINELS; i++) {
 		sentinel_port[i] = h_free_port();
-		len += snprintf(env_sentinels + len, sizeof(env_sentinels) - (size_t)len, "%s127.0.0.1:%d", i ? "," : "",
-				sentinel_port[i]);
+		len += snprintf(env_sentinels + len, sizeof(env_sentinels) - (size_t)len, "%s127.0.0.1:%d",
+				i ? "," : "", sentinel_port[i]);
 	}
 	for (int i = 0; i < SENTINELS; i++)
 		sentinel_start(i, H.redis_port);
-	static const char *env[] = {env_sentinels, "MCS_REDIS_SENTINEL_MASTER=mymaster", "REDIS_URL=redis://127.0.0.1:1",
-				    "MCS_IO_TIMEOUT_MS=500", NULL};
+	static const char *env[] = {env_sentinels, "MCS_REDIS_SENTINEL_MASTER=mymaster",
+				    "REDIS_URL=redis://127.0.0.1:1", "MCS_IO_TIMEOUT_MS=500", NULL};
 	static const char *redis_args[] = {"--notify-keyspace-events", "Kz", NULL};
-	h_gateway_start(&(struct h_opts){.ttl_ms = TTL_MS, .poll_ms = 500, .controller_env = env, .redis_args = redis_args});
+	h_gateway_start(
+		&(struct h_opts){.ttl_ms = TTL_MS, .poll_ms = 500, .controller_env = env, .redis_args = redis_args});
 }
 
 static void teardown(void) { h_gateway_stop(); }
@@ -91,8 +108,8 @@ static int log_count(const char *needle)
 	size_t len = 0;
 	char *text = h_read_file(H.controller->log, &len);
 	int n = 0;
-	for (const char *p = text && len >= log_base ? text + log_base : NULL; p != NULL && (p = strstr(p, needle)) != NULL;
-	     p++)
+	for (const char *p = text && len >= log_base ? text + log_base : NULL;
+	     p != NULL && (p = strstr(p, needle)) != NULL; p++)
 		n++;
 	free(text);
 	return n;
@@ -126,12 +143,13 @@ START_TEST(test_failover)
 	ck_assert_msg(H_WAIT(10000, all_ready(v, 2)), "nodes not routed through Sentinel");
 	ck_assert_msg(H_WAIT(10000, log_count("keyspace notifications of") > 0), "not subscribed through Sentinel");
 	/* The sentinels must know the replica before the master dies, or there is no one to promote. */
-	ck_assert_msg(H_WAIT(15000, h_log_has(H.redis, "Synchronization with replica", "succeeded", NULL)), "no replica");
+	ck_assert_msg(H_WAIT(15000, h_log_has(H.redis, "Synchronization with replica", "succeeded", NULL)),
+		      "no replica");
 	char line[64];
 	snprintf(line, sizeof(line), "+slave slave 127.0.0.1:%d", replica_port);
 	for (int i = 0; i < SENTINELS; i++) /* INFO every 10 s finds the replica; hellos every 2 s the others */
 		ck_assert_msg(H_WAIT(25000, h_log_has(sentinel_proc[i], line, NULL, NULL) &&
-					    sentinel_peers(sentinel_proc[i]) >= SENTINELS - 1),
+						    sentinel_peers(sentinel_proc[i]) >= SENTINELS - 1),
 			      "sentinel %d does not know the replica and its peers", i);
 	int recovered = log_count("redis: recovered");
 	uint64_t t0 = h_now_ms();
@@ -227,7 +245,8 @@ static const struct {
 	const char *msg;
 	const char *logged;
 } garbage[] = {
-	{"mymaster 127.0.0.1 1 10.0.0.1;id 2", "+switch-master: \"10.0.0.1;id\" is not a host: dropping the subscription"},
+	{"mymaster 127.0.0.1 1 10.0.0.1;id 2",
+	 "+switch-master: \"10.0.0.1;id\" is not a host: dropping the subscription"},
 	{"mymaster 127.0.0.1 1 10.0.0.1 99999", "+switch-master: \"99999\" is not a port: dropping the subscription"},
 	{"mymaster 127.0.0.1 1 10.0.0.1", "+switch-master: 4 field(s), not 5: dropping the subscription"},
 	{"mymaster 127.0.0.1 1 10.0.0.1 2\nerror", "+switch-master: byte 0x0a at 31 is not printable: dropping"},

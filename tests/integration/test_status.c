@@ -58,8 +58,9 @@ static json_t *node_of(json_t *root, const char *name)
 {
 	json_t *v;
 	size_t i;
-	json_array_foreach(json_object_get(root, "nodes"), i, v) if (strcmp(json_string_value(json_object_get(v, "name")),
-									       name) == 0) return v;
+	json_array_foreach(json_object_get(root, "nodes"), i, v)
+		if (strcmp(json_string_value(json_object_get(v, "name")), name) == 0)
+			return v;
 	return NULL;
 }
 
@@ -201,8 +202,8 @@ START_TEST(test_watch_in_terminal)
 	char cmd[H_PATH_MAX + 128], screen[16384], out[1024], head[512], later[512];
 	size_t longest;
 	snprintf(cmd, sizeof(cmd), "%s --run-dir %s --watch 1", H_STATUS_BIN, H.run_dir);
-	const char *start[] = {"tmux", "-L", tmux_sock, "-f", "/dev/null", "new-session", "-d", "-x", "120",
-			       "-y", "40", cmd, NULL};
+	const char *start[] = {"tmux", "-L",  tmux_sock, "-f", "/dev/null", "new-session", "-d",
+			       "-x",   "120", "-y",      "40", cmd,         NULL};
 	ck_assert_msg(h_run(start, out, sizeof(out), 10000) == 0, "tmux: %s", out);
 	ck_assert_msg(H_WAIT(10000, (tmux_screen(screen, sizeof(screen)), strstr(screen, "NODE") != NULL)),
 		      "no status screen: %s", screen);
@@ -219,8 +220,9 @@ START_TEST(test_watch_in_terminal)
 	/* A terminal narrower than the header: every line is cut to it at the next redraw. */
 	const char *narrow[] = {"tmux", "-L", tmux_sock, "resize-window", "-x", "40", "-y", "40", NULL};
 	ck_assert_msg(h_run(narrow, out, sizeof(out), 5000) == 0, "tmux resize-window: %s", out);
-	ck_assert_msg(H_WAIT(10000, (tmux_screen(screen, sizeof(screen)), screen_lines(screen, "mcs-lb ", &longest) == 1 &&
-				     longest <= 40 && strstr(screen, "haproxy") != NULL)),
+	ck_assert_msg(H_WAIT(10000, (tmux_screen(screen, sizeof(screen)),
+				     screen_lines(screen, "mcs-lb ", &longest) == 1 && longest <= 40 &&
+					     strstr(screen, "haproxy") != NULL)),
 		      "not cut to 40 columns (longest %zu): %s", longest, screen);
 	printf("watch, 40 columns:\n%s", screen);
 	const char *kill[] = {"tmux", "-L", tmux_sock, "kill-server", NULL};
@@ -255,7 +257,8 @@ START_TEST(test_nothing_runs)
 	h_proc_stop(H.haproxy, 5000);
 	ck_assert_int_eq(status(NULL, NULL, out, sizeof(out)), 2);
 	printf("%s", out);
-	ck_assert_msg(strstr(out, "NOTHING RUNS") != NULL && strstr(out, "haproxy     DOWN: ") != NULL, "text: %s", out);
+	ck_assert_msg(strstr(out, "NOTHING RUNS") != NULL && strstr(out, "haproxy     DOWN: ") != NULL, "text: %s",
+		      out);
 	int rc;
 	json_decref(status_json(&rc));
 	ck_assert_int_eq(rc, 2);

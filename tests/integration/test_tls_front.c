@@ -8,10 +8,7 @@
 
 #include "harness.h"
 
-static void setup(void)
-{
-	h_gateway_start(&(struct h_opts){.without_controller = 1});
-}
+static void setup(void) { h_gateway_start(&(struct h_opts){.without_controller = 1}); }
 
 static void teardown(void) { h_gateway_stop(); }
 
@@ -119,7 +116,8 @@ static void assert_refused(const char *what, const char *cert, const char *key, 
 	struct stat st;
 	snprintf(pem, sizeof(pem), "%s/refused.pem", H.dir);
 	int rc = h_tls_check(cert, key, pem, msg, sizeof(msg));
-	ck_assert_msg(rc == 1, "%s: mcs-lb-tls-check exit %d (want 1): %s %s", what, rc, msg, rc == -1 ? h_error() : "");
+	ck_assert_msg(rc == 1, "%s: mcs-lb-tls-check exit %d (want 1): %s %s", what, rc, msg,
+		      rc == -1 ? h_error() : "");
 	ck_assert_msg(strncmp(msg, "mcs-lb-tls-check: ", 18) == 0, "%s: message \"%s\"", what, msg);
 	ck_assert_msg(strchr(msg, '\n') == msg + strlen(msg) - 1, "%s: not exactly one line: \"%s\"", what, msg);
 	ck_assert_msg(strstr(msg, key) != NULL, "%s: the message does not name %s: %s", what, key, msg);
@@ -141,8 +139,10 @@ START_TEST(test_bad_keys_refused)
 	snprintf(missing, sizeof(missing), "%s/no-such.key", H.dir);
 	ck_assert_msg(h_make_cert(cert_a, key_a, H_KEY_EC_PKCS8) == 0, "%s", h_error());
 	ck_assert_msg(h_make_cert(cert_b, key_b, H_KEY_EC_PKCS8) == 0, "%s", h_error());
-	const char *gen_enc[] = {"openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-				 "-aes-256-cbc", "-pass", "pass:secret", "-out", enc, NULL};
+	const char *gen_enc[] = {"openssl",      "genpkey",  "-algorithm",
+				 "EC",           "-pkeyopt", "ec_paramgen_curve:P-256",
+				 "-aes-256-cbc", "-pass",    "pass:secret",
+				 "-out",         enc,        NULL};
 	ck_assert_msg(h_run(gen_enc, NULL, 0, 30000) == 0, "cannot make an encrypted key: %s", h_error());
 
 	assert_refused("mismatched key", cert_a, key_b, NULL);

@@ -32,8 +32,11 @@ static void redis_ok(const char *fmt, const char *arg)
 
 static struct redis_watch *watcher(const char *user, const char *password)
 {
-	struct redis_conn_opts opts = {.host = "127.0.0.1", .port = (unsigned)H.redis_port, .user = user,
-				       .password = password, .timeout_ms = 2000};
+	struct redis_conn_opts opts = {.host = "127.0.0.1",
+				       .port = (unsigned)H.redis_port,
+				       .user = user,
+				       .password = password,
+				       .timeout_ms = 2000};
 	resp_limits_for_pairs(&opts.limits, 1000);
 	struct redis_watch *w = redis_watch_new(&opts, "mcs:node", NULL);
 	ck_assert(w != NULL);

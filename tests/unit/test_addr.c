@@ -14,8 +14,8 @@
 static const struct {
 	const char *text;
 	unsigned port;
-	int family;         /* AF_INET, AF_INET6, or 0: refused */
-	const char *canon;  /* inet_ntop of the address stored */
+	int family;        /* AF_INET, AF_INET6, or 0: refused */
+	const char *canon; /* inet_ntop of the address stored */
 } cases[] = {
 	{"127.0.0.1", 8080, AF_INET, "127.0.0.1"},
 	{"0.0.0.0", 0, AF_INET, "0.0.0.0"},

@@ -11,11 +11,24 @@ static const struct {
 	enum agent_override_kind kind;
 	unsigned pct;
 } overrides[] = {
-	{"drain", 1, AGENT_OVERRIDE_DRAIN, 0}, {"maint", 1, AGENT_OVERRIDE_MAINT, 0},
-	{"0%", 1, AGENT_OVERRIDE_WEIGHT, 0},   {"50%", 1, AGENT_OVERRIDE_WEIGHT, 50},
-	{"100%", 1, AGENT_OVERRIDE_WEIGHT, 100}, {"101%", 0, 0, 0}, {"1000%", 0, 0, 0}, {"50", 0, 0, 0},
-	{"%", 0, 0, 0}, {"-5%", 0, 0, 0}, {" 50%", 0, 0, 0}, {"50% ", 0, 0, 0}, {"ready", 0, 0, 0},
-	{"DRAIN", 0, 0, 0}, {"drain\n", 0, 0, 0}, {"", 0, 0, 0}, {"up 50%", 0, 0, 0}, {"5%0", 0, 0, 0},
+	{"drain", 1, AGENT_OVERRIDE_DRAIN, 0},
+	{"maint", 1, AGENT_OVERRIDE_MAINT, 0},
+	{"0%", 1, AGENT_OVERRIDE_WEIGHT, 0},
+	{"50%", 1, AGENT_OVERRIDE_WEIGHT, 50},
+	{"100%", 1, AGENT_OVERRIDE_WEIGHT, 100},
+	{"101%", 0, 0, 0},
+	{"1000%", 0, 0, 0},
+	{"50", 0, 0, 0},
+	{"%", 0, 0, 0},
+	{"-5%", 0, 0, 0},
+	{" 50%", 0, 0, 0},
+	{"50% ", 0, 0, 0},
+	{"ready", 0, 0, 0},
+	{"DRAIN", 0, 0, 0},
+	{"drain\n", 0, 0, 0},
+	{"", 0, 0, 0},
+	{"up 50%", 0, 0, 0},
+	{"5%0", 0, 0, 0},
 };
 
 START_TEST(test_override_parse)

@@ -32,10 +32,10 @@ static unsigned long long round1(struct bridge_counters *m, unsigned long long w
 static const struct {
 	unsigned long long raw[6], want[6];
 } sequences[] = {
-	{{0, 1, 2, 5, 5, 9}, {0, 1, 2, 5, 5, 9}},      /* plain growth */
-	{{5, 2, 3, 0, 1, 1}, {5, 7, 8, 8, 9, 9}},      /* drops: each one adds the last value seen */
-	{{7, 7, 0, 0, 7, 8}, {7, 7, 7, 7, 14, 15}},    /* reset to 0, then back over the old value */
-	{{1, 0, 0, 0, 0, 0}, {1, 1, 1, 1, 1, 1}},     /* a deleted node's counter stays at its last value */
+	{{0, 1, 2, 5, 5, 9}, {0, 1, 2, 5, 5, 9}},   /* plain growth */
+	{{5, 2, 3, 0, 1, 1}, {5, 7, 8, 8, 9, 9}},   /* drops: each one adds the last value seen */
+	{{7, 7, 0, 0, 7, 8}, {7, 7, 7, 7, 14, 15}}, /* reset to 0, then back over the old value */
+	{{1, 0, 0, 0, 0, 0}, {1, 1, 1, 1, 1, 1}},   /* a deleted node's counter stays at its last value */
 };
 
 START_TEST(test_sequence_table)
@@ -180,8 +180,12 @@ static void snap_fill(struct bridge_snapshot *s, unsigned long long stot, unsign
 	s->n_nodes = 2;
 	s->nodes = calloc(2, sizeof(*s->nodes));
 	ck_assert_ptr_nonnull(s->nodes);
-	s->nodes[0] = (struct bridge_node){.label = strdup("10.0.0.1:7000"), .sid = sid, .chkfail = chkfail,
-					   .stot = stot, .econ = 1, .chkdown = 1};
+	s->nodes[0] = (struct bridge_node){.label = strdup("10.0.0.1:7000"),
+					   .sid = sid,
+					   .chkfail = chkfail,
+					   .stot = stot,
+					   .econ = 1,
+					   .chkdown = 1};
 	s->nodes[1] = (struct bridge_node){.label = strdup("10.0.0.1:7000"), .sid = 99, .chkfail = 0, .skip = 1};
 }
 
@@ -285,7 +289,4 @@ static Suite *bridge_counters_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(bridge_counters_suite());
-}
+int main(void) { return unit_run(bridge_counters_suite()); }

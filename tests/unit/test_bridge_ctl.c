@@ -161,10 +161,11 @@ END_TEST
 
 START_TEST(test_huge_numbers)
 {
-	const char *text = "{\"time\":1764180000,\"last_sync\":9223372036854775807,\"redis_ok\":true,\"haproxy_ok\":true,"
-			   "\"kept_on_empty\":true,\"live_nodes\":0,\"servers\":0,\"leaving\":0,\"held_by_operator\":0,"
-			   "\"rejected_members_total\":9223372036854775807,\"redis_errors_total\":0,"
-			   "\"haproxy_errors_total\":0,\"actions_total\":0,\"action_errors_total\":0}";
+	const char *text =
+		"{\"time\":1764180000,\"last_sync\":9223372036854775807,\"redis_ok\":true,\"haproxy_ok\":true,"
+		"\"kept_on_empty\":true,\"live_nodes\":0,\"servers\":0,\"leaving\":0,\"held_by_operator\":0,"
+		"\"rejected_members_total\":9223372036854775807,\"redis_errors_total\":0,"
+		"\"haproxy_errors_total\":0,\"actions_total\":0,\"action_errors_total\":0}";
 	struct bridge_ctl_status c;
 	ck_assert_int_eq(bridge_ctl_parse(text, strlen(text), NOW, 30, &c), 0);
 	ck_assert_uint_eq(c.v.rejected_members_total, 9223372036854775807ull);
@@ -188,7 +189,4 @@ static Suite *bridge_ctl_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(bridge_ctl_suite());
-}
+int main(void) { return unit_run(bridge_ctl_suite()); }

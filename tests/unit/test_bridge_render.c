@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge_ctl.h"
 #include "bridge_counters.h"
+#include "bridge_ctl.h"
 #include "bridge_render.h"
 #include "bridge_stats.h"
 #include "expo.h"
@@ -20,7 +20,8 @@ static char err[256];
 /* The captured gateway (see test_bridge_stats.c), counters through bridge_counters. */
 static void captured_snapshot(struct bridge_snapshot *s)
 {
-	char *info = fixture("bridge_info.txt"), *state = fixture("bridge_state.txt"), *csv = fixture("bridge_stat_user.csv");
+	char *info = fixture("bridge_info.txt"), *state = fixture("bridge_state.txt"),
+	     *csv = fixture("bridge_stat_user.csv");
 	struct hap_server_state *states = NULL;
 	size_t n = 0;
 	ck_assert_int_eq(hap_servers_state_parse(state, &states, &n, err, sizeof(err)), 0);
@@ -72,7 +73,8 @@ static size_t assert_well_formed(const char *text)
 			ck_assert_int_eq(sscanf(line + 7, "%127s", name), 1);
 			ck_assert_msg(expo_name_valid(name), "bad name %s", name);
 			/* One short line: the details are in metrics-bridge/README.md. */
-			ck_assert_msg(len - 8 - strlen(name) <= HELP_MAX, "HELP of %s over %d characters", name, HELP_MAX);
+			ck_assert_msg(len - 8 - strlen(name) <= HELP_MAX, "HELP of %s over %d characters", name,
+				      HELP_MAX);
 			char key[140];
 			snprintf(key, sizeof(key), " %s ", name);
 			ck_assert_msg(strstr(seen, key) == NULL, "family %s appears twice", name);
@@ -89,8 +91,8 @@ static size_t assert_well_formed(const char *text)
 		}
 		ck_assert_msg(line[0] != '#', "stray comment %.*s", (int)len, line);
 		size_t nlen = strcspn(line, "{ ");
-		ck_assert_msg(nlen == strlen(family) && strncmp(line, family, nlen) == 0, "sample %.*s outside its family %s",
-			      (int)len, line, family);
+		ck_assert_msg(nlen == strlen(family) && strncmp(line, family, nlen) == 0,
+			      "sample %.*s outside its family %s", (int)len, line, family);
 		samples++;
 	}
 	return samples;
@@ -166,7 +168,9 @@ START_TEST(test_haproxy_down_no_stale_series)
 	ck_assert_uint_eq(assert_well_formed(text), 4);
 	assert_line(text, "lb_haproxy_up 0");
 	assert_line(text, "lb_controller_up 0");
-	assert_line(text, "lb_build_info{version=\"0.1.0\",haproxy_version=\"2.6.12-1+deb12u4\",openssl_version=\"3.0.11\"} 1");
+	assert_line(
+		text,
+		"lb_build_info{version=\"0.1.0\",haproxy_version=\"2.6.12-1+deb12u4\",openssl_version=\"3.0.11\"} 1");
 	assert_line(text, "# TYPE lb_tls_certificate_expiry_timestamp_seconds gauge");
 	assert_line(text, "lb_tls_certificate_expiry_timestamp_seconds 1900000000");
 	assert_no(text, "lb_backend");
@@ -183,7 +187,8 @@ START_TEST(test_info_without_cert)
 	struct bridge_info info = {"0.1.0", "2.6\"x\n", "3.0.11", 0, 0};
 	char *text = render_info(NULL, &c, &info);
 	ck_assert_uint_eq(assert_well_formed(text), 3);
-	assert_line(text, "lb_build_info{version=\"0.1.0\",haproxy_version=\"2.6\\\"x\\n\",openssl_version=\"3.0.11\"} 1");
+	assert_line(text,
+		    "lb_build_info{version=\"0.1.0\",haproxy_version=\"2.6\\\"x\\n\",openssl_version=\"3.0.11\"} 1");
 	assert_no(text, "lb_tls_certificate");
 	free(text);
 }
@@ -192,8 +197,13 @@ END_TEST
 START_TEST(test_controller_up_series)
 {
 	struct bridge_ctl_status c = {.up = 1,
-				      .v = {.time = 1764180000, .last_sync = 1764179999, .redis_ok = 0, .haproxy_ok = 1,
-					    .live_nodes = 3, .rejected_members_total = 5, .redis_errors_total = 6}};
+				      .v = {.time = 1764180000,
+					    .last_sync = 1764179999,
+					    .redis_ok = 0,
+					    .haproxy_ok = 1,
+					    .live_nodes = 3,
+					    .rejected_members_total = 5,
+					    .redis_errors_total = 6}};
 	char *text = render(NULL, &c);
 	assert_well_formed(text);
 	assert_line(text, "lb_controller_up 1");
@@ -276,8 +286,13 @@ END_TEST
 
 START_TEST(test_limit_series)
 {
-	struct bridge_snapshot s = {.pid = 1, .fe_found = 1, .fe_has_dcon = 1, .fe_dcon = 12, .table_found = 1,
-				    .table_size = 100000, .table_used = 91234};
+	struct bridge_snapshot s = {.pid = 1,
+				    .fe_found = 1,
+				    .fe_has_dcon = 1,
+				    .fe_dcon = 12,
+				    .table_found = 1,
+				    .table_size = 100000,
+				    .table_used = 91234};
 	struct bridge_ctl_status c = {0};
 	char *text = render(&s, &c);
 	assert_well_formed(text);
@@ -323,7 +338,4 @@ static Suite *bridge_render_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(bridge_render_suite());
-}
+int main(void) { return unit_run(bridge_render_suite()); }

@@ -53,10 +53,10 @@ static const struct {
 	int up, maint, drain, check_ok;
 } captured[] = {
 	{"127.0.0.1:46593", 1, 2, 2, 0, 1, 0, 0, 1},
-	{"127.0.0.1:44079", 2, 0, 0, 0, 1, 0, 1, 1},   /* DRAIN: passes checks */
-	{"127.0.0.1:48169", 3, 0, 0, 1, 0, 0, 0, 0},   /* DOWN: refuses, L4CON; chkfail stays 0 */
-	{"[::1]:55297", 4, 1, 1, 0, 1, 0, 0, 1},       /* IPv6, server name "::1:55297" */
-	{"127.0.0.1:35253", 5, 0, 0, 1, 0, 1, 0, -1},  /* MAINT: checks paused, no check status */
+	{"127.0.0.1:44079", 2, 0, 0, 0, 1, 0, 1, 1},  /* DRAIN: passes checks */
+	{"127.0.0.1:48169", 3, 0, 0, 1, 0, 0, 0, 0},  /* DOWN: refuses, L4CON; chkfail stays 0 */
+	{"[::1]:55297", 4, 1, 1, 0, 1, 0, 0, 1},      /* IPv6, server name "::1:55297" */
+	{"127.0.0.1:35253", 5, 0, 0, 1, 0, 1, 0, -1}, /* MAINT: checks paused, no check status */
 };
 
 static void assert_captured(const struct bridge_snapshot *s)
@@ -302,9 +302,9 @@ static const struct {
 	int up, maint, drain, check_ok;
 } statuses[] = {
 	{"UP", "L4OK", 1, 0, 0, 1},
-	{"UP 1/3", "L4TOUT", 1, 0, 0, 0},    /* going down: still serving */
+	{"UP 1/3", "L4TOUT", 1, 0, 0, 0}, /* going down: still serving */
 	{"DOWN", "L4CON", 0, 0, 0, 0},
-	{"DOWN 1/2", "* L4OK", 0, 0, 0, 1},  /* going up; a check running now */
+	{"DOWN 1/2", "* L4OK", 0, 0, 0, 1}, /* going up; a check running now */
 	{"NOLB", "L7OK", 1, 0, 0, 1},
 	{"DRAIN", "L4OK", 1, 0, 1, 1},
 	{"MAINT", "", 0, 1, 0, -1},
@@ -440,7 +440,8 @@ START_TEST(test_dcon_column)
 	ck_assert_msg(bridge_stats_parse_stat(with, "mcs_tls", "mcs", NULL, 0, &s, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(s.fe_has_dcon, 1);
 	ck_assert_uint_eq(s.fe_dcon, 17);
-	ck_assert_msg(bridge_stats_parse_stat(without, "mcs_tls", "mcs", NULL, 0, &s, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(bridge_stats_parse_stat(without, "mcs_tls", "mcs", NULL, 0, &s, err, sizeof(err)) == 0, "%s",
+		      err);
 	ck_assert_int_eq(s.fe_found, 1);
 	ck_assert_int_eq(s.fe_has_dcon, 0);
 	bridge_snapshot_clear(&s);
@@ -452,13 +453,15 @@ END_TEST
 START_TEST(test_table_into_snapshot)
 {
 	struct bridge_snapshot s = {.pid = 9, .fe_found = 1, .table_found = 1, .table_size = 77, .table_used = 7};
-	ck_assert_int_eq(bridge_stats_parse_table("# table: mcs_tls, type: ipv6, size:1000, used:2\n\n", "mcs_tls", &s, err,
-						  sizeof(err)), 0);
+	ck_assert_int_eq(bridge_stats_parse_table("# table: mcs_tls, type: ipv6, size:1000, used:2\n\n", "mcs_tls", &s,
+						  err, sizeof(err)),
+			 0);
 	ck_assert_int_eq(s.table_found, 1);
 	ck_assert_uint_eq(s.table_size, 1000);
 	ck_assert_uint_eq(s.table_used, 2);
 	ck_assert_int_eq(bridge_stats_parse_table("# table: mcs_tls, type: ipv6, used:3\n\n", "mcs_tls", &s, err,
-						  sizeof(err)), -1);
+						  sizeof(err)),
+			 -1);
 	ck_assert_int_eq(s.table_found, 0);
 	ck_assert_uint_eq(s.table_size, 0);
 	ck_assert_int_eq(s.pid, 9);
@@ -496,7 +499,4 @@ static Suite *bridge_stats_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(bridge_stats_suite());
-}
+int main(void) { return unit_run(bridge_stats_suite()); }

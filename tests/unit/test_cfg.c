@@ -17,10 +17,10 @@ static char *str;
 
 /* ---- CFG_UINT ---- */
 
-static const struct cfg_var ms_var = {"MCS_UT_MS", CFG_UINT, "1000", 50, 60000, "milliseconds", "poll", &num,
-				      NULL, NULL, NULL};
-static const struct cfg_var zero_var = {"MCS_UT_N", CFG_UINT, "0", 0, ULONG_MAX, "nodes", "any", &num, NULL, NULL,
-					NULL};
+static const struct cfg_var ms_var = {"MCS_UT_MS", CFG_UINT, "1000", 50,   60000, "milliseconds",
+				      "poll",      &num,     NULL,   NULL, NULL};
+static const struct cfg_var zero_var = {"MCS_UT_N", CFG_UINT, "0",  0,    ULONG_MAX, "nodes",
+					"any",      &num,     NULL, NULL, NULL};
 
 static const struct {
 	const struct cfg_var *var;
@@ -33,7 +33,7 @@ static const struct {
 	{&ms_var, "50", 0, 50, NULL},
 	{&ms_var, "60000", 0, 60000, NULL},
 	{&ms_var, "0050", 0, 50, NULL},
-	{&ms_var, " 500 ", 0, 500, NULL},   /* blanks around the digits are skipped */
+	{&ms_var, " 500 ", 0, 500, NULL}, /* blanks around the digits are skipped */
 	{&ms_var, "\t700\t", 0, 700, NULL},
 	{&ms_var, "49", -1, 0, "MCS_UT_MS: 49 is out of range (50 to 60000 milliseconds)"},
 	{&ms_var, "60001", -1, 0, "MCS_UT_MS: 60001 is out of range (50 to 60000 milliseconds)"},
@@ -116,8 +116,8 @@ static void redact_all(const char *value, char *out, size_t outlen)
 	snprintf(out, outlen, "<%zu bytes hidden>", strlen(value));
 }
 
-static const struct cfg_var short_var = {"MCS_UT_NAME", CFG_STR, "mcs", 0, 0, NULL, "a short name", &str,
-					 check_short, NULL, NULL};
+static const struct cfg_var short_var = {"MCS_UT_NAME",  CFG_STR, "mcs",       0,    0,   NULL,
+					 "a short name", &str,    check_short, NULL, NULL};
 static const struct cfg_var free_var = {"MCS_UT_FREE", CFG_STR, "", 0, 0, NULL, "anything", &str, NULL, NULL, NULL};
 
 static const struct {
@@ -157,10 +157,10 @@ END_TEST
 
 static int choice;
 static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
-static const struct cfg_var level_var = {"MCS_UT_LEVEL", CFG_ENUM, "info", 0, 0, NULL, "a level", &choice, NULL,
-					 NULL, levels};
-static const struct cfg_var switch_var = {"MCS_UT_ON", CFG_ENUM, "on", 0, 0, NULL, "a switch", &choice, NULL,
-					  NULL, cfg_words_off_on};
+static const struct cfg_var level_var = {"MCS_UT_LEVEL", CFG_ENUM, "info", 0,    0,     NULL,
+					 "a level",      &choice,  NULL,   NULL, levels};
+static const struct cfg_var switch_var = {"MCS_UT_ON", CFG_ENUM,        "on", 0, 0, NULL, "a switch", &choice, NULL,
+					  NULL,        cfg_words_off_on};
 
 static const struct {
 	const struct cfg_var *var;
@@ -296,7 +296,7 @@ static const struct {
 	int rc;
 	unsigned long ms, count; /* rc 0 */
 	const char *name, *secret, *empty;
-	int on; /* rc 0: MCS_UT_SWITCH */
+	int on;          /* rc 0: MCS_UT_SWITCH */
 	const char *err; /* rc -1 */
 } loads[] = {
 	{{NULL}, 0, 1000, 3, "mcs", "hunter2", "", 1, NULL},
@@ -307,9 +307,25 @@ static const struct {
 	{{"60001"}, -1, 0, 0, NULL, NULL, NULL, 0, "MCS_UT_POLL_MS: 60001 is out of range (50 to 60000 milliseconds)"},
 	{{NULL, "too long!"}, -1, 0, 0, NULL, NULL, NULL, 0, "MCS_UT_NAME: \"too long!\" is not 1 to 7 characters"},
 	{{NULL, NULL, NULL, "0"}, -1, 0, 0, NULL, NULL, NULL, 0, "MCS_UT_COUNT: 0 is out of range (1 to 100 checks)"},
-	{{NULL, NULL, NULL, NULL, NULL, "yes"}, -1, 0, 0, NULL, NULL, NULL, 0, "MCS_UT_SWITCH: \"yes\" is not off or on"},
+	{{NULL, NULL, NULL, NULL, NULL, "yes"},
+	 -1,
+	 0,
+	 0,
+	 NULL,
+	 NULL,
+	 NULL,
+	 0,
+	 "MCS_UT_SWITCH: \"yes\" is not off or on"},
 	/* The first bad value stops the load. */
-	{{"-1", "", NULL, "0"}, -1, 0, 0, NULL, NULL, NULL, 0, "MCS_UT_POLL_MS: \"-1\" is not a number of milliseconds"},
+	{{"-1", "", NULL, "0"},
+	 -1,
+	 0,
+	 0,
+	 NULL,
+	 NULL,
+	 NULL,
+	 0,
+	 "MCS_UT_POLL_MS: \"-1\" is not a number of milliseconds"},
 };
 
 START_TEST(test_load)
@@ -417,7 +433,7 @@ static const struct {
 	const char *argv[4];
 	const char *env_ms; /* MCS_UT_POLL_MS, NULL: unset */
 	int rc;
-	const char *out; /* a part of stdout, NULL: empty */
+	const char *out;    /* a part of stdout, NULL: empty */
 	const char *errout; /* a part of stderr, NULL: empty */
 } mains[] = {
 	{{"prog"}, NULL, 0, NULL, NULL},
@@ -425,13 +441,20 @@ static const struct {
 	{{"prog", "--help"}, NULL, 1, "Usage: prog [--help | --print-config | --version]\nsummary line\n", NULL},
 	{{"/usr/local/bin/prog", "--version"}, "abc", 1, "prog " MCS_VERSION "\n", NULL}, /* no configuration needed */
 	{{"prog", "-h"}, "abc", 1, "MCS_UT_POLL_MS", NULL}, /* help needs no valid configuration */
-	{{"prog", "--print-config"}, "200", 1, "MCS_UT_POLL_MS=200\nMCS_UT_NAME=mcs\nMCS_UT_SECRET=<7 bytes hidden>\n",
+	{{"prog", "--print-config"},
+	 "200",
+	 1,
+	 "MCS_UT_POLL_MS=200\nMCS_UT_NAME=mcs\nMCS_UT_SECRET=<7 bytes hidden>\n",
 	 NULL},
 	{{"prog", "--print-config", "--help"}, NULL, 1, "Usage: prog", NULL},
 	{{"prog", "--bogus"}, NULL, 2, NULL, "prog: unknown argument \"--bogus\" (try --help)\n"},
 	{{"prog", "--print-config", "x"}, NULL, 2, NULL, "prog: unknown argument \"x\" (try --help)\n"},
 	{{"prog"}, "abc", 2, NULL, "prog: MCS_UT_POLL_MS: \"abc\" is not a number of milliseconds\n"},
-	{{"prog", "--print-config"}, "1", 2, NULL, "prog: MCS_UT_POLL_MS: 1 is out of range (50 to 60000 milliseconds)\n"},
+	{{"prog", "--print-config"},
+	 "1",
+	 2,
+	 NULL,
+	 "prog: MCS_UT_POLL_MS: 1 is out of range (50 to 60000 milliseconds)\n"},
 };
 
 /* cfg_main writes to stdout and stderr: point both at memory streams while it runs. */
@@ -490,12 +513,9 @@ static const struct {
 	int rc;
 	int debug_shown; /* CFG_RUN: 1 when a log_debug line reaches stderr afterwards */
 } daemons[] = {
-	{{"prog"}, "debug", CFG_RUN, 1},
-	{{"prog"}, "info", CFG_RUN, 0},
-	{{"prog", "--version"}, "debug", 0, 0},
-	{{"prog", "--print-config"}, "debug", 0, 0},
-	{{"prog", "--bogus"}, "debug", 2, 0},
-	{{"prog"}, "loud", 2, 0},
+	{{"prog"}, "debug", CFG_RUN, 1},        {{"prog"}, "info", CFG_RUN, 0},
+	{{"prog", "--version"}, "debug", 0, 0}, {{"prog", "--print-config"}, "debug", 0, 0},
+	{{"prog", "--bogus"}, "debug", 2, 0},   {{"prog"}, "loud", 2, 0},
 };
 
 /* cfg_daemon_start: the exit status main returns, and the log level it sets when it runs on. */
@@ -552,7 +572,4 @@ static Suite *cfg_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(cfg_suite());
-}
+int main(void) { return unit_run(cfg_suite()); }

@@ -9,8 +9,8 @@
 
 #include "afile.h"
 #include "fmt.h"
-#include "vec.h"
 #include "unit.h"
+#include "vec.h"
 
 static void read_all(const char *path, char *buf, size_t len)
 {

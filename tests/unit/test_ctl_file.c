@@ -74,21 +74,37 @@ END_TEST
  * restarted controller, mcs-lb-status, operators' scripts). */
 START_TEST(test_keys_as_written_before)
 {
-	struct ctl_file f = {.pid = 42, .time = NOW, .last_sync = NOW - 1, .redis_ok = 1, .haproxy_ok = 0,
-			     .live_nodes = 3, .servers = 4, .leaving = 1, .held_by_operator = 2,
-			     .rejected_members_total = 5, .redis_errors_total = 6, .haproxy_errors_total = 7,
-			     .actions_total = 8, .action_errors_total = 9, .removal_held = 10, .agent = 1,
-			     .notifications = 0, .notified_steps_total = 11, .cert_swaps_total = 12,
-			     .refused_rate_total = 13, .refused_concurrency_total = 14};
+	struct ctl_file f = {.pid = 42,
+			     .time = NOW,
+			     .last_sync = NOW - 1,
+			     .redis_ok = 1,
+			     .haproxy_ok = 0,
+			     .live_nodes = 3,
+			     .servers = 4,
+			     .leaving = 1,
+			     .held_by_operator = 2,
+			     .rejected_members_total = 5,
+			     .redis_errors_total = 6,
+			     .haproxy_errors_total = 7,
+			     .actions_total = 8,
+			     .action_errors_total = 9,
+			     .removal_held = 10,
+			     .agent = 1,
+			     .notifications = 0,
+			     .notified_steps_total = 11,
+			     .cert_swaps_total = 12,
+			     .refused_rate_total = 13,
+			     .refused_concurrency_total = 14};
 	snprintf(f.haproxy_error, sizeof(f.haproxy_error), "no \"reply\"");
 	char *text = encode(&f);
-	ck_assert_str_eq(text, "{\"pid\":42,\"time\":1764180000,\"last_sync\":1764179999,\"redis_ok\":true,"
-			       "\"redis_error\":\"\",\"haproxy_ok\":false,\"haproxy_error\":\"no \\\"reply\\\"\","
-			       "\"live_nodes\":3,\"servers\":4,\"leaving\":1,\"kept_on_empty\":false,\"held_by_operator\":2,"
-			       "\"rejected_members_total\":5,\"redis_errors_total\":6,\"haproxy_errors_total\":7,"
-			       "\"actions_total\":8,\"action_errors_total\":9,\"removal_held\":10,\"agent\":true,"
-			       "\"notifications\":false,\"notified_steps_total\":11,\"cert_swaps_total\":12,"
-			       "\"refused_rate_total\":13,\"refused_concurrency_total\":14}");
+	ck_assert_str_eq(text,
+			 "{\"pid\":42,\"time\":1764180000,\"last_sync\":1764179999,\"redis_ok\":true,"
+			 "\"redis_error\":\"\",\"haproxy_ok\":false,\"haproxy_error\":\"no \\\"reply\\\"\","
+			 "\"live_nodes\":3,\"servers\":4,\"leaving\":1,\"kept_on_empty\":false,\"held_by_operator\":2,"
+			 "\"rejected_members_total\":5,\"redis_errors_total\":6,\"haproxy_errors_total\":7,"
+			 "\"actions_total\":8,\"action_errors_total\":9,\"removal_held\":10,\"agent\":true,"
+			 "\"notifications\":false,\"notified_steps_total\":11,\"cert_swaps_total\":12,"
+			 "\"refused_rate_total\":13,\"refused_concurrency_total\":14}");
 	free(text);
 	/* Refusal counts not known yet: left out, and read back as unknown. */
 	f.refused_rate_total = f.refused_concurrency_total = -1;

@@ -80,11 +80,7 @@ static const struct {
 	double v;
 	const char *out;
 } doubles[] = {
-	{0.0, "x 0\n"},
-	{0.25, "x 0.25\n"},
-	{1764182400.0, "x 1764182400\n"},
-	{0.001, "x 0.001\n"},
-	{-2.5, "x -2.5\n"},
+	{0.0, "x 0\n"}, {0.25, "x 0.25\n"}, {1764182400.0, "x 1764182400\n"}, {0.001, "x 0.001\n"}, {-2.5, "x -2.5\n"},
 };
 
 START_TEST(test_double_table)
@@ -193,7 +189,4 @@ static Suite *expo_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(expo_suite());
-}
+int main(void) { return unit_run(expo_suite()); }

@@ -17,7 +17,8 @@ static const struct {
 	{"throttled_bytes: 0\naddresses: 0\nsize: 100000\n\n", 0, 1, 0},
 	{"addresses: 2\nthrottled_bytes: 18446744073709551615\n\n", 0, 1, 18446744073709551615ull},
 	{"Unknown command, but maybe one of the following ones is a better match:\n"
-	 "  help [<command>]                        : list matching or all commands\n\n", 0, 0, 0},
+	 "  help [<command>]                        : list matching or all commands\n\n",
+	 0, 0, 0},
 	{"throttled_bytes: 10110", -1, 0, 0}, /* cut short */
 	{"throttled_bytes: -1\n\n", -1, 0, 0},
 	{"throttled_bytes: 12 bytes\n\n", -1, 0, 0},
@@ -47,7 +48,4 @@ static Suite *hap_bwlim_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(hap_bwlim_suite());
-}
+int main(void) { return unit_run(hap_bwlim_suite()); }

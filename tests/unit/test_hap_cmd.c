@@ -59,20 +59,58 @@ static const struct {
 	int with_opts;
 	const char *want; /* NULL: refused */
 } adds[] = {
-	{"mcs", "10.0.0.5:7000", "10.0.0.5", 7000, 9, {2000, 3, 2, 100, 0}, 1,
+	{"mcs",
+	 "10.0.0.5:7000",
+	 "10.0.0.5",
+	 7000,
+	 9,
+	 {2000, 3, 2, 100, 0},
+	 1,
 	 "add server mcs/10.0.0.5:7000 10.0.0.5:7000 check inter 2000 fall 3 rise 2 weight 100 id 9"},
-	{"mcs", "::1:7001", "::1", 7001, 1, {1000, 2, 1, 1, 0}, 1,
+	{"mcs",
+	 "::1:7001",
+	 "::1",
+	 7001,
+	 1,
+	 {1000, 2, 1, 1, 0},
+	 1,
 	 "add server mcs/::1:7001 [::1]:7001 check inter 1000 fall 2 rise 1 weight 1 id 1"},
-	{"mcs", "2001:db8::1:7000", "2001:DB8:0:0::1", 7000, 5, {0}, 0, "add server mcs/2001:db8::1:7000 [2001:db8::1]:7000 id 5"},
+	{"mcs",
+	 "2001:db8::1:7000",
+	 "2001:DB8:0:0::1",
+	 7000,
+	 5,
+	 {0},
+	 0,
+	 "add server mcs/2001:db8::1:7000 [2001:db8::1]:7000 id 5"},
 	{"mcs", "s", "::ffff:1.2.3.4", 80, 1, {0}, 0, "add server mcs/s [::ffff:1.2.3.4]:80 id 1"},
 	/* PROXY v2 to the node: its health checks carry the header too (a LOCAL command) */
-	{"mcs", "10.0.0.5:7000", "10.0.0.5", 7000, 9, {2000, 3, 2, 100, 1}, 1,
+	{"mcs",
+	 "10.0.0.5:7000",
+	 "10.0.0.5",
+	 7000,
+	 9,
+	 {2000, 3, 2, 100, 1},
+	 1,
 	 "add server mcs/10.0.0.5:7000 10.0.0.5:7000 check inter 2000 fall 3 rise 2 weight 100 send-proxy-v2 "
 	 "check-send-proxy id 9"},
-	{"mcs", "s", "1.2.3.4", 65535, 2147483647u, {2147483647u, 2147483647u, 2147483647u, 256, 0}, 1,
+	{"mcs",
+	 "s",
+	 "1.2.3.4",
+	 65535,
+	 2147483647u,
+	 {2147483647u, 2147483647u, 2147483647u, 256, 0},
+	 1,
 	 "add server mcs/s 1.2.3.4:65535 check inter 2147483647 fall 2147483647 rise 2147483647 weight 256 "
 	 "id 2147483647"},
-	{"mcs", "s", "1.2.3.4", 1, 1, {1, 1, 1, 0, 0}, 1, "add server mcs/s 1.2.3.4:1 check inter 1 fall 1 rise 1 weight 0 id 1"},
+	{"mcs",
+	 "s",
+	 "1.2.3.4",
+	 1,
+	 1,
+	 {1, 1, 1, 0, 0},
+	 1,
+	 "add server mcs/s 1.2.3.4:1 check inter 1 fall 1 rise 1 weight 0 id 1"},
 	/* refused: addresses */
 	{"mcs", "s", "1.2.3.4:80; shutdown sessions server mcs/x", 80, 1, {0}, 0, NULL},
 	{"mcs", "s", "example.com", 80, 1, {0}, 0, NULL},
@@ -124,16 +162,19 @@ END_TEST
 START_TEST(test_add_server_buffer)
 {
 	char big[512], buf[512];
-	ck_assert_int_eq(hap_cmd_add_server(big, sizeof(big), name100, name100, "1111:2222:3333:4444:5555:6666:7777:8888",
-					    65535, 2147483647u, &opts), 0);
+	ck_assert_int_eq(hap_cmd_add_server(big, sizeof(big), name100, name100,
+					    "1111:2222:3333:4444:5555:6666:7777:8888", 65535, 2147483647u, &opts),
+			 0);
 	size_t need = strlen(big) + 1;
 	ck_assert_uint_gt(need, 300);
-	ck_assert_int_eq(hap_cmd_add_server(buf, need, name100, name100, "1111:2222:3333:4444:5555:6666:7777:8888", 65535,
-					    2147483647u, &opts), 0);
+	ck_assert_int_eq(hap_cmd_add_server(buf, need, name100, name100, "1111:2222:3333:4444:5555:6666:7777:8888",
+					    65535, 2147483647u, &opts),
+			 0);
 	ck_assert_str_eq(buf, big);
 	memset(buf, 'x', sizeof(buf));
 	ck_assert_int_eq(hap_cmd_add_server(buf, need - 1, name100, name100, "1111:2222:3333:4444:5555:6666:7777:8888",
-					    65535, 2147483647u, &opts), -1);
+					    65535, 2147483647u, &opts),
+			 -1);
 	ck_assert_str_eq(buf, "");
 	buf[0] = 'x';
 	ck_assert_int_eq(hap_cmd_add_server(buf, 0, "mcs", "s", "1.2.3.4", 80, 1, &opts), -1);
@@ -210,7 +251,7 @@ static const struct {
 	{K_DEL, "mcs", name101, NULL},
 	{K_STATE, "mcs\n", NULL, NULL},
 	{K_STATE, "", NULL, NULL},
-	{K_STAT, "3", NULL, NULL},   /* `show stat 3` would select proxy id 3 */
+	{K_STAT, "3", NULL, NULL}, /* `show stat 3` would select proxy id 3 */
 	{K_STAT, "123", NULL, NULL},
 	{K_STAT, "mcs 2", NULL, NULL},
 	{K_STAT, NULL, NULL, NULL},
@@ -289,15 +330,28 @@ static const struct {
 	int with_agent, with_check;
 	const char *want; /* NULL: refused */
 } agent_adds[] = {
-	{"10.0.0.5", {"127.0.0.1", 47100, 500, "10.0.0.5:7000/"}, 1, 1,
+	{"10.0.0.5",
+	 {"127.0.0.1", 47100, 500, "10.0.0.5:7000/"},
+	 1,
+	 1,
 	 "add server mcs/10.0.0.5:7000 10.0.0.5:7000 check inter 2000 fall 3 rise 2 weight 100 agent-check agent-addr "
 	 "127.0.0.1 agent-port 47100 agent-inter 500 agent-send 10.0.0.5:7000/ id 7"},
-	{"10.0.0.5", {"::1", 1, 0, "x/"}, 1, 0,
+	{"10.0.0.5",
+	 {"::1", 1, 0, "x/"},
+	 1,
+	 0,
 	 "add server mcs/10.0.0.5:7000 10.0.0.5:7000 agent-check agent-addr ::1 agent-port 1 agent-send x/ id 7"},
-	{"10.0.0.5", {"0:0::0:1", 65535, 2147483647u, "x/"}, 1, 0,
+	{"10.0.0.5",
+	 {"0:0::0:1", 65535, 2147483647u, "x/"},
+	 1,
+	 0,
 	 "add server mcs/10.0.0.5:7000 10.0.0.5:7000 agent-check agent-addr ::1 agent-port 65535 agent-inter 2147483647 "
 	 "agent-send x/ id 7"},
-	{"10.0.0.5", {0}, 0, 1, "add server mcs/10.0.0.5:7000 10.0.0.5:7000 check inter 2000 fall 3 rise 2 weight 100 id 7"},
+	{"10.0.0.5",
+	 {0},
+	 0,
+	 1,
+	 "add server mcs/10.0.0.5:7000 10.0.0.5:7000 check inter 2000 fall 3 rise 2 weight 100 id 7"},
 	{"10.0.0.5", {"localhost", 47100, 0, "x/"}, 1, 1, NULL},
 	{"10.0.0.5", {"[::1]", 47100, 0, "x/"}, 1, 1, NULL},
 	{"10.0.0.5", {"127.0.0.1 agent-port 1", 47100, 0, "x/"}, 1, 1, NULL},
@@ -332,7 +386,8 @@ START_TEST(test_cfg_server_line)
 		char add[512], line[512];
 		const struct hap_agent_opts *a = agent_adds[i].with_agent ? &agent_adds[i].a : NULL;
 		const struct hap_check_opts *o = agent_adds[i].with_check ? &opts : NULL;
-		int ra = hap_cmd_add_server_agent(add, sizeof(add), "mcs", "10.0.0.5:7000", agent_adds[i].addr, 7000, 7, o, a);
+		int ra = hap_cmd_add_server_agent(add, sizeof(add), "mcs", "10.0.0.5:7000", agent_adds[i].addr, 7000, 7,
+						  o, a);
 		int rl = hap_cmd_cfg_server(line, sizeof(line), "10.0.0.5:7000", agent_adds[i].addr, 7000, 7, o, a);
 		ck_assert_int_eq(ra, rl);
 		if (ra == 0) {
@@ -363,8 +418,9 @@ START_TEST(test_add_server_agent_same)
 		char a[512], b[512];
 		int ra = hap_cmd_add_server(a, sizeof(a), adds[i].backend, adds[i].server, adds[i].addr, adds[i].port,
 					    adds[i].id, adds[i].with_opts ? &adds[i].o : NULL);
-		int rb = hap_cmd_add_server_agent(b, sizeof(b), adds[i].backend, adds[i].server, adds[i].addr, adds[i].port,
-						  adds[i].id, adds[i].with_opts ? &adds[i].o : NULL, NULL);
+		int rb =
+			hap_cmd_add_server_agent(b, sizeof(b), adds[i].backend, adds[i].server, adds[i].addr,
+						 adds[i].port, adds[i].id, adds[i].with_opts ? &adds[i].o : NULL, NULL);
 		ck_assert_int_eq(ra, rb);
 		ck_assert_str_eq(a, b);
 	}
@@ -374,11 +430,13 @@ START_TEST(test_add_server_agent_same)
 	send[HAP_AGENT_SEND_MAX] = '\0';
 	struct hap_agent_opts a = {"1111:2222:3333:4444:5555:6666:7777:8888", 65535, 2147483647u, send};
 	ck_assert_int_eq(hap_cmd_add_server_agent(buf, sizeof(buf), name100, name100,
-						  "1111:2222:3333:4444:5555:6666:7777:8888", 65535, 2147483647u, &opts, &a),
+						  "1111:2222:3333:4444:5555:6666:7777:8888", 65535, 2147483647u, &opts,
+						  &a),
 			 0);
 	size_t need = strlen(buf) + 1;
 	ck_assert_int_eq(hap_cmd_add_server_agent(buf, need - 1, name100, name100,
-						  "1111:2222:3333:4444:5555:6666:7777:8888", 65535, 2147483647u, &opts, &a),
+						  "1111:2222:3333:4444:5555:6666:7777:8888", 65535, 2147483647u, &opts,
+						  &a),
 			 -1);
 	ck_assert_str_eq(buf, "");
 }
@@ -432,8 +490,8 @@ START_TEST(test_shutdown_session)
 	char buf[64];
 	ck_assert_int_eq(hap_cmd_shutdown_session(buf, sizeof(buf), "0x55d0c1a0f0e0"), 0);
 	ck_assert_str_eq(buf, "shutdown session 0x55d0c1a0f0e0");
-	static const char *const bad[] = {NULL, "", "0x", "55d0", "0x55d0;show info", "0x55 d0", "0xg1",
-					  "0x123456789012345678901", "0X55"};
+	static const char *const bad[] = {
+		NULL, "", "0x", "55d0", "0x55d0;show info", "0x55 d0", "0xg1", "0x123456789012345678901", "0X55"};
 	for (size_t i = 0; i < N_ELEMS(bad); i++) {
 		memset(buf, 'x', sizeof(buf));
 		ck_assert_int_eq(hap_cmd_shutdown_session(buf, sizeof(buf), bad[i]), -1);
@@ -465,7 +523,4 @@ static Suite *hap_cmd_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(hap_cmd_suite());
-}
+int main(void) { return unit_run(hap_cmd_suite()); }

@@ -33,7 +33,6 @@ static size_t csv_row_of(const struct hap_csv *t, const char *svname)
 	return 0;
 }
 
-
 /* The captured backend: two servers UP by check, one UP by agent only, DRAIN, DOWN, two MAINT. */
 static const struct {
 	const char *svname, *status, *addr;
@@ -242,7 +241,4 @@ static Suite *hap_csv_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(hap_csv_suite());
-}
+int main(void) { return unit_run(hap_csv_suite()); }

@@ -97,7 +97,4 @@ static Suite *hap_info_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(hap_info_suite());
-}
+int main(void) { return unit_run(hap_info_suite()); }

@@ -50,9 +50,9 @@ END_TEST
 /* The bit values as HAProxy 2.6 shows them after add / enable health / drain / enable agent. */
 START_TEST(test_state_bits)
 {
-	ck_assert_uint_eq(HAP_ADMF_FMAINT, 1);  /* a new dynamic server */
-	ck_assert_uint_eq(HAP_ADMF_FDRAIN, 8);  /* set server state drain */
-	ck_assert_uint_eq(HAP_CHK_ST_CONFIGURED, 2); /* added with `check` */
+	ck_assert_uint_eq(HAP_ADMF_FMAINT, 1);                            /* a new dynamic server */
+	ck_assert_uint_eq(HAP_ADMF_FDRAIN, 8);                            /* set server state drain */
+	ck_assert_uint_eq(HAP_CHK_ST_CONFIGURED, 2);                      /* added with `check` */
 	ck_assert_uint_eq(HAP_CHK_ST_CONFIGURED | HAP_CHK_ST_ENABLED, 6); /* after enable health */
 	ck_assert_uint_eq(HAP_CHK_ST_CONFIGURED | HAP_CHK_ST_ENABLED | HAP_CHK_ST_AGENT, 22); /* enable agent */
 	ck_assert(state_servers[3].admin_state & HAP_ADMF_MAINT);
@@ -73,8 +73,9 @@ START_TEST(test_state_empty)
 }
 END_TEST
 
-#define SS_HDR "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight " \
-	       "srv_check_state srv_agent_state srv_port\n"
+#define SS_HDR                                                                                                         \
+	"1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight "                        \
+	"srv_check_state srv_agent_state srv_port\n"
 
 /* Columns are found by name: a reordered header still lands every value in its field. */
 START_TEST(test_state_by_name)
@@ -116,8 +117,9 @@ static const struct {
 	{NULL, "2\n# be_id\n", "expected format version 1, got \"2\""},
 	{NULL, "1\n3 mcs 1 a 1.2.3.4 2 0 1 6 0 80\n", "line 2 is not the \"# be_id ...\" header"},
 	{NULL, "1\n", "line 2 is not the \"# be_id ...\" header"},
-	{NULL, "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_check_state "
-	       "srv_agent_state srv_port\n",
+	{NULL,
+	 "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_check_state "
+	 "srv_agent_state srv_port\n",
 	 "the header lacks column srv_uweight"},
 	{NULL, SS_HDR "3 mcs 1 a 1.2.3.4 2 0 1 6 0\n", "line 3 has 10 fields, the header has 11"},
 	{NULL, SS_HDR "3 mcs 1 a 1.2.3.4 2 0 1 6 0 80 9\n", "line 3 has 12 fields, the header has 11"},
@@ -161,7 +163,4 @@ static Suite *hap_servers_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(hap_servers_suite());
-}
+int main(void) { return unit_run(hap_servers_suite()); }

@@ -47,7 +47,4 @@ static Suite *hap_sess_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(hap_sess_suite());
-}
+int main(void) { return unit_run(hap_sess_suite()); }

@@ -19,18 +19,20 @@ static const struct {
 } tables[] = {
 	{"# table: mcs_tls, type: ipv6, size:100000, used:3\n\n", 0, 1, 100000, 3},
 	{"# table: mcs_tls, type: ipv6, size:1000, used:2\n"
-	 "# contents not dumped due to insufficient privileges\n\n", 0, 1, 1000, 2},
+	 "# contents not dumped due to insufficient privileges\n\n",
+	 0, 1, 1000, 2},
 	{"# table: mcs_tls, type: ipv6, size:100000, used:2\n"
 	 "0x5565868ebfb0: key=::ffff:127.0.0.2 use=0 exp=599831 gpt0=0 gpc0=3 conn_rate(10000)=8 conn_cur=0 gpc1=0\n"
 	 "0x5565868ebd10: key=::ffff:127.0.0.3 use=1 exp=599984 gpt0=0 gpc0=0 conn_rate(10000)=2 conn_cur=1 gpc1=0\n\n",
 	 0, 1, 100000, 2},
 	{"# table: other, type: ip, size:204800, used:171454\n"
 	 "# table: mcs_tls_x, type: ipv6, size:5, used:5\n"
-	 "# table: mcs_tls, type: ipv6, size:204800, used:0\n\n", 0, 1, 204800, 0},
+	 "# table: mcs_tls, type: ipv6, size:204800, used:0\n\n",
+	 0, 1, 204800, 0},
 	{"# table: other, type: ip, size:204800, used:1\n\n", 0, 0, 0, 0}, /* limits not configured */
 	{"\n", 0, 0, 0, 0},
 	{"", 0, 0, 0, 0},
-	{"# table: mcs_tls, type: ipv6, size:100000, used:3", -1, 0, 0, 0},      /* cut short */
+	{"# table: mcs_tls, type: ipv6, size:100000, used:3", -1, 0, 0, 0}, /* cut short */
 	{"# table: mcs_tls, type: ipv6, size:100000, used:\n\n", -1, 0, 0, 0},
 	{"# table: mcs_tls, type: ipv6, size:-1, used:3\n\n", -1, 0, 0, 0},
 	{"# table: mcs_tls, type: ipv6, used:3\n\n", -1, 0, 0, 0},
@@ -62,7 +64,10 @@ START_TEST(test_table_gpc0)
 	ck_assert_int_eq(hap_table_get_gpc0(text, "2", &v), 0);
 	ck_assert_uint_eq(v, 17);
 	ck_assert_int_eq(hap_table_get_gpc0(text, "3", &v), -1);
-	ck_assert_int_eq(hap_table_get_gpc0("# table: mcs_refused\n# contents not dumped due to insufficient privileges\n", "1", &v), -1);
+	ck_assert_int_eq(
+		hap_table_get_gpc0("# table: mcs_refused\n# contents not dumped due to insufficient privileges\n", "1",
+				   &v),
+		-1);
 	ck_assert_int_eq(hap_table_get_gpc0("0x1: key=1 use=0 exp=0 gpc0=\n", "1", &v), -1);
 	ck_assert_int_eq(hap_table_get_gpc0("0x1: key=1 use=0 exp=0 gpc0=99999999999999999999999\n", "1", &v), -1);
 	ck_assert_int_eq(hap_table_get_gpc0("No such table\n", "1", &v), -1);
@@ -79,7 +84,4 @@ static Suite *hap_table_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(hap_table_suite());
-}
+int main(void) { return unit_run(hap_table_suite()); }

@@ -12,7 +12,6 @@
 #include "log.h"
 #include "unit.h"
 
-
 /* Runs log_info("%s", msg) with stderr sent to a file, returns what was written (malloc'd). */
 static char *logged(enum log_format format, enum log_level level, const char *msg)
 {
@@ -44,7 +43,7 @@ static const struct {
 	{"member \"a\\b\" refused", "member \"a\\b\" refused"},
 	{"line\nbreak\ttab\x01 and ]}", "line\nbreak\ttab\x01 and ]}"},
 	{"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"}, /* UTF-8 kept */
-	{"bad \xff\xfe end", "bad ?? end"},                    /* not UTF-8 */
+	{"bad \xff\xfe end", "bad ?? end"},                                                         /* not UTF-8 */
 	{"overlong \xc0\xaf cut \xe2\x82", "overlong ?? cut ??"}, /* overlong '/', a cut sequence */
 	{"surrogate \xed\xa0\x80 big \xf4\x90\x80\x80", "surrogate ??? big ????"},
 	{"", ""},
@@ -54,7 +53,8 @@ START_TEST(test_json_line)
 {
 	char *text = logged(LOG_FMT_JSON, LOG_LVL_WARN, msgs[_i].msg);
 	size_t len = strlen(text);
-	ck_assert_msg(len > 0 && text[len - 1] == '\n' && strchr(text, '\n') == text + len - 1, "not one line: %s", text);
+	ck_assert_msg(len > 0 && text[len - 1] == '\n' && strchr(text, '\n') == text + len - 1, "not one line: %s",
+		      text);
 	json_error_t jerr;
 	json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	ck_assert_msg(json_is_object(o), "%s: %s", jerr.text, text);

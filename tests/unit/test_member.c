@@ -12,10 +12,7 @@
 
 #define LEN_STR ((size_t)-1) /* table marker: the length is strlen(text) */
 
-static size_t case_len(const char *text, size_t len)
-{
-	return len == LEN_STR ? strlen(text) : len;
-}
+static size_t case_len(const char *text, size_t len) { return len == LEN_STR ? strlen(text) : len; }
 
 /* ---- member_parse: accepted ---- */
 
@@ -33,8 +30,7 @@ static const struct {
 	{"223.255.255.255:443", LEN_STR, "223.255.255.255:443", "223.255.255.255", 443, AF_INET},
 	{"[2001:db8::1]:7000", LEN_STR, "2001:db8::1:7000", "2001:db8::1", 7000, AF_INET6},
 	{"[2001:DB8::1]:7000", LEN_STR, "2001:db8::1:7000", "2001:db8::1", 7000, AF_INET6},
-	{"[2001:0db8:0000:0000:0000:0000:0000:0001]:7000", LEN_STR, "2001:db8::1:7000", "2001:db8::1", 7000,
-	 AF_INET6},
+	{"[2001:0db8:0000:0000:0000:0000:0000:0001]:7000", LEN_STR, "2001:db8::1:7000", "2001:db8::1", 7000, AF_INET6},
 	{"[2001:db8:0:0::1]:7000", LEN_STR, "2001:db8::1:7000", "2001:db8::1", 7000, AF_INET6},
 	{"[::1]:80", LEN_STR, "::1:80", "::1", 80, AF_INET6},
 	{"[fe80::1]:80", LEN_STR, "fe80::1:80", "fe80::1", 80, AF_INET6},
@@ -52,8 +48,8 @@ START_TEST(test_parse_valid)
 	char err[128] = "";
 	memset(&n, 0x5a, sizeof(n));
 	size_t len = case_len(valid[_i].text, valid[_i].len);
-	ck_assert_msg(member_parse(valid[_i].text, len, &n, err, sizeof(err)) == 0, "%s: refused: %s",
-		      valid[_i].text, err);
+	ck_assert_msg(member_parse(valid[_i].text, len, &n, err, sizeof(err)) == 0, "%s: refused: %s", valid[_i].text,
+		      err);
 	ck_assert_str_eq(n.name, valid[_i].name);
 	ck_assert_str_eq(n.addr, valid[_i].addr);
 	ck_assert_uint_eq(n.port, valid[_i].port);
@@ -131,7 +127,7 @@ static const struct {
 	{" 1.2.3.4:80", LEN_STR, "not allowed"},
 	{"redis:80", LEN_STR, "not allowed"},
 	{"localhost:80", LEN_STR, "not allowed"},
-	{"cafe:80", LEN_STR, NULL}, /* a hostname spelled in hex digits */
+	{"cafe:80", LEN_STR, NULL},                                   /* a hostname spelled in hex digits */
 	{"1.2.3.4:\xef\xbc\x98\xef\xbc\x90", LEN_STR, "not allowed"}, /* fullwidth "80" */
 };
 
@@ -172,7 +168,9 @@ END_TEST
 START_TEST(test_parse_same_name)
 {
 	static const char *const spellings[] = {
-		"[2001:db8::a:1]:7000", "[2001:DB8::A:1]:7000", "[2001:db8:0::a:1]:7000",
+		"[2001:db8::a:1]:7000",
+		"[2001:DB8::A:1]:7000",
+		"[2001:db8:0::a:1]:7000",
 		"[2001:0db8:0000:0000:0000:0000:000a:0001]:7000",
 	};
 	for (size_t i = 0; i < N_ELEMS(spellings); i++) {
@@ -282,7 +280,8 @@ START_TEST(test_node_list_sort_unique)
 		{{"10.0.0.2:80", "10.0.0.1:80", "10.0.0.2:80", NULL}, {"10.0.0.1:80", "10.0.0.2:80", NULL}},
 		{{"[2001:db8::1]:80", "[2001:DB8:0::1]:80", "1.2.3.4:80", "1.2.3.4:80", "1.2.3.4:80", NULL},
 		 {"1.2.3.4:80", "2001:db8::1:80", NULL}},
-		{{"10.0.0.1:81", "10.0.0.1:8", "10.0.0.1:80", NULL}, {"10.0.0.1:8", "10.0.0.1:80", "10.0.0.1:81", NULL}},
+		{{"10.0.0.1:81", "10.0.0.1:8", "10.0.0.1:80", NULL},
+		 {"10.0.0.1:8", "10.0.0.1:80", "10.0.0.1:81", NULL}},
 	};
 	for (size_t c = 0; c < N_ELEMS(cases); c++) {
 		struct node_list l = {0};
@@ -369,7 +368,4 @@ static Suite *member_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(member_suite());
-}
+int main(void) { return unit_run(member_suite()); }

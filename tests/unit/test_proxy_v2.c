@@ -99,8 +99,8 @@ static const struct {
 	unsigned char value;
 	const char *why;
 } bad[] = {
-	{0, 'G', "no PROXY v2 signature"},  /* an HTTP client: "GET ..." */
-	{0, 'P', "no PROXY v2 signature"},  /* PROXY protocol v1 ("PROXY TCP4 ...") */
+	{0, 'G', "no PROXY v2 signature"}, /* an HTTP client: "GET ..." */
+	{0, 'P', "no PROXY v2 signature"}, /* PROXY protocol v1 ("PROXY TCP4 ...") */
 	{11, 0x0b, "no PROXY v2 signature"},
 	{12, 0x11, "PROXY protocol version 1, not 2"},
 	{12, 0x31, "PROXY protocol version 3, not 2"},

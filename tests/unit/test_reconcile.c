@@ -14,12 +14,12 @@
 #define MAXSTEPS 6
 
 /* HAProxy states as `show servers state` gives them. */
-#define UP 0u, HAP_CHK_ST_ENABLED            /* ready, checks on */
+#define UP 0u, HAP_CHK_ST_ENABLED /* ready, checks on */
 #define DRAINED HAP_ADMF_FDRAIN, HAP_CHK_ST_ENABLED
 #define MAINT HAP_ADMF_FMAINT, HAP_CHK_ST_ENABLED
 #define MAINT_DRAINED (HAP_ADMF_FMAINT | HAP_ADMF_FDRAIN), HAP_CHK_ST_ENABLED
-#define ADDED HAP_ADMF_FMAINT, 0u          /* "add server" done, nothing after */
-#define ADDED_READY 0u, 0u                  /* add and "set state ready" done, checks still off */
+#define ADDED HAP_ADMF_FMAINT, 0u /* "add server" done, nothing after */
+#define ADDED_READY 0u, 0u        /* add and "set state ready" done, checks still off */
 
 #define A "10.0.0.1:7000"
 #define B "10.0.0.2:7000"
@@ -48,7 +48,7 @@ struct mem {
 
 struct step {
 	uint64_t now;
-	const char *live[MAXN];  /* members as Redis holds them, NULL-terminated */
+	const char *live[MAXN];   /* members as Redis holds them, NULL-terminated */
 	struct srv servers[MAXN]; /* HAProxy's servers, any order, name NULL ends */
 	struct act actions[MAXN]; /* the plan, in order */
 	int kept_on_empty;
@@ -66,12 +66,8 @@ static const struct scenario scenarios[] = {
 	{"nothing at all", 1000, {{.now = 5}}},
 	{"new nodes are added in name order with ids from 1",
 	 1000,
-	 {{.now = 5,
-	   .live = {B, A, V6_MEMBER, A},
-	   .actions = {{REC_ADD, A, 1}, {REC_ADD, B, 2}, {REC_ADD, V6, 3}}}}},
-	{"in line: nothing to do",
-	 1000,
-	 {{.now = 5, .live = {A, B}, .servers = {{B, 2, UP, 4}, {A, 1, UP, 0}}}}},
+	 {{.now = 5, .live = {B, A, V6_MEMBER, A}, .actions = {{REC_ADD, A, 1}, {REC_ADD, B, 2}, {REC_ADD, V6, 3}}}}},
+	{"in line: nothing to do", 1000, {{.now = 5, .live = {A, B}, .servers = {{B, 2, UP, 4}, {A, 1, UP, 0}}}}},
 	{"ids continue above the highest id in use, gaps are not reused",
 	 1000,
 	 {{.now = 5,
@@ -91,7 +87,9 @@ static const struct scenario scenarios[] = {
 	{"an add cut anywhere is finished step by step, then left to its checks",
 	 1000,
 	 {{.now = 5, .live = {A}, .actions = {{REC_ADD, A, 1}}},
-	  {.now = 6, .live = {A}, .servers = {{A, 1, ADDED, -1}},
+	  {.now = 6,
+	   .live = {A},
+	   .servers = {{A, 1, ADDED, -1}},
 	   .actions = {{REC_READY, A, 0}, {REC_ENABLE_HEALTH, A, 0}}},
 	  {.now = 7, .live = {A}, .servers = {{A, 1, ADDED_READY, -1}}, .actions = {{REC_ENABLE_HEALTH, A, 0}}},
 	  {.now = 8, .live = {A}, .servers = {{A, 1, UP, -1}}},
@@ -108,115 +106,223 @@ static const struct scenario scenarios[] = {
 	   .held = 3}}},
 	{"a node that left is drained, then removed at the timeout although it has sessions",
 	 1000,
-	 {{.now = 100, .live = {B}, .servers = {{A, 1, UP, 5}, {B, 2, UP, 0}}, .actions = {{REC_DRAIN, A, 0}},
-	   .leaving = 1, .memory = {{A, 100, 1}}},
-	  {.now = 600, .live = {B}, .servers = {{A, 1, DRAINED, 5}, {B, 2, UP, 0}}, .leaving = 1,
+	 {{.now = 100,
+	   .live = {B},
+	   .servers = {{A, 1, UP, 5}, {B, 2, UP, 0}},
+	   .actions = {{REC_DRAIN, A, 0}},
+	   .leaving = 1,
 	   .memory = {{A, 100, 1}}},
-	  {.now = 1099, .live = {B}, .servers = {{A, 1, DRAINED, 5}, {B, 2, UP, 0}}, .leaving = 1,
+	  {.now = 600,
+	   .live = {B},
+	   .servers = {{A, 1, DRAINED, 5}, {B, 2, UP, 0}},
+	   .leaving = 1,
 	   .memory = {{A, 100, 1}}},
-	  {.now = 1100, .live = {B}, .servers = {{A, 1, DRAINED, 5}, {B, 2, UP, 0}},
-	   .actions = {{REC_REMOVE, A, 0}}, .leaving = 1, .memory = {{A, 100, 1}}},
+	  {.now = 1099,
+	   .live = {B},
+	   .servers = {{A, 1, DRAINED, 5}, {B, 2, UP, 0}},
+	   .leaving = 1,
+	   .memory = {{A, 100, 1}}},
+	  {.now = 1100,
+	   .live = {B},
+	   .servers = {{A, 1, DRAINED, 5}, {B, 2, UP, 0}},
+	   .actions = {{REC_REMOVE, A, 0}},
+	   .leaving = 1,
+	   .memory = {{A, 100, 1}}},
 	  /* The executor deleted it: HAProxy no longer lists it, the memory lets go. */
 	  {.now = 1200, .live = {B}, .servers = {{B, 2, UP, 0}}}}},
 	{"a drained node without sessions is removed before the timeout",
 	 60000,
-	 {{.now = 1000, .live = {B}, .servers = {{A, 1, UP, 2}, {B, 2, UP, 0}}, .actions = {{REC_DRAIN, A, 0}},
-	   .leaving = 1, .memory = {{A, 1000, 1}}},
-	  {.now = 1010, .live = {B}, .servers = {{A, 1, DRAINED, 0}, {B, 2, UP, 0}},
-	   .actions = {{REC_REMOVE, A, 0}}, .leaving = 1, .memory = {{A, 1000, 1}}}}},
+	 {{.now = 1000,
+	   .live = {B},
+	   .servers = {{A, 1, UP, 2}, {B, 2, UP, 0}},
+	   .actions = {{REC_DRAIN, A, 0}},
+	   .leaving = 1,
+	   .memory = {{A, 1000, 1}}},
+	  {.now = 1010,
+	   .live = {B},
+	   .servers = {{A, 1, DRAINED, 0}, {B, 2, UP, 0}},
+	   .actions = {{REC_REMOVE, A, 0}},
+	   .leaving = 1,
+	   .memory = {{A, 1000, 1}}}}},
 	{"unknown session counts are asked for, and a timeout needs none",
 	 1000,
-	 {{.now = 10, .live = {C}, .servers = {{A, 1, UP, -1}, {B, 2, UP, -1}, {C, 3, UP, -1}},
-	   .actions = {{REC_DRAIN, A, 0}, {REC_DRAIN, B, 0}}, .leaving = 2,
+	 {{.now = 10,
+	   .live = {C},
+	   .servers = {{A, 1, UP, -1}, {B, 2, UP, -1}, {C, 3, UP, -1}},
+	   .actions = {{REC_DRAIN, A, 0}, {REC_DRAIN, B, 0}},
+	   .leaving = 2,
 	   .memory = {{A, 10, 1}, {B, 10, 1}}},
-	  {.now = 20, .live = {C}, .servers = {{A, 1, DRAINED, -1}, {B, 2, DRAINED, -1}, {C, 3, UP, -1}},
-	   .leaving = 2, .needs_scur = 2, .memory = {{A, 10, 1}, {B, 10, 1}}},
-	  {.now = 20, .live = {C}, .servers = {{A, 1, DRAINED, 0}, {B, 2, DRAINED, 4}, {C, 3, UP, -1}},
-	   .actions = {{REC_REMOVE, A, 0}}, .leaving = 2, .memory = {{A, 10, 1}, {B, 10, 1}}},
-	  {.now = 1010, .live = {C}, .servers = {{B, 2, DRAINED, -1}, {C, 3, UP, -1}},
-	   .actions = {{REC_REMOVE, B, 0}}, .leaving = 1, .memory = {{B, 10, 1}}}}},
+	  {.now = 20,
+	   .live = {C},
+	   .servers = {{A, 1, DRAINED, -1}, {B, 2, DRAINED, -1}, {C, 3, UP, -1}},
+	   .leaving = 2,
+	   .needs_scur = 2,
+	   .memory = {{A, 10, 1}, {B, 10, 1}}},
+	  {.now = 20,
+	   .live = {C},
+	   .servers = {{A, 1, DRAINED, 0}, {B, 2, DRAINED, 4}, {C, 3, UP, -1}},
+	   .actions = {{REC_REMOVE, A, 0}},
+	   .leaving = 2,
+	   .memory = {{A, 10, 1}, {B, 10, 1}}},
+	  {.now = 1010,
+	   .live = {C},
+	   .servers = {{B, 2, DRAINED, -1}, {C, 3, UP, -1}},
+	   .actions = {{REC_REMOVE, B, 0}},
+	   .leaving = 1,
+	   .memory = {{B, 10, 1}}}}},
 	{"a node back while the controller drains it is made ready",
 	 1000,
-	 {{.now = 10, .live = {B}, .servers = {{A, 1, UP, 1}, {B, 2, UP, 0}}, .actions = {{REC_DRAIN, A, 0}},
-	   .leaving = 1, .memory = {{A, 10, 1}}},
-	  {.now = 20, .live = {A, B}, .servers = {{A, 1, DRAINED, -1}, {B, 2, UP, 0}},
-	   .actions = {{REC_READY, A, 0}}},
+	 {{.now = 10,
+	   .live = {B},
+	   .servers = {{A, 1, UP, 1}, {B, 2, UP, 0}},
+	   .actions = {{REC_DRAIN, A, 0}},
+	   .leaving = 1,
+	   .memory = {{A, 10, 1}}},
+	  {.now = 20, .live = {A, B}, .servers = {{A, 1, DRAINED, -1}, {B, 2, UP, 0}}, .actions = {{REC_READY, A, 0}}},
 	  {.now = 30, .live = {A, B}, .servers = {{A, 1, UP, -1}, {B, 2, UP, 0}}}}},
 	{"a node back before the drain took effect needs nothing",
 	 1000,
-	 {{.now = 10, .live = {B}, .servers = {{A, 1, UP, 1}, {B, 2, UP, 0}}, .actions = {{REC_DRAIN, A, 0}},
-	   .leaving = 1, .memory = {{A, 10, 1}}},
+	 {{.now = 10,
+	   .live = {B},
+	   .servers = {{A, 1, UP, 1}, {B, 2, UP, 0}},
+	   .actions = {{REC_DRAIN, A, 0}},
+	   .leaving = 1,
+	   .memory = {{A, 10, 1}}},
 	  {.now = 20, .live = {A, B}, .servers = {{A, 1, UP, -1}, {B, 2, UP, 0}}}}},
 	{"a drain that failed is sent again, its timer kept",
 	 1000,
-	 {{.now = 10, .live = {B}, .servers = {{A, 1, UP, 1}, {B, 2, UP, 0}}, .actions = {{REC_DRAIN, A, 0}},
-	   .leaving = 1, .memory = {{A, 10, 1}}},
-	  {.now = 500, .live = {B}, .servers = {{A, 1, UP, 1}, {B, 2, UP, 0}}, .actions = {{REC_DRAIN, A, 0}},
-	   .leaving = 1, .memory = {{A, 10, 1}}},
-	  {.now = 1010, .live = {B}, .servers = {{A, 1, DRAINED, 1}, {B, 2, UP, 0}},
-	   .actions = {{REC_REMOVE, A, 0}}, .leaving = 1, .memory = {{A, 10, 1}}}}},
+	 {{.now = 10,
+	   .live = {B},
+	   .servers = {{A, 1, UP, 1}, {B, 2, UP, 0}},
+	   .actions = {{REC_DRAIN, A, 0}},
+	   .leaving = 1,
+	   .memory = {{A, 10, 1}}},
+	  {.now = 500,
+	   .live = {B},
+	   .servers = {{A, 1, UP, 1}, {B, 2, UP, 0}},
+	   .actions = {{REC_DRAIN, A, 0}},
+	   .leaving = 1,
+	   .memory = {{A, 10, 1}}},
+	  {.now = 1010,
+	   .live = {B},
+	   .servers = {{A, 1, DRAINED, 1}, {B, 2, UP, 0}},
+	   .actions = {{REC_REMOVE, A, 0}},
+	   .leaving = 1,
+	   .memory = {{A, 10, 1}}}}},
 	{"an operator's drain is adopted when the node leaves, and kept when it returns",
 	 1000,
 	 {{.now = 10, .live = {A, B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}}, .held = 1},
-	  {.now = 20, .live = {B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}}, .leaving = 1,
+	  {.now = 20,
+	   .live = {B},
+	   .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}},
+	   .leaving = 1,
 	   .memory = {{A, 20, 0}}},
-	  {.now = 30, .live = {B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}}, .leaving = 1,
+	  {.now = 30,
+	   .live = {B},
+	   .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}},
+	   .leaving = 1,
 	   .memory = {{A, 20, 0}}},
 	  {.now = 40, .live = {A, B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}}, .held = 1},
 	  /* Leaving again starts a new timer. */
-	  {.now = 50, .live = {B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}}, .leaving = 1,
+	  {.now = 50,
+	   .live = {B},
+	   .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}},
+	   .leaving = 1,
 	   .memory = {{A, 50, 0}}},
-	  {.now = 1050, .live = {B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}},
-	   .actions = {{REC_REMOVE, A, 0}}, .leaving = 1, .memory = {{A, 50, 0}}}}},
+	  {.now = 1050,
+	   .live = {B},
+	   .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}},
+	   .actions = {{REC_REMOVE, A, 0}},
+	   .leaving = 1,
+	   .memory = {{A, 50, 0}}}}},
 	{"a node in an operator's maintenance that leaves is removed once empty",
 	 1000,
-	 {{.now = 10, .live = {B}, .servers = {{A, 1, MAINT, 0}, {B, 2, UP, 0}},
-	   .actions = {{REC_REMOVE, A, 0}}, .leaving = 1, .memory = {{A, 10, 0}}}}},
+	 {{.now = 10,
+	   .live = {B},
+	   .servers = {{A, 1, MAINT, 0}, {B, 2, UP, 0}},
+	   .actions = {{REC_REMOVE, A, 0}},
+	   .leaving = 1,
+	   .memory = {{A, 10, 0}}}}},
 	{"an add cut short for a node that already left is removed, not finished",
 	 1000,
-	 {{.now = 10, .live = {B}, .servers = {{A, 1, ADDED, 0}, {B, 2, UP, 0}},
-	   .actions = {{REC_REMOVE, A, 0}}, .leaving = 1, .memory = {{A, 10, 0}}}}},
+	 {{.now = 10,
+	   .live = {B},
+	   .servers = {{A, 1, ADDED, 0}, {B, 2, UP, 0}},
+	   .actions = {{REC_REMOVE, A, 0}},
+	   .leaving = 1,
+	   .memory = {{A, 10, 0}}}}},
 	{"an empty live set takes nothing out, not even a timed-out drain",
 	 1000,
-	 {{.now = 10, .live = {B}, .servers = {{A, 1, UP, 3}, {B, 2, UP, 0}}, .actions = {{REC_DRAIN, A, 0}},
-	   .leaving = 1, .memory = {{A, 10, 1}}},
-	  {.now = 5000, .servers = {{A, 1, DRAINED, 0}, {B, 2, UP, 0}}, .kept_on_empty = 1,
+	 {{.now = 10,
+	   .live = {B},
+	   .servers = {{A, 1, UP, 3}, {B, 2, UP, 0}},
+	   .actions = {{REC_DRAIN, A, 0}},
+	   .leaving = 1,
 	   .memory = {{A, 10, 1}}},
-	  {.now = 5001, .servers = {{A, 1, DRAINED, -1}, {B, 2, DRAINED, -1}, {C, 3, ADDED, -1}},
-	   .kept_on_empty = 1, .memory = {{A, 10, 1}}},
-	  {.now = 6000, .live = {B}, .servers = {{A, 1, DRAINED, 3}, {B, 2, UP, 0}},
-	   .actions = {{REC_REMOVE, A, 0}}, .leaving = 1, .memory = {{A, 10, 1}}}}},
+	  {.now = 5000, .servers = {{A, 1, DRAINED, 0}, {B, 2, UP, 0}}, .kept_on_empty = 1, .memory = {{A, 10, 1}}},
+	  {.now = 5001,
+	   .servers = {{A, 1, DRAINED, -1}, {B, 2, DRAINED, -1}, {C, 3, ADDED, -1}},
+	   .kept_on_empty = 1,
+	   .memory = {{A, 10, 1}}},
+	  {.now = 6000,
+	   .live = {B},
+	   .servers = {{A, 1, DRAINED, 3}, {B, 2, UP, 0}},
+	   .actions = {{REC_REMOVE, A, 0}},
+	   .leaving = 1,
+	   .memory = {{A, 10, 1}}}}},
 	{"an empty live set and no server is not 'kept on empty'", 1000, {{.now = 10, .kept_on_empty = 0}}},
 	{"a server HAProxy lost (reload, manual del) is forgotten and added afresh",
 	 1000,
-	 {{.now = 10, .live = {B}, .servers = {{A, 4, UP, 3}, {B, 5, UP, 0}}, .actions = {{REC_DRAIN, A, 0}},
-	   .leaving = 1, .memory = {{A, 10, 1}}},
+	 {{.now = 10,
+	   .live = {B},
+	   .servers = {{A, 4, UP, 3}, {B, 5, UP, 0}},
+	   .actions = {{REC_DRAIN, A, 0}},
+	   .leaving = 1,
+	   .memory = {{A, 10, 1}}},
 	  {.now = 20, .live = {B}, .servers = {{B, 1, UP, 0}}},
 	  {.now = 30, .live = {A, B}, .servers = {{B, 1, UP, 0}}, .actions = {{REC_ADD, A, 2}}}}},
 	{"add, keep and drain in one step, merged by name",
 	 1000,
-	 {{.now = 10, .live = {A, C, V6_MEMBER}, .servers = {{V6, 9, UP, 0}, {B, 2, UP, 0}, {C, 3, UP, 0}},
-	   .actions = {{REC_ADD, A, 10}, {REC_DRAIN, B, 0}}, .leaving = 1, .memory = {{B, 10, 1}}}}},
+	 {{.now = 10,
+	   .live = {A, C, V6_MEMBER},
+	   .servers = {{V6, 9, UP, 0}, {B, 2, UP, 0}, {C, 3, UP, 0}},
+	   .actions = {{REC_ADD, A, 10}, {REC_DRAIN, B, 0}},
+	   .leaving = 1,
+	   .memory = {{B, 10, 1}}}}},
 	/* main.c plans a second time with the same input once it has read the session counts
 	 * (needs_scur > 0): the second plan must still make the returning node ready. */
 	/* The controller reads scur first (reconcile_needs_scur) and plans once per step. */
 	{"a node returns while another leaves with its session count read",
 	 1000,
-	 {{.now = 10, .live = {B}, .servers = {{A, 1, UP, -1}, {B, 2, UP, -1}, {C, 3, UP, -1}},
-	   .actions = {{REC_DRAIN, A, 0}, {REC_DRAIN, C, 0}}, .leaving = 2, .memory = {{A, 10, 1}, {C, 10, 1}}},
-	  {.now = 20, .live = {A, B}, .servers = {{A, 1, DRAINED, 0}, {B, 2, UP, 0}, {C, 3, DRAINED, 2}},
-	   .actions = {{REC_READY, A, 0}}, .leaving = 1, .memory = {{C, 10, 1}}}}},
+	 {{.now = 10,
+	   .live = {B},
+	   .servers = {{A, 1, UP, -1}, {B, 2, UP, -1}, {C, 3, UP, -1}},
+	   .actions = {{REC_DRAIN, A, 0}, {REC_DRAIN, C, 0}},
+	   .leaving = 2,
+	   .memory = {{A, 10, 1}, {C, 10, 1}}},
+	  {.now = 20,
+	   .live = {A, B},
+	   .servers = {{A, 1, DRAINED, 0}, {B, 2, UP, 0}, {C, 3, DRAINED, 2}},
+	   .actions = {{REC_READY, A, 0}},
+	   .leaving = 1,
+	   .memory = {{C, 10, 1}}}}},
 	/* The operator's drain was lifted while the node was away, so the controller drained it:
 	 * that drain is the controller's and is taken back when the node returns. */
 	{"a drain the controller made after an operator's was lifted is the controller's",
 	 1000,
 	 {{.now = 10, .live = {A, B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}}, .held = 1},
-	  {.now = 20, .live = {B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}}, .leaving = 1,
+	  {.now = 20,
+	   .live = {B},
+	   .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}},
+	   .leaving = 1,
 	   .memory = {{A, 20, 0}}},
-	  {.now = 30, .live = {B}, .servers = {{A, 1, UP, 2}, {B, 2, UP, 0}}, .actions = {{REC_DRAIN, A, 0}},
-	   .leaving = 1, .memory = {{A, 20, 1}}},
-	  {.now = 40, .live = {A, B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}},
-	   .actions = {{REC_READY, A, 0}}}}},
+	  {.now = 30,
+	   .live = {B},
+	   .servers = {{A, 1, UP, 2}, {B, 2, UP, 0}},
+	   .actions = {{REC_DRAIN, A, 0}},
+	   .leaving = 1,
+	   .memory = {{A, 20, 1}}},
+	  {.now = 40, .live = {A, B}, .servers = {{A, 1, DRAINED, 2}, {B, 2, UP, 0}}, .actions = {{REC_READY, A, 0}}}}},
 };
 
 static void live_load(const char *const *members, struct node_list *l)
@@ -270,8 +376,8 @@ static void check_actions(const char *where, const struct step *st, const struct
 	if (plan->n != n) {
 		char text[1024] = "";
 		for (size_t i = 0; i < plan->n; i++)
-			snprintf(text + strlen(text), sizeof(text) - strlen(text), " %s %s;", rec_kind_name(plan->v[i].kind),
-				 plan->v[i].name);
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), " %s %s;",
+				 rec_kind_name(plan->v[i].kind), plan->v[i].name);
 		ck_abort_msg("%s: %zu actions, want %zu:%s", where, plan->n, n, text);
 	}
 }
@@ -291,7 +397,8 @@ static void check_memory(const char *where, const struct step *st, const struct 
 		ck_assert_msg(got != NULL, "%s: %s not in memory", where, want->name);
 		ck_assert_msg(got->since_ms == want->since && got->ours == want->ours,
 			      "%s: memory of %s is since %llu ours %d, want since %llu ours %d", where, want->name,
-			      (unsigned long long)got->since_ms, got->ours, (unsigned long long)want->since, want->ours);
+			      (unsigned long long)got->since_ms, got->ours, (unsigned long long)want->since,
+			      want->ours);
 	}
 }
 
@@ -308,16 +415,23 @@ START_TEST(test_scenario)
 		struct rec_server servers[MAXN];
 		live_load(st->live, &live);
 		size_t n_servers = servers_load(st->servers, servers);
-		struct rec_input in = {.desired = live.nodes, .n_desired = live.n_nodes, .actual = servers, .n_actual = n_servers,
-				       .now_ms = st->now, .drain_timeout_ms = sc->drain_timeout, .mass_removal_pct = 100};
+		struct rec_input in = {.desired = live.nodes,
+				       .n_desired = live.n_nodes,
+				       .actual = servers,
+				       .n_actual = n_servers,
+				       .now_ms = st->now,
+				       .drain_timeout_ms = sc->drain_timeout,
+				       .mass_removal_pct = 100};
 		/* A step that would wait for session counts is one the controller reads them for first. */
 		if (st->needs_scur > 0)
 			ck_assert_msg(reconcile_needs_scur(&in), "%s: reconcile_needs_scur is 0", where);
 		ck_assert_msg(reconcile_plan(&in, &mem, &plan) == 0, "%s: out of memory", where);
 		check_actions(where, st, &plan, &live);
-		ck_assert_msg(plan.kept_on_empty == st->kept_on_empty, "%s: kept_on_empty %d", where, plan.kept_on_empty);
+		ck_assert_msg(plan.kept_on_empty == st->kept_on_empty, "%s: kept_on_empty %d", where,
+			      plan.kept_on_empty);
 		ck_assert_msg(plan.held == st->held, "%s: held %zu, want %zu", where, plan.held, st->held);
-		ck_assert_msg(plan.leaving == st->leaving, "%s: leaving %zu, want %zu", where, plan.leaving, st->leaving);
+		ck_assert_msg(plan.leaving == st->leaving, "%s: leaving %zu, want %zu", where, plan.leaving,
+			      st->leaving);
 		ck_assert_msg(plan.needs_scur == st->needs_scur, "%s: needs_scur %zu, want %zu", where, plan.needs_scur,
 			      st->needs_scur);
 		check_memory(where, st, &mem);
@@ -350,8 +464,13 @@ START_TEST(test_many)
 		servers[i].scur = 1;
 	}
 	live_load((const char *const[]){"10.9.9.9:80", NULL}, &live);
-	struct rec_input in = {.desired = live.nodes, .n_desired = live.n_nodes, .actual = servers, .n_actual = N,
-			       .now_ms = 1000, .drain_timeout_ms = 500, .mass_removal_pct = 100};
+	struct rec_input in = {.desired = live.nodes,
+			       .n_desired = live.n_nodes,
+			       .actual = servers,
+			       .n_actual = N,
+			       .now_ms = 1000,
+			       .drain_timeout_ms = 500,
+			       .mass_removal_pct = 100};
 	ck_assert_int_eq(reconcile_plan(&in, &mem, &plan), 0);
 	ck_assert_uint_eq(plan.n, N + 1);
 	ck_assert_uint_eq(mem.n, N);
@@ -392,8 +511,13 @@ START_TEST(test_memory_forget)
 	};
 	struct node_list live = {0};
 	live_load((const char *const[]){D, NULL}, &live);
-	struct rec_input in = {.desired = live.nodes, .n_desired = live.n_nodes, .actual = servers, .n_actual = 3,
-			       .now_ms = 7, .drain_timeout_ms = 1000, .mass_removal_pct = 100};
+	struct rec_input in = {.desired = live.nodes,
+			       .n_desired = live.n_nodes,
+			       .actual = servers,
+			       .n_actual = 3,
+			       .now_ms = 7,
+			       .drain_timeout_ms = 1000,
+			       .mass_removal_pct = 100};
 	ck_assert_int_eq(reconcile_plan(&in, &mem, &plan), 0);
 	ck_assert_uint_eq(mem.n, 3);
 	rec_memory_forget(&mem, "10.9.9.9:1"); /* unknown: ignored */
@@ -483,7 +607,9 @@ START_TEST(test_drain_spread)
 {
 	struct rec_memory mem = {0};
 	struct rec_plan plan = {0};
-	struct rec_input in = {.drain_timeout_ms = 10000, .drain_spread_ms = 5000, .step_ms = 1000,
+	struct rec_input in = {.drain_timeout_ms = 10000,
+			       .drain_spread_ms = 5000,
+			       .step_ms = 1000,
 			       .mass_removal_pct = 100};
 	const char *abc[] = {A, B, C, NULL};
 	unsigned drained[4] = {0, 0, 0, HAP_ADMF_FDRAIN};
@@ -516,11 +642,11 @@ END_TEST
 #define AG_ON (HAP_CHK_ST_CONFIGURED | HAP_CHK_ST_ENABLED)
 static const struct {
 	const char *title;
-	int wanted;                   /* agent_wanted of the node */
+	int wanted; /* agent_wanted of the node */
 	unsigned agent_state, agent_port, uweight, iweight;
-	enum rec_kind want;           /* the first action expected; REC_ADD (never planned here): none */
-	const char *agent_addr;       /* HAProxy's srv_agent_addr; NULL: the controller's, 127.0.0.1 */
-	int repoint;                  /* 1: REC_AGENT_PORT follows the first action in the same step */
+	enum rec_kind want;     /* the first action expected; REC_ADD (never planned here): none */
+	const char *agent_addr; /* HAProxy's srv_agent_addr; NULL: the controller's, 127.0.0.1 */
+	int repoint;            /* 1: REC_AGENT_PORT follows the first action in the same step */
 } agent_cases[] = {
 	{"steady, running: stopped", 0, AG_ON, 5555, 100, 100, REC_DISABLE_AGENT, NULL, 0},
 	{"steady, stopped: left alone", 0, AG_CONF, 5555, 100, 100, REC_ADD, NULL, 0},
@@ -535,9 +661,10 @@ static const struct {
 	{"wanted, running on an old address: re-pointed", 1, AG_ON, 5555, 10, 100, REC_AGENT_PORT, "172.18.0.4", 0},
 	{"wanted, running, address not shown: left alone", 1, AG_ON, 5555, 10, 100, REC_ADD, "", 0},
 	{"steady on an old address, stopped: left alone", 0, AG_CONF, 5555, 100, 100, REC_ADD, "172.18.0.4", 0},
-	{"wanted, stopped on an old port: started and re-pointed at once", 1, AG_CONF, 4444, 10, 100, REC_ENABLE_AGENT, NULL, 1},
-	{"wanted, stopped on an old address: started and re-pointed at once", 1, AG_CONF, 5555, 10, 100, REC_ENABLE_AGENT,
-	 "172.18.0.4", 1},
+	{"wanted, stopped on an old port: started and re-pointed at once", 1, AG_CONF, 4444, 10, 100, REC_ENABLE_AGENT,
+	 NULL, 1},
+	{"wanted, stopped on an old address: started and re-pointed at once", 1, AG_CONF, 5555, 10, 100,
+	 REC_ENABLE_AGENT, "172.18.0.4", 1},
 };
 
 START_TEST(test_agent_plan)
@@ -551,11 +678,19 @@ START_TEST(test_agent_plan)
 	srv.agent_port = agent_cases[_i].agent_port;
 	srv.uweight = agent_cases[_i].uweight;
 	srv.iweight = agent_cases[_i].iweight;
-	snprintf(srv.agent_addr, sizeof(srv.agent_addr), "%s", agent_cases[_i].agent_addr ? agent_cases[_i].agent_addr : "127.0.0.1");
+	snprintf(srv.agent_addr, sizeof(srv.agent_addr), "%s",
+		 agent_cases[_i].agent_addr ? agent_cases[_i].agent_addr : "127.0.0.1");
 	unsigned char wanted[1] = {(unsigned char)agent_cases[_i].wanted};
-	struct rec_input in = {.desired = live.nodes, .n_desired = 1, .actual = &srv, .n_actual = 1, .now_ms = 5,
-			       .drain_timeout_ms = 1000, .mass_removal_pct = 100, .agent_port = 5555,
-			       .agent_addr = "127.0.0.1", .agent_wanted = wanted};
+	struct rec_input in = {.desired = live.nodes,
+			       .n_desired = 1,
+			       .actual = &srv,
+			       .n_actual = 1,
+			       .now_ms = 5,
+			       .drain_timeout_ms = 1000,
+			       .mass_removal_pct = 100,
+			       .agent_port = 5555,
+			       .agent_addr = "127.0.0.1",
+			       .agent_wanted = wanted};
 	struct rec_memory mem = {0};
 	struct rec_plan plan = {0};
 	ck_assert_int_eq(reconcile_plan(&in, &mem, &plan), 0);
@@ -583,16 +718,23 @@ START_TEST(test_settling)
 	struct node_list live = {0};
 	const char *members[] = {A, C, NULL};
 	live_load(members, &live);
-	struct rec_server srv[3] = {{.id = 1, .check_state = HAP_CHK_ST_ENABLED, .scur = -1},
-				    {.id = 2, .check_state = HAP_CHK_ST_ENABLED, .scur = -1},
-				    {.id = 4, .admin_state = HAP_ADMF_FDRAIN, .check_state = HAP_CHK_ST_ENABLED, .scur = 0}};
+	struct rec_server srv[3] = {
+		{.id = 1, .check_state = HAP_CHK_ST_ENABLED, .scur = -1},
+		{.id = 2, .check_state = HAP_CHK_ST_ENABLED, .scur = -1},
+		{.id = 4, .admin_state = HAP_ADMF_FDRAIN, .check_state = HAP_CHK_ST_ENABLED, .scur = 0}};
 	snprintf(srv[0].name, sizeof(srv[0].name), "%s", A);
 	snprintf(srv[1].name, sizeof(srv[1].name), "%s", B); /* missing: not re-registered yet */
 	snprintf(srv[2].name, sizeof(srv[2].name), "%s", D); /* drained by us before Redis went */
 	struct rec_memory mem = {0};
 	ck_assert_int_eq(rec_memory_restore(&mem, D, 0), 0);
-	struct rec_input in = {.desired = live.nodes, .n_desired = 2, .actual = srv, .n_actual = 3, .now_ms = 5000,
-			       .drain_timeout_ms = 1000, .mass_removal_pct = 100, .settling = 1};
+	struct rec_input in = {.desired = live.nodes,
+			       .n_desired = 2,
+			       .actual = srv,
+			       .n_actual = 3,
+			       .now_ms = 5000,
+			       .drain_timeout_ms = 1000,
+			       .mass_removal_pct = 100,
+			       .settling = 1};
 	struct rec_plan plan = {0};
 	ck_assert_int_eq(reconcile_plan(&in, &mem, &plan), 0);
 	ck_assert_uint_eq(plan.drains_deferred, 1);
@@ -622,8 +764,13 @@ START_TEST(test_agent_add)
 	const char *members[] = {A, B, NULL};
 	live_load(members, &live);
 	unsigned char wanted[2] = {0, 1};
-	struct rec_input in = {.desired = live.nodes, .n_desired = 2, .now_ms = 5, .drain_timeout_ms = 1000,
-			       .mass_removal_pct = 100, .agent_port = 5555, .agent_wanted = wanted};
+	struct rec_input in = {.desired = live.nodes,
+			       .n_desired = 2,
+			       .now_ms = 5,
+			       .drain_timeout_ms = 1000,
+			       .mass_removal_pct = 100,
+			       .agent_port = 5555,
+			       .agent_wanted = wanted};
 	struct rec_memory mem = {0};
 	struct rec_plan plan = {0};
 	ck_assert_int_eq(reconcile_plan(&in, &mem, &plan), 0);
@@ -645,8 +792,9 @@ START_TEST(test_kind_names)
 		enum rec_kind kind;
 		const char *name;
 	} names[] = {
-		{REC_ADD, "add"},   {REC_READY, "ready"},   {REC_ENABLE_HEALTH, "enable-health"},
-		{REC_DRAIN, "drain"}, {REC_REMOVE, "remove"}, {REC_DISABLE_AGENT, "disable-agent"}, {REC_SHED, "shed"},
+		{REC_ADD, "add"},     {REC_READY, "ready"},   {REC_ENABLE_HEALTH, "enable-health"},
+		{REC_DRAIN, "drain"}, {REC_REMOVE, "remove"}, {REC_DISABLE_AGENT, "disable-agent"},
+		{REC_SHED, "shed"},
 	};
 	for (size_t i = 0; i < N_ELEMS(names); i++)
 		ck_assert_str_eq(rec_kind_name(names[i].kind), names[i].name);
@@ -672,7 +820,4 @@ static Suite *reconcile_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(reconcile_suite());
-}
+int main(void) { return unit_run(reconcile_suite()); }

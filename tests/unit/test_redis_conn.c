@@ -22,13 +22,22 @@ char *strdup(const char *s)
 }
 
 /* Every setting set, the strings in a buffer of the test's, so a copy that borrowed would show. */
-static char strings[7][32] = {"redis.example", "mcs", "s3cret", "/ca.pem", "/client.pem", "/client.key", "redis.internal"};
+static char strings[7][32] = {"redis.example", "mcs",         "s3cret",        "/ca.pem",
+			      "/client.pem",   "/client.key", "redis.internal"};
 
 static struct redis_conn_opts full(void)
 {
-	struct redis_conn_opts o = {.host = strings[0], .port = 6380, .user = strings[1], .password = strings[2], .db = 3,
-				    .tls = 1, .ca_file = strings[3], .cert_file = strings[4], .key_file = strings[5],
-				    .server_name = strings[6], .timeout_ms = 1500};
+	struct redis_conn_opts o = {.host = strings[0],
+				    .port = 6380,
+				    .user = strings[1],
+				    .password = strings[2],
+				    .db = 3,
+				    .tls = 1,
+				    .ca_file = strings[3],
+				    .cert_file = strings[4],
+				    .key_file = strings[5],
+				    .server_name = strings[6],
+				    .timeout_ms = 1500};
 	resp_limits_for_pairs(&o.limits, 100);
 	return o;
 }
@@ -192,7 +201,4 @@ static Suite *redis_conn_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(redis_conn_suite());
-}
+int main(void) { return unit_run(redis_conn_suite()); }

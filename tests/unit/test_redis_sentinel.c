@@ -12,7 +12,8 @@ START_TEST(test_parse_valid)
 	size_t n;
 	char err[160] = "";
 	ck_assert_msg(redis_sentinel_parse("10.0.0.1:26379,s2.example:26380,[::1]:5000", v, REDIS_SENTINEL_MAX, &n, err,
-					   sizeof(err)) == 0, "%s", err);
+					   sizeof(err)) == 0,
+		      "%s", err);
 	ck_assert_uint_eq(n, 3);
 	ck_assert_str_eq(v[0].host, "10.0.0.1");
 	ck_assert_uint_eq(v[0].port, 26379);
@@ -26,8 +27,23 @@ START_TEST(test_parse_valid)
 END_TEST
 
 static const char *const invalid[] = {
-	"", "h", "h:", ":26379", "h:0", "h:65536", "h:12a", "h:1,", ",h:1", "h:1,,h:2", "::1:26379", "[::1:5",
-	"[]:5", "h h:1", "h;x:1", "h:1 ", "a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9,j:10,k:11,l:12,m:13,n:14,o:15,p:16,q:17",
+	"",
+	"h",
+	"h:",
+	":26379",
+	"h:0",
+	"h:65536",
+	"h:12a",
+	"h:1,",
+	",h:1",
+	"h:1,,h:2",
+	"::1:26379",
+	"[::1:5",
+	"[]:5",
+	"h h:1",
+	"h;x:1",
+	"h:1 ",
+	"a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9,j:10,k:11,l:12,m:13,n:14,o:15,p:16,q:17",
 };
 
 START_TEST(test_parse_invalid)
@@ -35,10 +51,10 @@ START_TEST(test_parse_invalid)
 	struct redis_sentinel_addr v[REDIS_SENTINEL_MAX];
 	size_t n;
 	char err[160] = "";
-	ck_assert_msg(redis_sentinel_parse(invalid[_i], v, REDIS_SENTINEL_MAX, &n, err, sizeof(err)) == -1, "\"%s\" accepted",
-		      invalid[_i]);
-	ck_assert_msg(strstr(err, "is not host:port") != NULL || strstr(err, "more than 16 sentinels") != NULL, "%s: %s",
-		      invalid[_i], err);
+	ck_assert_msg(redis_sentinel_parse(invalid[_i], v, REDIS_SENTINEL_MAX, &n, err, sizeof(err)) == -1,
+		      "\"%s\" accepted", invalid[_i]);
+	ck_assert_msg(strstr(err, "is not host:port") != NULL || strstr(err, "more than 16 sentinels") != NULL,
+		      "%s: %s", invalid[_i], err);
 }
 END_TEST
 
@@ -62,11 +78,23 @@ START_TEST(test_switch_valid)
 END_TEST
 
 static const char *const bad_switch[] = {
-	"", "mymaster", "mymaster 1.2.3.4 1 5.6.7.8", "mymaster 1.2.3.4 1 5.6.7.8 2 extra", "mymaster  1.2.3.4 1 5.6.7.8 2",
-	" mymaster 1.2.3.4 1 5.6.7.8 2", "mymaster 1.2.3.4 1 5.6.7.8 2 ", "mymaster 1.2.3.4 0 5.6.7.8 2",
-	"mymaster 1.2.3.4 1 5.6.7.8 65536", "mymaster 1.2.3.4 1 5.6.7.8 -1", "mymaster 1.2.3.4 1 5.6.7.8 080",
-	"mymaster 1.2.3.4 1 5.6.7.8 2x", "mymaster 1.2.3.4;rm 1 5.6.7.8 2", "mymaster 1.2.3.4 1 5.6.7.8/24 2",
-	"my\tmaster 1.2.3.4 1 5.6.7.8 2", "mymaster 1.2.3.4 1 5.6.7.8 2\n", "mymaster 1.2.3.4 1 \xc3\xa9 2",
+	"",
+	"mymaster",
+	"mymaster 1.2.3.4 1 5.6.7.8",
+	"mymaster 1.2.3.4 1 5.6.7.8 2 extra",
+	"mymaster  1.2.3.4 1 5.6.7.8 2",
+	" mymaster 1.2.3.4 1 5.6.7.8 2",
+	"mymaster 1.2.3.4 1 5.6.7.8 2 ",
+	"mymaster 1.2.3.4 0 5.6.7.8 2",
+	"mymaster 1.2.3.4 1 5.6.7.8 65536",
+	"mymaster 1.2.3.4 1 5.6.7.8 -1",
+	"mymaster 1.2.3.4 1 5.6.7.8 080",
+	"mymaster 1.2.3.4 1 5.6.7.8 2x",
+	"mymaster 1.2.3.4;rm 1 5.6.7.8 2",
+	"mymaster 1.2.3.4 1 5.6.7.8/24 2",
+	"my\tmaster 1.2.3.4 1 5.6.7.8 2",
+	"mymaster 1.2.3.4 1 5.6.7.8 2\n",
+	"mymaster 1.2.3.4 1 \xc3\xa9 2",
 };
 
 START_TEST(test_switch_invalid)
@@ -74,7 +102,8 @@ START_TEST(test_switch_invalid)
 	struct redis_sentinel_switch sw;
 	char err[160] = "";
 	const char *msg = bad_switch[_i];
-	ck_assert_msg(redis_sentinel_parse_switch(msg, strlen(msg), &sw, err, sizeof(err)) == -1, "\"%s\" accepted", msg);
+	ck_assert_msg(redis_sentinel_parse_switch(msg, strlen(msg), &sw, err, sizeof(err)) == -1, "\"%s\" accepted",
+		      msg);
 	ck_assert_msg(strncmp(err, "+switch-master: ", 16) == 0 && strchr(err, '\n') == NULL, "%s", err);
 }
 END_TEST

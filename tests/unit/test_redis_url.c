@@ -118,8 +118,9 @@ START_TEST(test_check)
 	ck_assert_int_eq(redis_url_check("redis://redis:6379", err, sizeof(err)), 0);
 	ck_assert_int_eq(redis_url_check("redis://u:pw@h:1/2", err, sizeof(err)), 0);
 	ck_assert_int_eq(redis_url_check("redis://h/abc", err, sizeof(err)), -1);
-	ck_assert_str_eq(err,
-			 "\"redis://h/abc\" is not a usable redis:// or rediss:// URL: database \"abc\" is not a number from 0 to 99999");
+	ck_assert_str_eq(
+		err,
+		"\"redis://h/abc\" is not a usable redis:// or rediss:// URL: database \"abc\" is not a number from 0 to 99999");
 	ck_assert_int_eq(redis_url_check("http://x", err, 16), -1);
 	ck_assert_uint_eq(strlen(err), 15);
 }
@@ -196,7 +197,4 @@ static Suite *redis_url_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(redis_url_suite());
-}
+int main(void) { return unit_run(redis_url_suite()); }

@@ -94,8 +94,8 @@ static const struct {
 	const char *flags;
 	int ok;
 } flags[] = {
-	{"Kz", 1}, {"zK", 1}, {"KA", 1}, {"AKE", 1}, {"gzK", 1}, {"Kg$lshzxe", 1},
-	{"", 0},   {"K", 0},  {"z", 0},  {"Ez", 0},  {"AE", 0},  {"kz", 0},       {NULL, 0},
+	{"Kz", 1}, {"zK", 1}, {"KA", 1}, {"AKE", 1}, {"gzK", 1}, {"Kg$lshzxe", 1}, {"", 0},
+	{"K", 0},  {"z", 0},  {"Ez", 0}, {"AE", 0},  {"kz", 0},  {NULL, 0},
 };
 
 START_TEST(test_flags)

@@ -25,19 +25,15 @@ static int scan(const char *text, char *why, size_t whylen)
 }
 
 static const char *const good[] = {
-	"+OK\r\n",
-	"-ERR wrong\r\n",
-	":12345\r\n:-3\r\n",
-	"$5\r\nhello\r\n$0\r\n\r\n$-1\r\n",
+	"+OK\r\n", "-ERR wrong\r\n", ":12345\r\n:-3\r\n", "$5\r\nhello\r\n$0\r\n\r\n$-1\r\n",
 	"*2\r\n$10\r\n1700000000\r\n$6\r\n123456\r\n", /* TIME */
 	"*0\r\n*-1\r\n",
 	"*8\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\nc\r\n$1\r\n3\r\n$1\r\nd\r\n$1\r\n4\r\n",
 	"*3\r\n$6\r\nmaster\r\n:10\r\n*1\r\n*3\r\n$3\r\nh.x\r\n$4\r\n6380\r\n$2\r\n10\r\n", /* ROLE, depth 3 */
 	/* Limits count per reply: two replies of 8 elements each are fine. */
 	"*8\r\n:1\r\n:2\r\n:3\r\n:4\r\n:5\r\n:6\r\n:7\r\n:8\r\n*8\r\n:1\r\n:2\r\n:3\r\n:4\r\n:5\r\n:6\r\n:7\r\n:8\r\n",
-	"$16\r\n0123456789abcdef\r\n",
-	"+a\rb\r\n",          /* a lone CR inside a status line */
-	"*1\r\n$3\r\na\r\n\r\n", /* the payload is skipped by length, CRLF inside it included */
+	"$16\r\n0123456789abcdef\r\n", "+a\rb\r\n", /* a lone CR inside a status line */
+	"*1\r\n$3\r\na\r\n\r\n",                    /* the payload is skipped by length, CRLF inside it included */
 };
 
 START_TEST(test_good)
@@ -110,7 +106,8 @@ START_TEST(test_limits_fit_max_nodes)
 	ck_assert_uint_eq(l.max_elements, 2 * nodes + 64);
 	const char *member = "[2001:db8:ffff:ffff:ffff:ffff:ffff:ffff]:65535", *score = "1700000000.123456";
 	char item[160];
-	int n = snprintf(item, sizeof(item), "$%zu\r\n%s\r\n$%zu\r\n%s\r\n", strlen(member), member, strlen(score), score);
+	int n = snprintf(item, sizeof(item), "$%zu\r\n%s\r\n$%zu\r\n%s\r\n", strlen(member), member, strlen(score),
+			 score);
 	struct resp_scan s;
 	resp_scan_init(&s, &l);
 	char head[32];

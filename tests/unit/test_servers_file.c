@@ -39,13 +39,14 @@ START_TEST(test_render_with_agent)
 	ck_assert_ptr_nonnull(text);
 	ck_assert_uint_eq(skipped, 0);
 	char want[2048];
-	snprintf(want, sizeof(want),
-		 "%sbackend mcs\n"
-		 "    server 10.0.0.5:7000 10.0.0.5:7000 check inter 3000 fall 3 rise 2 weight 100 agent-check agent-addr "
-		 "127.0.0.1 agent-port 5555 agent-inter 1000 agent-send 10.0.0.5:7000/ id 1\n"
-		 "    server 2001:db8::1:7001 [2001:db8::1]:7001 check inter 3000 fall 3 rise 2 weight 100 agent-check "
-		 "agent-addr 127.0.0.1 agent-port 5555 agent-inter 1000 agent-send 2001:db8::1:7001/ id 12\n",
-		 header);
+	snprintf(
+		want, sizeof(want),
+		"%sbackend mcs\n"
+		"    server 10.0.0.5:7000 10.0.0.5:7000 check inter 3000 fall 3 rise 2 weight 100 agent-check agent-addr "
+		"127.0.0.1 agent-port 5555 agent-inter 1000 agent-send 10.0.0.5:7000/ id 1\n"
+		"    server 2001:db8::1:7001 [2001:db8::1]:7001 check inter 3000 fall 3 rise 2 weight 100 agent-check "
+		"agent-addr 127.0.0.1 agent-port 5555 agent-inter 1000 agent-send 2001:db8::1:7001/ id 12\n",
+		header);
 	ck_assert_str_eq(text, want);
 	free(text);
 }
@@ -76,18 +77,19 @@ END_TEST
 START_TEST(test_render_skips_invalid)
 {
 	const struct servers_file_entry v[] = {
-		{"a b", "10.0.0.1", 80, 1},                      /* a space would add words */
-		{"x", "10.0.0.1\nbackend evil", 80, 2},           /* not an address */
-		{"y", "", 80, 3},                                 /* HAProxy printed "-" */
-		{"z", "10.0.0.1", 0, 4},                          /* port 0 */
-		{"w", "10.0.0.1", 80, 0},                         /* id 0 */
+		{"a b", "10.0.0.1", 80, 1},             /* a space would add words */
+		{"x", "10.0.0.1\nbackend evil", 80, 2}, /* not an address */
+		{"y", "", 80, 3},                       /* HAProxy printed "-" */
+		{"z", "10.0.0.1", 0, 4},                /* port 0 */
+		{"w", "10.0.0.1", 80, 0},               /* id 0 */
 		{"10.0.0.9:80", "10.0.0.9", 80, 5},
 	};
 	size_t skipped = 0;
 	char *text = servers_file_render("mcs", v, 6, &check, NULL, &skipped);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_uint_eq(skipped, 5);
-	ck_assert_ptr_nonnull(strstr(text, "\n    server 10.0.0.9:80 10.0.0.9:80 check inter 3000 fall 3 rise 2 weight 100 id 5\n"));
+	ck_assert_ptr_nonnull(
+		strstr(text, "\n    server 10.0.0.9:80 10.0.0.9:80 check inter 3000 fall 3 rise 2 weight 100 id 5\n"));
 	ck_assert_ptr_null(strstr(text, "evil"));
 	/* Exactly one server line. */
 	ck_assert_ptr_null(strstr(strstr(text, "    server ") + 1, "    server "));

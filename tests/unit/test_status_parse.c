@@ -28,8 +28,12 @@ END_TEST
 START_TEST(test_proc_refused)
 {
 	static const char *const bad[] = {
-		"", "Unknown command\n", "#<PID> <type> <reloads>\n18706 worker 0 0d00h00m01s 2.6\n",
-		"18610 master x [failed: 0]\n", "18610 master -3 [failed: 0]\n", "master 2 [failed: 0]\n",
+		"",
+		"Unknown command\n",
+		"#<PID> <type> <reloads>\n18706 worker 0 0d00h00m01s 2.6\n",
+		"18610 master x [failed: 0]\n",
+		"18610 master -3 [failed: 0]\n",
+		"master 2 [failed: 0]\n",
 	};
 	for (size_t i = 0; i < N_ELEMS(bad); i++) {
 		long r = 99, f = 99;

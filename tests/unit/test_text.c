@@ -45,7 +45,9 @@ static const struct {
 } copies[] = {
 	{"plain", 16, "plain"},
 	{"", 16, ""},
-	{"a\nb\rc\td\x7f" "e", 16, "a?b?c?d?e"},
+	{"a\nb\rc\td\x7f"
+	 "e",
+	 16, "a?b?c?d?e"},
 	{"caf\xc3\xa9", 16, "caf\xc3\xa9"},
 	{"0123456789", 6, "01234"}, /* cut to outlen - 1 bytes */
 	{"0123456789", 1, ""},

@@ -26,10 +26,7 @@ static char basedir[64]; /* one per run, removed by the unchecked teardown even 
 static char tmpdir[96];  /* one per test inside basedir */
 static char err[512];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) { return remove(path); }
 
 static void base_setup(void)
 {
@@ -37,10 +34,7 @@ static void base_setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(basedir));
 }
 
-static void base_teardown(void)
-{
-	ck_assert_int_eq(nftw(basedir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
+static void base_teardown(void) { ck_assert_int_eq(nftw(basedir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0); }
 
 static void setup(void)
 {
@@ -74,10 +68,18 @@ static void key_write(const char *name, EVP_PKEY *k, enum key_fmt fmt)
 	unsigned char pw[] = "secret";
 	int ok = 0;
 	switch (fmt) {
-	case FMT_PKCS1_OR_SEC1: ok = PEM_write_bio_PrivateKey_traditional(bio, k, NULL, NULL, 0, NULL, NULL); break;
-	case FMT_PKCS8: ok = PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL); break;
-	case FMT_PKCS8_ENC: ok = PEM_write_bio_PKCS8PrivateKey(bio, k, aes, (char *)pw, 6, NULL, NULL); break;
-	case FMT_LEGACY_ENC: ok = PEM_write_bio_PrivateKey_traditional(bio, k, aes, pw, 6, NULL, NULL); break;
+	case FMT_PKCS1_OR_SEC1:
+		ok = PEM_write_bio_PrivateKey_traditional(bio, k, NULL, NULL, 0, NULL, NULL);
+		break;
+	case FMT_PKCS8:
+		ok = PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL);
+		break;
+	case FMT_PKCS8_ENC:
+		ok = PEM_write_bio_PKCS8PrivateKey(bio, k, aes, (char *)pw, 6, NULL, NULL);
+		break;
+	case FMT_LEGACY_ENC:
+		ok = PEM_write_bio_PrivateKey_traditional(bio, k, aes, pw, 6, NULL, NULL);
+		break;
 	}
 	ck_assert_int_eq(ok, 1);
 	BIO_free(bio);
@@ -200,8 +202,10 @@ START_TEST(test_valid_sec1_with_ec_parameters)
 	cert_write("server.cert", x, NULL);
 	key_write("bare.key", k, FMT_PKCS1_OR_SEC1);
 	char buf[4096];
-	int n = snprintf(buf, sizeof(buf), "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n"
-			 "-----END EC PARAMETERS-----\n%s", file_read("bare.key"));
+	int n = snprintf(buf, sizeof(buf),
+			 "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n"
+			 "-----END EC PARAMETERS-----\n%s",
+			 file_read("bare.key"));
 	file_write("server.key", buf, (size_t)n);
 	assert_accepted(tpath("server.cert"), tpath("server.key"));
 	X509_free(x);
@@ -218,7 +222,8 @@ START_TEST(test_chain_two_certs)
 	key_write("server.key", k, FMT_PKCS8);
 	assert_accepted(tpath("server.cert"), tpath("server.key"));
 	ck_assert_int_eq(tls_write_combined(tpath("server.cert"), tpath("server.key"), tpath("server.pem"), err,
-					    sizeof(err)), 0);
+					    sizeof(err)),
+			 0);
 	ck_assert_int_eq(count(file_read("server.pem"), "-----BEGIN CERTIFICATE-----"), 2);
 	/* Leaf first: the key belongs to the second certificate once the order is swapped. */
 	cert_write("swapped.cert", ca, leaf);
@@ -366,8 +371,10 @@ START_TEST(test_unreadable)
 		if (setgid(65534) == -1 || setuid(65534) == -1)
 			_exit(2);
 		int rc = tls_check_pair(tpath("server.cert"), tpath("server.key"), err, sizeof(err));
-		_exit(rc == -1 && strstr(err, "Permission denied") != NULL && strstr(err, tpath("server.key")) != NULL &&
-			      strchr(err, '\n') == NULL ? 0 : 1);
+		_exit(rc == -1 && strstr(err, "Permission denied") != NULL &&
+				      strstr(err, tpath("server.key")) != NULL && strchr(err, '\n') == NULL
+			      ? 0
+			      : 1);
 	}
 	int status;
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -403,7 +410,8 @@ START_TEST(test_combined_for_each_format)
 	file_write("server.pem", "old\n", 4);
 	ck_assert_int_eq(chmod(tpath("server.pem"), 0644), 0);
 	ck_assert_msg(tls_write_combined(tpath("server.cert"), tpath("server.key"), tpath("server.pem"), err,
-					 sizeof(err)) == 0, "refused: %s", err);
+					 sizeof(err)) == 0,
+		      "refused: %s", err);
 	struct stat st;
 	ck_assert_int_eq(stat(tpath("server.pem"), &st), 0);
 	ck_assert_int_eq(st.st_mode & 07777, 0600);
@@ -434,14 +442,17 @@ START_TEST(test_combined_refused_keeps_old)
 	key_write("other.key", other, FMT_PKCS8);
 	file_write("server.pem", "old\n", 4);
 	ck_assert_int_eq(tls_write_combined(tpath("server.cert"), tpath("other.key"), tpath("server.pem"), err,
-					    sizeof(err)), -1);
+					    sizeof(err)),
+			 -1);
 	ck_assert_ptr_nonnull(strstr(err, "does not match"));
 	ck_assert_str_eq(file_read("server.pem"), "old\n");
 	ck_assert_int_eq(tls_write_combined(tpath("server.cert"), tpath("server.key"), tpath("server.key"), err,
-					    sizeof(err)), -1);
+					    sizeof(err)),
+			 -1);
 	ck_assert_ptr_nonnull(strstr(err, "must not overwrite its own input"));
 	ck_assert_int_eq(tls_write_combined(tpath("server.cert"), tpath("server.key"), tpath("none/x.pem"), err,
-					    sizeof(err)), -1);
+					    sizeof(err)),
+			 -1);
 	ck_assert_ptr_nonnull(strstr(err, tpath("none/x.pem")));
 	ck_assert_ptr_nonnull(strstr(err, "No such file"));
 	EVP_PKEY_free(other);
@@ -478,7 +489,4 @@ static Suite *tls_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return unit_run(tls_suite());
-}
+int main(void) { return unit_run(tls_suite()); }
