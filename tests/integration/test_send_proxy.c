@@ -117,9 +117,12 @@ START_TEST(test_checks_and_agent)
 	}
 	ck_assert_msg(!h_log_has(H.controller, "agent", "refus", NULL), "the agent refused a request: %s",
 		      H.controller->log);
+	/* The weight came back through the agent's answers; the controller then stops the agent
+	 * (nothing left to say), and HAProxy may show its status as "" from then on. */
 	char agent[64] = "";
 	(void)h_stat("mcs", nodes[0].name, "agent_status", agent, sizeof(agent));
-	ck_assert_msg(strcmp(agent, "L7OK") == 0, "agent_status of %s: \"%s\"", nodes[0].name, agent);
+	ck_assert_msg(strcmp(agent, "L7OK") == 0 || agent[0] == '\0', "agent_status of %s: \"%s\"", nodes[0].name,
+		      agent);
 	printf("%d nodes UP on PROXY v2 checks every %d ms, warm-up through the agent done\n", N_NODES, CHECK_INTER_MS);
 }
 END_TEST
