@@ -151,7 +151,8 @@ struct redis_sentinel *redis_sentinel_new(const struct redis_sentinel_addr *v, s
 	if (s == NULL)
 		return NULL;
 	s->n = n < REDIS_SENTINEL_MAX ? n : REDIS_SENTINEL_MAX;
-	memcpy(s->addr, v, s->n * sizeof(*v));
+	if (s->n > 0) /* v may be NULL with n 0: memcpy's arguments must not be */
+		memcpy(s->addr, v, s->n * sizeof(*v));
 	struct redis_conn_opts o = *opts;
 	o.user = NULL;
 	o.password = password;
