@@ -623,7 +623,7 @@ class Suite:
                 for s in services:
                     if s not in unhealthy and self.a.health(s) == "unhealthy":
                         unhealthy[s] = time.monotonic() - t
-                time.sleep(1)
+                time.sleep(1)  # poll step: Docker's healthcheck runs every few seconds
         finally:
             t2 = time.monotonic()
             for s in services:
@@ -636,7 +636,7 @@ class Suite:
             for s in services:
                 if s not in healthy and self.a.health(s) == "healthy":
                     healthy[s] = time.monotonic() - t2
-            time.sleep(1)
+            time.sleep(1)  # poll step: Docker's healthcheck runs every few seconds
         if set(unhealthy) != set(services) or set(healthy) != set(services):
             raise AssertionError(f"unhealthy after stop: {unhealthy}; healthy after continue: {healthy}")
         wait("clients served again", lambda: Client(self.port, self.cafile, timeout=2), 30)

@@ -38,7 +38,7 @@ uint64_t h_now_ms(void)
 void h_sleep_ms(unsigned ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR) /* poll step: the pause H_WAIT's deadline loops take */
 		;
 }
 
