@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "log.h"
+
 enum cfg_type {
 	CFG_UINT, /* unsigned long within [min, max], stored in an unsigned long */
 	CFG_STR,  /* string, optionally checked, stored as a malloc'd char * */
@@ -70,5 +72,13 @@ int cfg_main(int argc, char **argv, const char *summary, const struct cfg_var *v
  * or argument), vars' strings then freed. */
 int cfg_daemon_start(int argc, char **argv, const char *program, const char *summary, const struct cfg_var *vars,
 		     size_t n, const int *log_level, const int *log_format);
+
+/* The two rows every daemon's table has, MCS_LOG_LEVEL and MCS_LOG_FORMAT (their words are
+ * common/log's), stored in the ints level and format point at: one wording for both daemons. */
+/* clang-format off */
+#define CFG_LOG_ROWS(level, format) \
+	{"MCS_LOG_LEVEL", CFG_ENUM, "info", 0, 0, NULL, "the least severe level logged", (level), NULL, NULL, log_level_words}, \
+	{"MCS_LOG_FORMAT", CFG_ENUM, "text", 0, 0, NULL, "json: every log line one JSON object (time, program, level, msg)", (format), NULL, NULL, log_format_words}
+/* clang-format on */
 
 #endif

@@ -133,8 +133,7 @@ const struct cfg_var ctl_vars[] = {
 	{"MCS_CERT_RELOAD", CFG_ENUM, "on", 0, 0, NULL, "on: a changed, valid certificate pair is swapped into HAProxy at run time", &conf.cert_reload, NULL, NULL, cfg_words_off_on},
 	{"MCS_SEND_PROXY", CFG_ENUM, "off", 0, 0, NULL, "v2: every connection to a node, health checks included, starts with a PROXY protocol v2 header (the client's address)", &conf.send_proxy, NULL, NULL, ctl_send_proxy_words},
 	{"MCS_IO_TIMEOUT_MS", CFG_UINT, "3000", 100, 60000, MS, "timeout of one Redis or runtime-API exchange", &conf.io_timeout_ms, NULL, NULL, NULL},
-	{"MCS_LOG_LEVEL", CFG_ENUM, "info", 0, 0, NULL, "the least severe level logged", &conf.log_level, NULL, NULL, log_level_words},
-	{"MCS_LOG_FORMAT", CFG_ENUM, "text", 0, 0, NULL, "json: every log line one JSON object (time, program, level, msg)", &conf.log_format, NULL, NULL, log_format_words},
+	CFG_LOG_ROWS(&conf.log_level, &conf.log_format),
 };
 /* clang-format on */
 #undef MS

@@ -50,8 +50,7 @@ static const struct cfg_var bridge_vars[] = {
 	{"MCS_METRICS_HTTP_TIMEOUT_S", CFG_UINT, "10", 1, 3600, "seconds", "an idle or slow HTTP connection is closed after this", &conf.http_timeout_s, NULL, NULL, NULL},
 	{"MCS_METRICS_CONTROLLER_STALE_S", CFG_UINT, "30", 1, 86400, "seconds", "an older controller.json means lb_controller_up 0", &conf.stale_s, NULL, NULL, NULL},
 	{"MCS_METRICS_FORGET_S", CFG_UINT, "3600", 0, 31536000, "seconds", "counter offsets of a node gone from HAProxy this long are dropped", &conf.forget_s, NULL, NULL, NULL},
-	{"MCS_LOG_LEVEL", CFG_ENUM, "info", 0, 0, NULL, "the least severe level logged", &conf.log_level, NULL, NULL, log_level_words},
-	{"MCS_LOG_FORMAT", CFG_ENUM, "text", 0, 0, NULL, "json: every log line one JSON object (time, program, level, msg)", &conf.log_format, NULL, NULL, log_format_words},
+	CFG_LOG_ROWS(&conf.log_level, &conf.log_format),
 };
 /* clang-format on */
 #define BRIDGE_NVARS (sizeof(bridge_vars) / sizeof(bridge_vars[0]))
